@@ -1,0 +1,205 @@
+import { resolve, join } from "node:path";
+
+/**
+ * The only module that reads the environment. Every key has the prefix OPENLINQ_;
+ * CLI flags (already parsed into `overrides`) win over the environment.
+ * Every problem is collected and reported at once, so a bad start lists them all.
+ */
+
+export type StorageConfig =
+  | { readonly kind: "sqlite"; readonly file: string }
+  | { readonly kind: "postgres"; readonly url: string; readonly schema?: string };
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Base URL used in links we hand out (attachment urls, banner). */
+  readonly publicUrl: string;
+  /** False when publicUrl was derived from HOST/PORT (then port 0 is resolved after listening). */
+  readonly publicUrlExplicit: boolean;
+  readonly dataDir: string;
+  readonly storage: StorageConfig;
+  /** Token made valid on start (stored hashed). */
+  readonly token: string | undefined;
+  /** Numbers provisioned for the bootstrap organization on first start. */
+  readonly phoneNumbers: readonly string[];
+  /** Requests per second per token; 0 disables the limiter. */
+  readonly rateLimit: number;
+  /** Requests a token may make at once above the steady rate. */
+  readonly rateLimitBurst: number;
+  readonly maxAttachmentBytes: number;
+  readonly logLevel: string;
+  readonly allowPrivateUrls: boolean;
+  /** Run the webhook delivery worker inside this process. */
+  readonly worker: boolean;
+  /** Run the HTTP API in this process. */
+  readonly api: boolean;
+  /** Delays between webhook delivery attempts, in milliseconds. */
+  readonly webhookRetrySchedule: readonly number[];
+  readonly webhookTimeoutMs: number;
+  /** Days an event and its attempts are kept; 0 keeps them forever. */
+  readonly eventRetentionDays: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+}
+
+export type ConfigOverrides = Partial<Record<ConfigKey, string>>;
+
+/** Env key (without prefix) → description and default; README and .env.example mirror this list. */
+export const CONFIG_KEYS = {
+  HOST: { default: "127.0.0.1", doc: "Interface to listen on" },
+  PORT: { default: "4010", doc: "Port to listen on (0 picks a free port)" },
+  PUBLIC_URL: { default: "", doc: "Base URL for links we hand out; defaults to http://HOST:PORT" },
+  DATA_DIR: { default: "./data", doc: "Directory for the SQLite file and stored attachments" },
+  DATABASE_URL: { default: "", doc: "postgres://… to use Postgres; empty uses SQLite in DATA_DIR" },
+  DATABASE_SCHEMA: { default: "", doc: "Postgres schema to use (created when missing); empty uses the default search_path" },
+  TOKEN: { default: "", doc: "Integration token made valid at start; empty creates a random one on first start" },
+  PHONE_NUMBERS: { default: "+19998887777", doc: "Comma list of numbers given to the first organization" },
+  RATE_LIMIT: { default: "100", doc: "Requests per second per token (0 disables)" },
+  RATE_LIMIT_BURST: { default: "200", doc: "Requests a token may send in a burst above the steady rate" },
+  MAX_ATTACHMENT_BYTES: { default: String(100 * 1024 * 1024), doc: "Largest attachment accepted, in bytes" },
+  LOG_LEVEL: { default: "info", doc: "pino log level (fatal, error, warn, info, debug, trace, silent)" },
+  ALLOW_PRIVATE_URLS: { default: "true", doc: "Allow webhook and attachment URLs on loopback/private addresses" },
+  WORKER: { default: "true", doc: "Run webhook delivery in the API process" },
+  WEBHOOK_RETRY_SCHEDULE: {
+    default: "10s,20s,40s,80s,160s,300s,300s,300s,300s,300s",
+    doc: "Delays between webhook attempts (ms/s/m/h suffixes)",
+  },
+  WEBHOOK_TIMEOUT: { default: "10s", doc: "Time a webhook receiver has to answer" },
+  EVENT_RETENTION_DAYS: { default: "30", doc: "Days events and delivery attempts are kept (0 = forever)" },
+} as const;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+const DURATION = /^(\d+)(ms|s|m|h)?$/;
+
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  const unit = match[2] ?? "ms";
+  const factor = unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000;
+  return value * factor;
+}
+
+function parseBoolean(text: string): boolean | undefined {
+  const lower = text.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(lower)) return true;
+  if (["0", "false", "no", "off"].includes(lower)) return false;
+  return undefined;
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: ConfigOverrides = {},
+): Config {
+  const problems: string[] = [];
+  const read = (key: ConfigKey): string =>
+    overrides[key] ?? env[`OPENLINQ_${key}`] ?? CONFIG_KEYS[key].default;
+
+  const integer = (key: ConfigKey, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const text = read(key);
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+      problems.push(`OPENLINQ_${key} must be an integer from ${min} to ${max}, got "${text}"`);
+      return Number(CONFIG_KEYS[key].default);
+    }
+    return value;
+  };
+  const boolean = (key: ConfigKey): boolean => {
+    const value = parseBoolean(read(key));
+    if (value === undefined) {
+      problems.push(`OPENLINQ_${key} must be true or false, got "${read(key)}"`);
+      return parseBoolean(CONFIG_KEYS[key].default) ?? false;
+    }
+    return value;
+  };
+
+  const host = read("HOST");
+  const port = integer("PORT", 0, 65535);
+  const dataDir = resolve(read("DATA_DIR"));
+  const databaseUrl = read("DATABASE_URL").trim();
+  let storage: StorageConfig;
+  if (databaseUrl === "") {
+    storage = { kind: "sqlite", file: join(dataDir, "openlinq.db") };
+  } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    const schema = read("DATABASE_SCHEMA").trim();
+    if (schema !== "" && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+      problems.push(`OPENLINQ_DATABASE_SCHEMA must be a lower-case identifier, got "${schema}"`);
+    }
+    storage = { kind: "postgres", url: databaseUrl, ...(schema ? { schema } : {}) };
+  } else if (databaseUrl.startsWith("sqlite:")) {
+    storage = { kind: "sqlite", file: resolve(databaseUrl.slice("sqlite:".length)) };
+  } else {
+    problems.push(`OPENLINQ_DATABASE_URL must start with postgres:// or sqlite:, got "${databaseUrl}"`);
+    storage = { kind: "sqlite", file: join(dataDir, "openlinq.db") };
+  }
+
+  const token = read("TOKEN").trim() || undefined;
+  if (token !== undefined && token.length < 8) {
+    problems.push("OPENLINQ_TOKEN must be at least 8 characters");
+  }
+
+  const phoneNumbers = read("PHONE_NUMBERS")
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
+  for (const number of phoneNumbers) {
+    if (!/^\+[1-9]\d{7,14}$/.test(number)) {
+      problems.push(`OPENLINQ_PHONE_NUMBERS entries must be E.164 like +19998887777, got "${number}"`);
+    }
+  }
+
+  const schedule = read("WEBHOOK_RETRY_SCHEDULE")
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
+  const webhookRetrySchedule: number[] = [];
+  for (const part of schedule) {
+    const ms = parseDuration(part);
+    if (ms === undefined) problems.push(`OPENLINQ_WEBHOOK_RETRY_SCHEDULE has a bad duration "${part}"`);
+    else webhookRetrySchedule.push(ms);
+  }
+  const webhookTimeoutMs = parseDuration(read("WEBHOOK_TIMEOUT"));
+  if (webhookTimeoutMs === undefined || webhookTimeoutMs <= 0) {
+    problems.push(`OPENLINQ_WEBHOOK_TIMEOUT must be a duration like 10s, got "${read("WEBHOOK_TIMEOUT")}"`);
+  }
+
+  const logLevel = read("LOG_LEVEL");
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
+    problems.push(`OPENLINQ_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+
+  const publicUrlText = read("PUBLIC_URL").trim().replace(/\/+$/, "");
+  if (publicUrlText !== "" && !/^https?:\/\//.test(publicUrlText)) {
+    problems.push(`OPENLINQ_PUBLIC_URL must be an http(s) URL, got "${publicUrlText}"`);
+  }
+  const displayHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+
+  const config: Config = {
+    host,
+    port,
+    publicUrl: publicUrlText || `http://${displayHost}:${port}`,
+    publicUrlExplicit: publicUrlText !== "",
+    dataDir,
+    storage,
+    token,
+    phoneNumbers,
+    rateLimit: integer("RATE_LIMIT", 0),
+    rateLimitBurst: integer("RATE_LIMIT_BURST", 0),
+    maxAttachmentBytes: integer("MAX_ATTACHMENT_BYTES", 1),
+    logLevel,
+    allowPrivateUrls: boolean("ALLOW_PRIVATE_URLS"),
+    worker: boolean("WORKER"),
+    api: true,
+    webhookRetrySchedule,
+    webhookTimeoutMs: webhookTimeoutMs ?? 10_000,
+    eventRetentionDays: integer("EVENT_RETENTION_DAYS", 0),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,36 @@
+import { notFound } from "../errors.ts";
+import type { Chat, ChatWithHandles, Message, MessageDetails } from "../model.ts";
+import type { Repositories } from "../ports.ts";
+
+export async function withHandles(repos: Repositories, chats: Chat[]): Promise<ChatWithHandles[]> {
+  const handles = await repos.chats.handlesFor(chats.map((c) => c.id));
+  return chats.map((chat) => {
+    const list = handles.get(chat.id) ?? [];
+    const mine = list.find((h) => h.isMe);
+    return { chat, handles: list, phoneNumber: mine?.handle ?? "" };
+  });
+}
+
+/** The org's chat with its participants, or chat_not_found (also for other orgs' ids). */
+export async function loadChat(repos: Repositories, orgId: number, chatId: number): Promise<ChatWithHandles> {
+  const chat = await repos.chats.findById(orgId, chatId);
+  if (!chat) throw notFound("chat_not_found", "Chat not found");
+  const [loaded] = await withHandles(repos, [chat]);
+  return loaded!;
+}
+
+export async function loadMessageDetails(repos: Repositories, messages: Message[]): Promise<MessageDetails[]> {
+  if (messages.length === 0) return [];
+  const ids = messages.map((m) => m.id);
+  const [attachments, reactions, senders] = await Promise.all([
+    repos.attachments.listForMessages(ids),
+    repos.reactions.listForMessages(ids),
+    repos.messages.sendersFor(ids),
+  ]);
+  return messages.map((message) => ({
+    message,
+    sender: senders.get(message.id) ?? "",
+    attachments: attachments.get(message.id) ?? [],
+    reactions: reactions.get(message.id) ?? [],
+  }));
+}

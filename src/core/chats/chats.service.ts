@@ -1,0 +1,180 @@
+import type { CoreDeps } from "../deps.ts";
+import { DomainError } from "../errors.ts";
+import { normalizeHandle } from "../handles.ts";
+import type { ChatWithHandles, PhoneNumber } from "../model.ts";
+import type { Page, PageRequest, Repositories } from "../ports.ts";
+import {
+  runSend,
+  validateOutgoing,
+  writeOutboundMessage,
+  type OutgoingMessage,
+  type SendResult,
+} from "../messages/messages.service.ts";
+import { emitEvent } from "../webhooks/events.ts";
+import { chatCreatedEventData, messageReadEventData } from "../webhooks/payloads.ts";
+import { loadChat, withHandles } from "./chat-loading.ts";
+import { participantsKey } from "./chat-names.ts";
+
+export interface CreateChatInput {
+  sendFrom: string;
+  recipients: string[];
+  displayName?: string | undefined;
+  message: OutgoingMessage;
+}
+
+export interface CreateChatResult extends SendResult {
+  /** True when this call created the chat (false: an existing chat with these participants). */
+  createdChat: boolean;
+}
+
+export const MAX_RECIPIENTS = 32;
+
+/** One of the org's numbers, or sender_not_owned naming the field. */
+export async function resolveOwnNumber(
+  repos: Repositories,
+  orgId: number,
+  input: string,
+  field: string,
+): Promise<PhoneNumber> {
+  const normalized = normalizeHandle(input, field, false);
+  const number = await repos.phoneNumbers.findByNumber(orgId, normalized);
+  if (!number) {
+    throw new DomainError("sender_not_owned", `${field}: ${normalized} is not a phone number of your organization`, {
+      field,
+    });
+  }
+  return number;
+}
+
+/**
+ * Find-or-create a chat with these recipients on our number and send the first message
+ * into it. An existing chat gets the message too (clients use this as "send to number").
+ */
+export async function createChat(deps: CoreDeps, orgId: number, input: CreateChatInput): Promise<CreateChatResult> {
+  if (input.recipients.length === 0) {
+    throw new DomainError("validation_failed", "chat.phone_numbers must list at least one recipient", {
+      field: "chat.phone_numbers",
+    });
+  }
+  if (input.recipients.length > MAX_RECIPIENTS) {
+    throw new DomainError("validation_failed", `chat.phone_numbers may list at most ${MAX_RECIPIENTS} recipients`, {
+      field: "chat.phone_numbers",
+    });
+  }
+  const recipients = [
+    ...new Set(input.recipients.map((r, i) => normalizeHandle(r, `chat.phone_numbers[${i}]`))),
+  ];
+  validateOutgoing(input.message, "message");
+  const sender = await resolveOwnNumber(deps.store.read, orgId, input.sendFrom, "send_from");
+  if (recipients.includes(sender.phoneNumber)) {
+    throw new DomainError("validation_failed", "chat.phone_numbers must not include the sending number", {
+      field: "chat.phone_numbers",
+    });
+  }
+  const key = participantsKey(recipients);
+  const service = await deps.transport.serviceFor(orgId, recipients);
+  const displayName = input.displayName?.trim() ? input.displayName.trim() : null;
+
+  let createdChat = false;
+  const attempt = () =>
+    runSend(deps, orgId, input.message, async (tx, attachmentRows) => {
+      createdChat = false;
+      let chat: ChatWithHandles;
+      const existing = await tx.chats.findByParticipants(sender.id, key);
+      if (existing) {
+        chat = (await withHandles(tx, [existing]))[0]!;
+      } else {
+        const created = await tx.chats.create({
+          orgId,
+          phoneNumberId: sender.id,
+          displayName,
+          service,
+          isGroup: recipients.length > 1,
+          participantsKey: key,
+          now: deps.clock.now(),
+          handles: [
+            { handle: sender.phoneNumber, service, isMe: true },
+            ...recipients.map((handle) => ({ handle, service, isMe: false })),
+          ],
+        });
+        chat = (await withHandles(tx, [created]))[0]!;
+        createdChat = true;
+        await emitEvent(tx, deps, orgId, "chat.created", chatCreatedEventData(chat), chat.chat.id);
+      }
+      const message = await writeOutboundMessage(deps, tx, chat, input.message, attachmentRows);
+      return { chat, message };
+    });
+
+  try {
+    const result = await attempt();
+    return { ...result, createdChat: createdChat && !result.replayed };
+  } catch (error) {
+    // A concurrent request created the same chat first: send into it instead.
+    if (error instanceof DomainError && error.code === "conflict" && error.details?.resource === "chat") {
+      const result = await attempt();
+      return { ...result, createdChat: false };
+    }
+    throw error;
+  }
+}
+
+export async function listChats(
+  deps: CoreDeps,
+  orgId: number,
+  phoneNumber: string,
+  page: PageRequest,
+): Promise<Page<ChatWithHandles>> {
+  const repos = deps.store.read;
+  const number = await resolveOwnNumber(repos, orgId, phoneNumber, "phone_number");
+  const chats = await repos.chats.listByPhoneNumber(number.id, page);
+  return { items: await withHandles(repos, chats.items), total: chats.total };
+}
+
+export async function getChat(deps: CoreDeps, orgId: number, chatId: number): Promise<ChatWithHandles> {
+  return loadChat(deps.store.read, orgId, chatId);
+}
+
+/** The chat between our number and exactly these participants, if any. */
+export async function findChat(
+  deps: CoreDeps,
+  orgId: number,
+  phoneNumber: string,
+  participants: string[],
+): Promise<ChatWithHandles | undefined> {
+  const repos = deps.store.read;
+  if (participants.length === 0) {
+    throw new DomainError("bad_request", "phone_numbers[] is required", { field: "phone_numbers[]" });
+  }
+  const number = await resolveOwnNumber(repos, orgId, phoneNumber, "phone_number");
+  const normalized = participants.map((p, i) => normalizeHandle(p, `phone_numbers[${i}]`));
+  const chat = await repos.chats.findByParticipants(number.id, participantsKey(normalized));
+  if (!chat) return undefined;
+  return (await withHandles(repos, [chat]))[0];
+}
+
+/** Marks every inbound message read; one message.read event per message that changed. */
+export async function markChatRead(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
+  const { chat, emitted } = await deps.store.transaction(async (tx) => {
+    const chat = await loadChat(tx, orgId, chatId);
+    const changed = await tx.messages.markChatRead(chatId, deps.clock.now());
+    for (const message of changed) {
+      await emitEvent(tx, deps, orgId, "message.read", messageReadEventData(message), chatId);
+    }
+    return { chat, emitted: changed.length };
+  });
+  deps.transport.markedRead(chat);
+  if (emitted > 0) deps.outbox.notify();
+}
+
+export async function startTyping(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
+  deps.transport.startedTyping(await loadChat(deps.store.read, orgId, chatId));
+}
+
+export async function stopTyping(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
+  deps.transport.stoppedTyping(await loadChat(deps.store.read, orgId, chatId));
+}
+
+export async function shareContact(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
+  deps.transport.sharedContact(await loadChat(deps.store.read, orgId, chatId));
+}
+

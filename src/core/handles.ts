@@ -1,0 +1,80 @@
+import { parsePhoneNumberFromString } from "libphonenumber-js";
+import { DomainError } from "./errors.ts";
+
+/**
+ * Handles are how a chat participant is addressed: an E.164 phone number or an email.
+ *
+ * Chat endpoints follow the seed strictly: `+12223334444` or `2223334444` (US assumed),
+ * digits only; punctuated forms such as `555-123-4567` are refused. Contacts are lenient
+ * and strip punctuation first (v2.md §1.5). Both use libphonenumber for the number itself;
+ * we require a *possible* number (right length for its country) rather than a *valid* one,
+ * because the quickstart's own numbers (555, 999 area codes) are fictional.
+ */
+export const ACCEPTED_PHONE_FORMATS = "+12223334444 (E.164) or 2223334444 (US, +1 assumed)";
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const STRICT_PHONE = /^\+?\d{7,15}$/;
+const PUNCTUATION = /[\s\-().]/g;
+
+export type HandleKind = "phone" | "email";
+
+export function isEmailHandle(handle: string): boolean {
+  return handle.includes("@");
+}
+
+function toE164(digits: string): string | undefined {
+  const parsed = parsePhoneNumberFromString(digits, "US");
+  if (!parsed || !parsed.isPossible()) return undefined;
+  return parsed.number;
+}
+
+/** Strict phone parsing for our own numbers and chat recipients. Returns undefined when refused. */
+export function parseStrictPhone(input: string): string | undefined {
+  const trimmed = input.trim();
+  if (!STRICT_PHONE.test(trimmed)) return undefined;
+  return toE164(trimmed);
+}
+
+/** Lenient phone parsing (contacts): accepts `(555) 123-4567`, `555.123.4567`, … */
+export function parseLenientPhone(input: string): string | undefined {
+  const stripped = input.trim().replace(PUNCTUATION, "");
+  if (!STRICT_PHONE.test(stripped)) return undefined;
+  return toE164(stripped);
+}
+
+export function parseEmail(input: string): string | undefined {
+  const trimmed = input.trim().toLowerCase();
+  return EMAIL.test(trimmed) ? trimmed : undefined;
+}
+
+/**
+ * Normalizes a chat participant (phone or email). Throws invalid_phone_number naming the
+ * field and the accepted formats.
+ */
+export function normalizeHandle(input: string, field: string, allowEmail = true): string {
+  if (allowEmail && isEmailHandle(input)) {
+    const email = parseEmail(input);
+    if (email) return email;
+    throw new DomainError("invalid_phone_number", `${field}: "${input}" is not a valid email address`, {
+      field,
+    });
+  }
+  const phone = parseStrictPhone(input);
+  if (phone) return phone;
+  throw new DomainError(
+    "invalid_phone_number",
+    `${field}: "${input}" is not a valid phone number; use ${ACCEPTED_PHONE_FORMATS}`,
+    { field },
+  );
+}
+
+/** `+1 (555) 123-4567` for NANP numbers, international format otherwise; emails unchanged. */
+export function prettyHandle(handle: string): string {
+  if (isEmailHandle(handle)) return handle;
+  const parsed = parsePhoneNumberFromString(handle);
+  if (!parsed) return handle;
+  if (parsed.countryCallingCode === "1" && parsed.nationalNumber.length === 10) {
+    return `+1 ${parsed.formatNational()}`;
+  }
+  return parsed.formatInternational();
+}

@@ -1,0 +1,240 @@
+import {
+  prepareAttachments,
+  removeAttachmentFiles,
+  storeAttachmentFiles,
+  type IncomingFile,
+  type PreparedAttachment,
+} from "../attachments/attachments.ts";
+import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
+import { otherParticipants, ourHandle } from "../chats/chat-names.ts";
+import type { CoreDeps } from "../deps.ts";
+import { DomainError, notFound } from "../errors.ts";
+import type { ChatWithHandles, MessageDetails } from "../model.ts";
+import type { MessageListQuery, Page, Repositories } from "../ports.ts";
+import { emitEvent } from "../webhooks/events.ts";
+import { messageEventData } from "../webhooks/payloads.ts";
+
+export interface OutgoingMessage {
+  text: string;
+  idempotencyKey?: string | undefined;
+  uploads: IncomingFile[];
+  attachmentUrls: string[];
+}
+
+const IDEMPOTENCY_KEY = /^[a-zA-Z0-9_-]{1,255}$/;
+export const MAX_TEXT_LENGTH = 20_000;
+
+/** Checks what can be checked without I/O; throws validation_failed naming the field. */
+export function validateOutgoing(message: OutgoingMessage, field: string): void {
+  if (message.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(message.idempotencyKey)) {
+    throw new DomainError(
+      "validation_failed",
+      `${field}.idempotency_key must match ^[a-zA-Z0-9_-]+$ (at most 255 characters)`,
+      { field: `${field}.idempotency_key` },
+    );
+  }
+  const attachmentCount = message.uploads.length + message.attachmentUrls.length;
+  if (message.text.trim() === "" && attachmentCount === 0) {
+    throw new DomainError("validation_failed", `${field}.text is required (it may be empty only with attachments)`, {
+      field: `${field}.text`,
+    });
+  }
+  if (message.text.length > MAX_TEXT_LENGTH) {
+    throw new DomainError("validation_failed", `${field}.text is longer than ${MAX_TEXT_LENGTH} characters`, {
+      field: `${field}.text`,
+    });
+  }
+  for (const url of message.attachmentUrls) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+      throw new DomainError("validation_failed", `${field}.attachment_urls: "${url}" is not an http(s) URL`, {
+        field: `${field}.attachment_urls`,
+      });
+    }
+  }
+}
+
+/** Files checked and written before the transaction; removed again if it fails. */
+export async function prepareOutgoingFiles(deps: CoreDeps, message: OutgoingMessage): Promise<PreparedAttachment[]> {
+  return prepareAttachments(deps, message.uploads, message.attachmentUrls);
+}
+
+/**
+ * Writes an outbound message into a chat inside `tx`: the message row, its attachments,
+ * the chat's counters and the message.sent event. Returns what to hand the transport
+ * after commit.
+ */
+export async function writeOutboundMessage(
+  deps: CoreDeps,
+  tx: Repositories,
+  chat: ChatWithHandles,
+  message: OutgoingMessage,
+  attachmentRows: Awaited<ReturnType<typeof storeAttachmentFiles>>,
+): Promise<MessageDetails> {
+  const now = deps.clock.now();
+  const recipients = otherParticipants(chat).map((h) => h.handle);
+  const acceptance = await deps.transport.accept(chat.chat.orgId, chat, recipients);
+  if (acceptance.service !== chat.chat.service) {
+    await tx.chats.setService(chat.chat.id, acceptance.service, now);
+    chat.chat.service = acceptance.service;
+  }
+  const mine = ourHandle(chat);
+  const stored = await tx.messages.create({
+    orgId: chat.chat.orgId,
+    chatId: chat.chat.id,
+    chatHandleId: mine.id,
+    isFromMe: true,
+    text: message.text,
+    sentAt: now,
+    deliveredAt: acceptance.deliveredAt,
+    deliveryStatus: acceptance.deliveryStatus,
+    editedAt: null,
+    isRead: false,
+    readAt: null,
+    idempotencyKey: message.idempotencyKey ?? null,
+  });
+  const attachments = attachmentRows(stored.id, chat.chat.orgId, now);
+  await tx.attachments.createMany(attachments);
+  await tx.chats.recordActivity(chat.chat.id, 1, now);
+  chat.chat.messageCount += 1;
+  chat.chat.lastActivityAt = now;
+  const details: MessageDetails = { message: stored, sender: mine.handle, attachments, reactions: [] };
+  await emitEvent(tx, deps, chat.chat.orgId, "message.sent", messageEventData(chat, details, deps.links), chat.chat.id);
+  return details;
+}
+
+export interface SendResult {
+  chat: ChatWithHandles;
+  message: MessageDetails;
+  /** True when an idempotency key matched an earlier message, which is returned unchanged. */
+  replayed: boolean;
+}
+
+async function findReplay(deps: CoreDeps, orgId: number, key: string | undefined) {
+  if (key === undefined) return undefined;
+  const existing = await deps.store.read.messages.findByIdempotencyKey(orgId, key);
+  if (!existing) return undefined;
+  const chat = await loadChat(deps.store.read, orgId, existing.chatId);
+  const [details] = await loadMessageDetails(deps.store.read, [existing]);
+  return { chat, message: details!, replayed: true };
+}
+
+/**
+ * Runs a send: replay check, files, one transaction, then the transport and the worker.
+ * `write` does the transactional part; a unique-key conflict (a concurrent identical
+ * request) resolves to the message that won.
+ */
+export async function runSend(
+  deps: CoreDeps,
+  orgId: number,
+  message: OutgoingMessage,
+  write: (tx: Repositories, attachmentRows: Awaited<ReturnType<typeof storeAttachmentFiles>>) => Promise<{
+    chat: ChatWithHandles;
+    message: MessageDetails;
+  }>,
+): Promise<SendResult> {
+  const replay = await findReplay(deps, orgId, message.idempotencyKey);
+  if (replay) return replay;
+  const prepared = await prepareOutgoingFiles(deps, message);
+  const attachmentRows = await storeAttachmentFiles(deps, prepared);
+  let written: { chat: ChatWithHandles; message: MessageDetails };
+  try {
+    written = await deps.store.transaction((tx) => write(tx, attachmentRows));
+  } catch (error) {
+    await removeAttachmentFiles(deps, prepared);
+    if (error instanceof DomainError && error.code === "conflict") {
+      const winner = await findReplay(deps, orgId, message.idempotencyKey);
+      if (winner) return winner;
+    }
+    throw error;
+  }
+  deps.transport.dispatched({ orgId, chat: written.chat, message: written.message.message });
+  deps.outbox.notify();
+  return { ...written, replayed: false };
+}
+
+export async function sendMessage(
+  deps: CoreDeps,
+  orgId: number,
+  chatId: number,
+  message: OutgoingMessage,
+): Promise<SendResult> {
+  validateOutgoing(message, "message");
+  // Unknown chat is reported before any download.
+  await loadChat(deps.store.read, orgId, chatId);
+  return runSend(deps, orgId, message, async (tx, attachmentRows) => {
+    const chat = await loadChat(tx, orgId, chatId);
+    const details = await writeOutboundMessage(deps, tx, chat, message, attachmentRows);
+    return { chat, message: details };
+  });
+}
+
+export async function listMessages(
+  deps: CoreDeps,
+  orgId: number,
+  chatId: number,
+  query: MessageListQuery,
+): Promise<Page<MessageDetails>> {
+  const repos = deps.store.read;
+  await loadChat(repos, orgId, chatId);
+  const page = await repos.messages.listByChat(chatId, query);
+  return { items: await loadMessageDetails(repos, page.items), total: page.total };
+}
+
+async function loadMessageInChat(repos: Repositories, orgId: number, chatId: number, messageId: number) {
+  await loadChat(repos, orgId, chatId);
+  const message = await repos.messages.findById(orgId, messageId);
+  if (!message || message.chatId !== chatId) throw notFound("message_not_found", "Message not found");
+  return message;
+}
+
+export async function getMessage(
+  deps: CoreDeps,
+  orgId: number,
+  chatId: number,
+  messageId: number,
+): Promise<MessageDetails> {
+  const message = await loadMessageInChat(deps.store.read, orgId, chatId, messageId);
+  const [details] = await loadMessageDetails(deps.store.read, [message]);
+  return details!;
+}
+
+/** Removes the message from our store (and its files); the recipient's copy is not recalled. */
+export async function deleteMessage(deps: CoreDeps, orgId: number, chatId: number, messageId: number): Promise<void> {
+  const attachments = await deps.store.transaction(async (tx) => {
+    const message = await loadMessageInChat(tx, orgId, chatId, messageId);
+    const files = (await tx.attachments.listForMessages([message.id])).get(message.id) ?? [];
+    await tx.messages.delete(message.id);
+    await tx.chats.recordActivity(chatId, -1, null);
+    return files;
+  });
+  await Promise.all(attachments.map((a) => deps.files.remove(a.storageKey).catch(() => undefined)));
+}
+
+export async function editMessage(
+  deps: CoreDeps,
+  orgId: number,
+  chatId: number,
+  messageId: number,
+  text: string,
+): Promise<{ id: number; text: string }> {
+  if (text.trim() === "") {
+    throw new DomainError("validation_failed", "text must not be empty", { field: "text" });
+  }
+  if (text.length > MAX_TEXT_LENGTH) {
+    throw new DomainError("validation_failed", `text is longer than ${MAX_TEXT_LENGTH} characters`, { field: "text" });
+  }
+  return deps.store.transaction(async (tx) => {
+    const message = await loadMessageInChat(tx, orgId, chatId, messageId);
+    if (!message.isFromMe) {
+      throw new DomainError("validation_failed", "only messages sent from your number can be edited");
+    }
+    await tx.messages.updateText(message.id, text, deps.clock.now());
+    return { id: message.id, text };
+  });
+}

@@ -1,0 +1,64 @@
+import { loadChat } from "../chats/chat-loading.ts";
+import { ourHandle } from "../chats/chat-names.ts";
+import type { CoreDeps } from "../deps.ts";
+import { DomainError, notFound } from "../errors.ts";
+import type { Reaction, ReactionType } from "../model.ts";
+import { emitEvent } from "../webhooks/events.ts";
+import { reactionEventData } from "../webhooks/payloads.ts";
+
+export interface ReactionChange {
+  reaction: Reaction;
+  operation: "add" | "remove";
+}
+
+/**
+ * Adds or removes our tapback on a message. iMessage keeps one tapback per person per
+ * message, so adding replaces our previous one. Removing a tapback we never left is
+ * reaction_not_found. Both emit reaction.sent (with `operation`).
+ */
+export async function reactToMessage(
+  deps: CoreDeps,
+  orgId: number,
+  messageId: number,
+  type: ReactionType,
+  operation: "add" | "remove",
+): Promise<ReactionChange> {
+  const result = await deps.store.transaction(async (tx) => {
+    const message = await tx.messages.findById(orgId, messageId);
+    if (!message) throw notFound("message_not_found", "Chat message not found");
+    const chat = await loadChat(tx, orgId, message.chatId);
+    const mine = ourHandle(chat);
+    const existing = await tx.reactions.listByHandle(message.id, mine.id);
+    const now = deps.clock.now();
+    let reaction: Reaction;
+    if (operation === "add") {
+      for (const previous of existing) await tx.reactions.delete(previous.id);
+      reaction = await tx.reactions.create({
+        orgId,
+        messageId: message.id,
+        chatHandleId: mine.id,
+        reaction: type,
+        isFromMe: true,
+        fromPhone: mine.handle,
+        sentAt: now,
+        createdAt: now,
+        updatedAt: now,
+      });
+    } else {
+      const match = existing.find((r) => r.reaction === type);
+      if (!match) throw new DomainError("reaction_not_found", `No ${type} reaction from you on this message`);
+      await tx.reactions.delete(match.id);
+      reaction = match;
+    }
+    await emitEvent(tx, deps, orgId, "reaction.sent", reactionEventData(chat, reaction, message, operation), chat.chat.id);
+    return { reaction, operation };
+  });
+  deps.outbox.notify();
+  return result;
+}
+
+export async function getReaction(deps: CoreDeps, orgId: number, reactionId: number): Promise<Reaction> {
+  const reaction = await deps.store.read.reactions.findById(orgId, reactionId);
+  if (!reaction) throw notFound("reaction_not_found", "Reaction not found");
+  return reaction;
+}

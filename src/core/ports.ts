@@ -1,0 +1,262 @@
+import type {
+  Attachment,
+  Caller,
+  Chat,
+  ChatHandle,
+  ChatWithHandles,
+  Contact,
+  DeliveryStatus,
+  Message,
+  Organization,
+  PhoneNumber,
+  Reaction,
+  ReactionType,
+  Service,
+  StoredEvent,
+  User,
+  WebhookEventType,
+  WebhookSubscription,
+} from "./model.ts";
+
+/**
+ * Ports: what core needs from the outside world, as interfaces only. Adapters live in
+ * src/storage (Store), src/transport (Transport) and src/app.ts (Clock, Ids).
+ */
+
+/** Current time. Every timestamp core writes comes from here, so tests and the virtual clock control time. */
+export interface Clock {
+  now(): Date;
+}
+
+/** Identifiers and secrets. Injected so tests can make them deterministic. */
+export interface Ids {
+  /** A UUID v4 (events, attachments). */
+  uuid(): string;
+  /** A URL-safe random secret of `bytes` bytes of entropy (tokens, webhook secrets). */
+  secret(bytes?: number): string;
+}
+
+/** What the transport says about an outbound message at the moment it is accepted. */
+export interface TransportAcceptance {
+  deliveryStatus: DeliveryStatus;
+  deliveredAt: Date | null;
+  service: Service;
+}
+
+export interface OutboundMessage {
+  orgId: number;
+  chat: ChatWithHandles;
+  message: Message;
+}
+
+/**
+ * The carrier network. Core tells it what we do; it answers how a message will travel.
+ * The default adapter delivers everything at once over iMessage; the simulator adapter
+ * plays the recipients. Core never asks which one it has.
+ */
+export interface Transport {
+  /** Service a new chat with these recipients uses (iMessage, RCS or SMS fallback). */
+  serviceFor(orgId: number, handles: readonly string[]): Promise<Service>;
+  /** Called inside the send flow before the message is stored; must not write. */
+  accept(orgId: number, chat: ChatWithHandles, recipients: readonly string[]): Promise<TransportAcceptance>;
+  /** Called after the message is committed. Later lifecycle changes come back through core. */
+  dispatched(outbound: OutboundMessage): void;
+  startedTyping(chat: ChatWithHandles): void;
+  stoppedTyping(chat: ChatWithHandles): void;
+  markedRead(chat: ChatWithHandles): void;
+  sharedContact(chat: ChatWithHandles): void;
+  /** Whether a handle can receive iMessage. */
+  supportsIMessage(orgId: number, handle: string): Promise<boolean>;
+}
+
+/** Wakes the webhook delivery worker after a commit that wrote outbox rows. */
+export interface OutboxSignal {
+  notify(): void;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface PageRequest {
+  page: number;
+  perPage: number;
+}
+
+export interface OrganizationRepository {
+  create(name: string, now: Date): Promise<Organization>;
+  first(): Promise<Organization | undefined>;
+  findById(id: number): Promise<Organization | undefined>;
+  list(): Promise<Organization[]>;
+}
+
+export interface UserRepository {
+  create(user: Omit<User, "id">, now: Date): Promise<User>;
+  findByEmail(orgId: number, email: string): Promise<User | undefined>;
+  findById(orgId: number, id: number): Promise<User | undefined>;
+  /** The org's first admin: owner of contacts with no named owner, user of new numbers. */
+  firstAdmin(orgId: number): Promise<User | undefined>;
+}
+
+export interface TokenRepository {
+  create(orgId: number, tokenHash: string, label: string, now: Date): Promise<void>;
+  findByHash(tokenHash: string): Promise<Caller | undefined>;
+  countForOrg(orgId: number): Promise<number>;
+}
+
+export interface PhoneNumberRepository {
+  create(number: { orgId: number; userId: number; phoneNumber: string }, now: Date): Promise<PhoneNumber>;
+  listByOrg(orgId: number): Promise<PhoneNumber[]>;
+  findById(orgId: number, id: number): Promise<PhoneNumber | undefined>;
+  findByNumber(orgId: number, phoneNumber: string): Promise<PhoneNumber | undefined>;
+  /** Across organizations: numbers are globally unique. */
+  findAnyByNumber(phoneNumber: string): Promise<PhoneNumber | undefined>;
+  setForwardingNumber(id: number, forwardingNumber: string | null, now: Date): Promise<PhoneNumber>;
+}
+
+export interface NewChat {
+  orgId: number;
+  phoneNumberId: number;
+  displayName: string | null;
+  service: Service;
+  isGroup: boolean;
+  participantsKey: string;
+  now: Date;
+  /** Our number first (isMe), then the recipients. */
+  handles: { handle: string; service: Service; isMe: boolean }[];
+}
+
+export interface ChatRepository {
+  /** Throws DomainError("conflict") when the participant set already has a chat. */
+  create(chat: NewChat): Promise<Chat>;
+  findById(orgId: number, id: number): Promise<Chat | undefined>;
+  findByParticipants(phoneNumberId: number, participantsKey: string): Promise<Chat | undefined>;
+  listByPhoneNumber(phoneNumberId: number, page: PageRequest): Promise<Page<Chat>>;
+  /** Handles of each chat, ours included, in join order. */
+  handlesFor(chatIds: readonly number[]): Promise<Map<number, ChatHandle[]>>;
+  addHandle(chatId: number, handle: { handle: string; service: Service; isMe: boolean }, now: Date): Promise<ChatHandle>;
+  markHandleLeft(handleId: number, now: Date): Promise<void>;
+  /** Bumps message_count by `delta` and, when given, last activity. */
+  recordActivity(chatId: number, delta: number, at: Date | null): Promise<void>;
+  setService(chatId: number, service: Service, now: Date): Promise<void>;
+}
+
+export interface MessageListQuery extends PageRequest {
+  before?: Date;
+  after?: Date;
+  sort: "asc" | "desc";
+}
+
+export interface MessageRepository {
+  /** Throws DomainError("conflict") when the idempotency key is already used in the org. */
+  create(message: Omit<Message, "id">): Promise<Message>;
+  findById(orgId: number, id: number): Promise<Message | undefined>;
+  findByIdempotencyKey(orgId: number, key: string): Promise<Message | undefined>;
+  listByChat(chatId: number, query: MessageListQuery): Promise<Page<Message>>;
+  /** Marks unread inbound messages of a chat read; returns those it changed. */
+  markChatRead(chatId: number, at: Date): Promise<Message[]>;
+  /** Marks unread outbound messages of a chat read (the recipient read them); returns those it changed. */
+  markOutboundRead(chatId: number, at: Date): Promise<Message[]>;
+  updateText(id: number, text: string, editedAt: Date): Promise<void>;
+  updateDelivery(id: number, status: DeliveryStatus, deliveredAt: Date | null): Promise<void>;
+  delete(id: number): Promise<void>;
+  /** The sender handle of each message. */
+  sendersFor(messageIds: readonly number[]): Promise<Map<number, string>>;
+}
+
+export interface AttachmentRepository {
+  createMany(attachments: Attachment[]): Promise<void>;
+  listForMessages(messageIds: readonly number[]): Promise<Map<number, Attachment[]>>;
+  findById(id: string): Promise<Attachment | undefined>;
+}
+
+export interface ReactionRepository {
+  create(reaction: Omit<Reaction, "id">): Promise<Reaction>;
+  findById(orgId: number, id: number): Promise<Reaction | undefined>;
+  listForMessages(messageIds: readonly number[]): Promise<Map<number, Reaction[]>>;
+  /** Reactions one participant left on one message. */
+  listByHandle(messageId: number, chatHandleId: number): Promise<Reaction[]>;
+  delete(id: number): Promise<void>;
+}
+
+export interface ContactFields {
+  firstName: string;
+  lastName: string;
+  email: string;
+  phoneNumber: string;
+  company: string;
+  title: string;
+  location: string;
+}
+
+export interface ContactRepository {
+  create(orgId: number, ownerUserId: number | null, fields: ContactFields, now: Date): Promise<Contact>;
+  findById(orgId: number, id: number): Promise<Contact | undefined>;
+  list(orgId: number, page: PageRequest): Promise<Page<Contact>>;
+  update(orgId: number, id: number, changes: Partial<ContactFields> & { ownerUserId?: number | null }, now: Date): Promise<Contact>;
+  delete(orgId: number, id: number): Promise<void>;
+  /** First contact (lowest id) whose email or phone matches; either may be omitted. */
+  find(orgId: number, by: { email?: string; phoneNumber?: string }): Promise<Contact | undefined>;
+}
+
+export interface NewWebhookSubscription {
+  orgId: number;
+  webhookUrl: string;
+  version: number;
+  events: WebhookEventType[];
+  active: boolean;
+  secret: string | null;
+}
+
+export interface WebhookSubscriptionRepository {
+  create(subscription: NewWebhookSubscription, now: Date): Promise<WebhookSubscription>;
+  list(orgId: number): Promise<WebhookSubscription[]>;
+  findById(orgId: number, id: number): Promise<WebhookSubscription | undefined>;
+  update(
+    orgId: number,
+    id: number,
+    changes: Partial<Omit<NewWebhookSubscription, "orgId">>,
+    now: Date,
+  ): Promise<WebhookSubscription>;
+  delete(orgId: number, id: number): Promise<void>;
+  /** Active subscriptions of the org that listen to the type. */
+  listActiveFor(orgId: number, eventType: WebhookEventType): Promise<WebhookSubscription[]>;
+}
+
+export interface EventRepository {
+  /** Writes the event and one pending delivery per subscription id, due at `event.createdAt`. */
+  append(event: StoredEvent, subscriptionIds: readonly number[]): Promise<void>;
+}
+
+/** Every repository, bound to one connection or transaction. */
+export interface Repositories {
+  organizations: OrganizationRepository;
+  users: UserRepository;
+  tokens: TokenRepository;
+  phoneNumbers: PhoneNumberRepository;
+  chats: ChatRepository;
+  messages: MessageRepository;
+  attachments: AttachmentRepository;
+  reactions: ReactionRepository;
+  contacts: ContactRepository;
+  webhookSubscriptions: WebhookSubscriptionRepository;
+  events: EventRepository;
+}
+
+/**
+ * The store. Reads may go through `read`; every change goes through `transaction`, so a
+ * change and the events it causes commit together or not at all.
+ */
+export interface Store {
+  readonly read: Repositories;
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+}
+
+/** Files of attachments, kept outside the database. */
+export interface FileStore {
+  put(key: string, data: Uint8Array): Promise<void>;
+  /** Absolute path of a stored file, for streaming it back. */
+  pathOf(key: string): string;
+  remove(key: string): Promise<void>;
+}

@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import multipart, { type Multipart, type MultipartFile } from "@fastify/multipart";
+import type { IncomingFile } from "../../core/attachments/attachments.ts";
+
+/**
+ * Every write endpoint takes JSON or multipart (v2.md §1.3). Multipart keys use Rails
+ * brackets — `message[text]`, `message[attachments][]` — and are turned into the same
+ * nested object a JSON body would give, with files as IncomingFile values, before schema
+ * validation runs. Files are buffered: the attachment limit bounds each one.
+ */
+export async function registerMultipart(app: FastifyInstance, maxFileBytes: number): Promise<void> {
+  await app.register(multipart, {
+    attachFieldsToBody: true,
+    limits: { fileSize: maxFileBytes, files: 20, fields: 200, fieldSize: 1024 * 1024 },
+    throwFileSizeLimit: true,
+  });
+  app.addHook("preValidation", async (request: FastifyRequest) => {
+    if (!request.isMultipart()) return;
+    const raw = (request.body ?? {}) as Record<string, Multipart | Multipart[]>;
+    const entries: [string, unknown][] = [];
+    for (const [key, value] of Object.entries(raw)) {
+      for (const part of Array.isArray(value) ? value : [value]) {
+        entries.push([key, part.type === "file" ? await toIncomingFile(part) : part.value]);
+      }
+    }
+    request.body = nestBracketKeys(entries);
+  });
+}
+
+async function toIncomingFile(part: MultipartFile): Promise<IncomingFile> {
+  const data = await part.toBuffer();
+  return { filename: part.filename, data, declaredType: part.mimetype };
+}
+
+export function isIncomingFile(value: unknown): value is IncomingFile {
+  return typeof value === "object" && value !== null && (value as IncomingFile).data instanceof Uint8Array;
+}
+
+/** `a[b][c]=1`, `a[list][]=x` (repeated) → `{a:{b:{c:"1"}, list:["x", …]}}`. */
+export function nestBracketKeys(entries: readonly [string, unknown][]): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of entries) {
+    const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
+    const path = match ? [match[1]!, ...[...match[2]!.matchAll(/\[([^[\]]*)\]/g)].map((m) => m[1]!)] : [key];
+    let node: Record<string, unknown> = root;
+    for (let i = 0; i < path.length; i++) {
+      const segment = path[i]!;
+      const isLast = i === path.length - 1;
+      const nextIsArray = path[i + 1] === "";
+      if (segment === "") break;
+      if (isLast) {
+        node[segment] = value;
+      } else if (nextIsArray && i + 1 === path.length - 1) {
+        const list = Array.isArray(node[segment]) ? (node[segment] as unknown[]) : [];
+        list.push(value);
+        node[segment] = list;
+        break;
+      } else {
+        const child = node[segment];
+        node[segment] = typeof child === "object" && child !== null && !Array.isArray(child) ? child : {};
+        node = node[segment] as Record<string, unknown>;
+      }
+    }
+  }
+  return root;
+}

@@ -1,0 +1,79 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { sendError } from "../errors.ts";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Extra per-token limit for one route: `points` requests per `seconds`. */
+    routeRateLimit?: { points: number; seconds: number; message: string };
+  }
+}
+
+/**
+ * Per-token limits: a steady rate per second plus a burst bucket (rate-limiter-flexible's
+ * BurstyRateLimiter). Keyed by token id, not by connection, so a store shared between
+ * instances can replace the in-memory one without changing callers.
+ */
+export function createRateLimiter(options: { perSecond: number; burst: number }) {
+  const steady =
+    options.perSecond > 0
+      ? new BurstyRateLimiter(
+          new RateLimiterMemory({ points: options.perSecond, duration: 1 }),
+          new RateLimiterMemory({ keyPrefix: "burst", points: Math.max(options.burst, 1), duration: 10 }),
+        )
+      : undefined;
+  const routeLimiters = new Map<string, RateLimiterMemory>();
+
+  function headers(reply: FastifyReply, limit: number, result: RateLimiterRes) {
+    reply.header("RateLimit-Limit", limit);
+    reply.header("RateLimit-Remaining", Math.max(0, result.remainingPoints));
+    reply.header("RateLimit-Reset", Math.ceil(result.msBeforeNext / 1000));
+  }
+
+  async function consume(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    limiter: BurstyRateLimiter | RateLimiterMemory,
+    limit: number,
+    key: string,
+    message: string,
+  ): Promise<boolean> {
+    try {
+      const result = await limiter.consume(key);
+      headers(reply, limit, result);
+      return true;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      headers(reply, limit, rejection);
+      reply.header("Retry-After", Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+      sendError(request, reply, { status: 429, code: "rate_limited", detail: message });
+      return false;
+    }
+  }
+
+  return async function rateLimit(request: FastifyRequest, reply: FastifyReply) {
+    const key = String(request.caller.tokenId);
+    if (steady) {
+      const ok = await consume(
+        request,
+        reply,
+        steady,
+        options.perSecond,
+        key,
+        `Rate limit exceeded: ${options.perSecond} requests per second per token`,
+      );
+      if (!ok) return reply;
+    }
+    const route = request.routeOptions.config.routeRateLimit;
+    if (route) {
+      const id = `${request.routeOptions.url}:${route.points}/${route.seconds}`;
+      let limiter = routeLimiters.get(id);
+      if (!limiter) {
+        limiter = new RateLimiterMemory({ keyPrefix: id, points: route.points, duration: route.seconds });
+        routeLimiters.set(id, limiter);
+      }
+      const ok = await consume(request, reply, limiter, route.points, key, route.message);
+      if (!ok) return reply;
+    }
+  };
+}

@@ -1,0 +1,126 @@
+import { createReadStream } from "node:fs";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { CoreDeps } from "../core/deps.ts";
+import { DomainError } from "../core/errors.ts";
+import { domainErrorInput, sendError } from "./errors.ts";
+import { registerMultipart } from "./plugins/multipart.ts";
+import { v2Api } from "./v2/index.ts";
+
+export interface HttpOptions {
+  deps: CoreDeps;
+  logger: FastifyBaseLogger;
+  rateLimit: { perSecond: number; burst: number };
+  maxAttachmentBytes: number;
+  /** Extra faces (sandbox, delivery log, inbox) registered by the composition root. */
+  extensions?: ((app: FastifyInstance) => Promise<void>)[];
+}
+
+/** JSON bodies above this are refused with 413; files go through multipart with their own limit. */
+const JSON_BODY_LIMIT = 1024 * 1024;
+
+export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: JSON_BODY_LIMIT,
+    disableRequestLogging: true,
+    ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "openlinq — Linq Partner API V2",
+        version: "2.0.0",
+        description: "Self-hosted implementation of the Linq Partner API V2, plus openlinq's own endpoints under /openlinq/v1.",
+      },
+      components: {
+        securitySchemes: {
+          ApiKeyAuth: { type: "apiKey", in: "header", name: "X-LINQ-INTEGRATION-TOKEN" },
+        },
+      },
+      security: [{ ApiKeyAuth: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await registerMultipart(app, options.maxAttachmentBytes);
+
+  app.setErrorHandler((error: FastifyError | DomainError | Error, request, reply) => {
+    if (error instanceof DomainError) return sendError(request, reply, domainErrorInput(error));
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      return sendError(request, reply, {
+        status: 400,
+        code: "bad_request",
+        detail: `${fastifyError.validationContext ?? "request"}${fastifyError.message.replace(/^(body|querystring|params|headers)/, "")}`,
+      });
+    }
+    const status = fastifyError.statusCode ?? 500;
+    if (status === 413 || fastifyError.code === "FST_REQ_FILE_TOO_LARGE") {
+      return sendError(request, reply, {
+        status: 413,
+        code: "payload_too_large",
+        detail:
+          fastifyError.code === "FST_REQ_FILE_TOO_LARGE"
+            ? `An attachment is larger than the limit of ${options.maxAttachmentBytes} bytes`
+            : `Request body is larger than the limit of ${JSON_BODY_LIMIT} bytes; send files as multipart/form-data`,
+      });
+    }
+    if (status >= 400 && status < 500) {
+      const detail =
+        fastifyError.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
+          ? "Malformed JSON body"
+          : fastifyError.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE"
+            ? `Unsupported Content-Type ${request.headers["content-type"] ?? ""}; send application/json or multipart/form-data`
+            : error.message;
+      return sendError(request, reply, { status, detail });
+    }
+    request.log.error({ err: error, reqId: request.id }, "unhandled error");
+    return sendError(request, reply, {
+      status: 500,
+      code: "internal",
+      detail: `Internal server error (request ${request.id})`,
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split("?")[0]}` }),
+  );
+
+  await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, rateLimit: options.rateLimit });
+
+  await app.register(
+    async (openlinq) => {
+      openlinq.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+      openlinq.get<{ Params: { id: string; filename: string } }>(
+        "/attachments/:id/:filename",
+        {
+          schema: {
+            tags: ["openlinq"],
+            summary: "Download a stored attachment (unguessable URL, no token, like a storage bucket link)",
+            params: {
+              type: "object",
+              required: ["id", "filename"],
+              properties: { id: { type: "string", format: "uuid" }, filename: { type: "string" } },
+            },
+          },
+        },
+        async (request, reply) => {
+          const attachment = await options.deps.store.read.attachments.findById(request.params.id);
+          if (!attachment) throw new DomainError("attachment_not_found", "Attachment not found");
+          return reply
+            .type(attachment.mimeType)
+            .header("Content-Length", attachment.fileSize)
+            .header("Content-Disposition", `inline; filename="${attachment.filename.replace(/"/g, "")}"`)
+            .send(createReadStream(options.deps.files.pathOf(attachment.storageKey)));
+        },
+      );
+      openlinq.get("/health", { schema: { hide: true } }, async () => ({ status: "ok" }));
+    },
+    { prefix: "/openlinq/v1" },
+  );
+
+  for (const extension of options.extensions ?? []) await extension(app);
+  return app;
+}

@@ -1,0 +1,252 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { CoreDeps } from "../../core/deps.ts";
+import { DomainError } from "../../core/errors.ts";
+import type { ReactionType } from "../../core/model.ts";
+import {
+  deleteMessage,
+  editMessage,
+  getMessage,
+  listMessages,
+  sendMessage,
+} from "../../core/messages/messages.service.ts";
+import { getReaction, reactToMessage } from "../../core/messages/reactions.service.ts";
+import { clampPerPage, messageInputSchema, toOutgoingMessage } from "./chats.routes.ts";
+import { pageMeta, toV2Message, toV2Reaction } from "./presenters.ts";
+import {
+  chatMessageSchema,
+  errorResponses,
+  pageMetaSchema,
+  pageQueryProperties,
+  reactionSchema,
+  reactionTypeSchema,
+} from "./schemas.ts";
+
+const chatAndMessageParams = {
+  type: "object",
+  required: ["chat_id", "id"],
+  properties: { chat_id: { type: "integer", minimum: 1 }, id: { type: "integer", minimum: 1 } },
+} as const;
+
+interface SendBody {
+  message?: {
+    text?: string;
+    idempotency_key?: string;
+    attachments?: unknown[];
+    attachment_urls?: string[];
+  };
+  text?: string;
+  idempotency_key?: string;
+  attachment_urls?: string[];
+  attachments?: unknown[];
+}
+
+export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+  const renderErrors = (...statuses: number[]) => errorResponses("render", statuses);
+  const dataMessage = { type: "object", properties: { data: chatMessageSchema } } as const;
+
+  app.get<{
+    Params: { chat_id: number };
+    Querystring: { page: number; per_page: number; before?: string; after?: string; sort: "asc" | "desc" };
+  }>(
+    "/chats/:chat_id/chat_messages",
+    {
+      schema: {
+        tags: ["Chat Messages"],
+        summary: "List the messages of a chat",
+        params: { type: "object", required: ["chat_id"], properties: { chat_id: { type: "integer", minimum: 1 } } },
+        querystring: {
+          type: "object",
+          properties: {
+            ...pageQueryProperties,
+            before: { type: "string", format: "date-time" },
+            after: { type: "string", format: "date-time" },
+            sort: { type: "string", enum: ["asc", "desc"], default: "asc" },
+          },
+        },
+        response: {
+          200: { type: "object", properties: { data: { type: "array", items: chatMessageSchema }, meta: pageMetaSchema } },
+          ...renderErrors(400, 404),
+        },
+      },
+    },
+    async (request) => {
+      const { page, before, after, sort } = request.query;
+      const perPage = clampPerPage(request.query.per_page);
+      const result = await listMessages(deps, request.caller.orgId, request.params.chat_id, {
+        page,
+        perPage,
+        sort,
+        ...(before ? { before: new Date(before) } : {}),
+        ...(after ? { after: new Date(after) } : {}),
+      });
+      return {
+        data: result.items.map((m) => toV2Message(m, deps.links)),
+        meta: pageMeta(page, perPage, result.total),
+      };
+    },
+  );
+
+  app.post<{ Params: { chat_id: number }; Body: SendBody }>(
+    "/chats/:chat_id/chat_messages",
+    {
+      schema: {
+        tags: ["Chat Messages"],
+        summary: "Send a message (201; 200 when the idempotency key matched an earlier message)",
+        description:
+          "Multipart with `message[text]`, `message[idempotency_key]`, `message[attachments][]`, `message[attachment_urls][]`; " +
+          "JSON `{message:{…}}`; or the quickstart's JSON `{text, attachment_urls}`.",
+        params: { type: "object", required: ["chat_id"], properties: { chat_id: { type: "integer", minimum: 1 } } },
+        body: {
+          type: "object",
+          properties: {
+            message: messageInputSchema,
+            ...messageInputSchema.properties,
+          },
+        },
+        response: { 200: dataMessage, 201: dataMessage, ...renderErrors(400, 404, 413, 422) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body ?? {};
+      // The quickstart sends the message fields at the top level; the reference nests them.
+      const input = body.message ?? {
+        ...(body.text !== undefined ? { text: body.text } : {}),
+        ...(body.idempotency_key !== undefined ? { idempotency_key: body.idempotency_key } : {}),
+        ...(body.attachments !== undefined ? { attachments: body.attachments } : {}),
+        ...(body.attachment_urls !== undefined ? { attachment_urls: body.attachment_urls } : {}),
+      };
+      const result = await sendMessage(
+        deps,
+        request.caller.orgId,
+        request.params.chat_id,
+        toOutgoingMessage(input, body.message ? "message" : "text"),
+      );
+      return reply.code(result.replayed ? 200 : 201).send({ data: toV2Message(result.message, deps.links) });
+    },
+  );
+
+  app.get<{ Params: { chat_id: number; id: number } }>(
+    "/chats/:chat_id/chat_messages/:id",
+    {
+      schema: {
+        tags: ["Chat Messages"],
+        summary: "Get a message",
+        params: chatAndMessageParams,
+        response: { 200: dataMessage, ...renderErrors(404) },
+      },
+    },
+    async (request) => ({
+      data: toV2Message(
+        await getMessage(deps, request.caller.orgId, request.params.chat_id, request.params.id),
+        deps.links,
+      ),
+    }),
+  );
+
+  app.delete<{ Params: { chat_id: number; id: number } }>(
+    "/chats/:chat_id/chat_messages/:id",
+    {
+      schema: {
+        tags: ["Chat Messages"],
+        summary: "Delete a message from openlinq's store",
+        params: chatAndMessageParams,
+        response: { 200: { type: "object", properties: { message: { type: "string" } } }, ...renderErrors(404) },
+      },
+    },
+    async (request) => {
+      await deleteMessage(deps, request.caller.orgId, request.params.chat_id, request.params.id);
+      return { message: "Message deleted successfully" };
+    },
+  );
+
+  app.post<{ Params: { chat_id: number; id: number }; Body: { text?: string } }>(
+    "/chats/:chat_id/chat_messages/:id/edit",
+    {
+      schema: {
+        tags: ["Chat Messages"],
+        summary: "Edit the text of a message you sent",
+        params: chatAndMessageParams,
+        body: { type: "object", required: ["text"], properties: { text: { type: "string" } } },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              message: { type: "string" },
+              data: { type: "object", properties: { id: { type: "integer" }, text: { type: "string" } } },
+            },
+          },
+          ...renderErrors(400, 404, 422),
+        },
+      },
+    },
+    async (request) => {
+      const data = await editMessage(
+        deps,
+        request.caller.orgId,
+        request.params.chat_id,
+        request.params.id,
+        request.body.text ?? "",
+      );
+      return { message: "Message updated successfully", data };
+    },
+  );
+
+  app.post<{ Params: { chat_message_id: number }; Body: { type: ReactionType; operation: "add" | "remove" } }>(
+    "/chat_messages/:chat_message_id/reactions",
+    {
+      schema: {
+        tags: ["Reactions"],
+        summary: "Add or remove your reaction (tapback) on a message",
+        params: {
+          type: "object",
+          required: ["chat_message_id"],
+          properties: { chat_message_id: { type: "integer", minimum: 1 } },
+        },
+        body: {
+          type: "object",
+          required: ["type", "operation"],
+          properties: { type: { type: "string" }, operation: { type: "string" } },
+        },
+        response: {
+          200: { type: "object", properties: { data: reactionSchema } },
+          201: { type: "object", properties: { data: reactionSchema } },
+          ...renderErrors(400, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { type, operation } = request.body;
+      if (!(reactionTypeSchema.enum as readonly string[]).includes(type)) {
+        throw new DomainError(
+          "validation_failed",
+          `type must be one of ${reactionTypeSchema.enum.join(", ")}`,
+          { field: "type" },
+        );
+      }
+      if (operation !== "add" && operation !== "remove") {
+        throw new DomainError("validation_failed", "operation must be add or remove", { field: "operation" });
+      }
+      const change = await reactToMessage(deps, request.caller.orgId, request.params.chat_message_id, type, operation);
+      return reply.code(operation === "add" ? 201 : 200).send({ data: toV2Reaction(change.reaction) });
+    },
+  );
+
+  app.get<{ Params: { reaction_id: number } }>(
+    "/chat_message_reactions/:reaction_id",
+    {
+      schema: {
+        tags: ["Reactions"],
+        summary: "Get a reaction",
+        params: {
+          type: "object",
+          required: ["reaction_id"],
+          properties: { reaction_id: { type: "integer", minimum: 1 } },
+        },
+        response: { 200: { type: "object", properties: { data: reactionSchema } }, ...renderErrors(404) },
+      },
+    },
+    async (request) => ({
+      data: toV2Reaction(await getReaction(deps, request.caller.orgId, request.params.reaction_id)),
+    }),
+  );
+};

@@ -1,0 +1,89 @@
+import { interceptors, request, type Dispatcher } from "undici";
+import { DomainError } from "../core/errors.ts";
+import { assertAllowedUrl } from "./safe-dispatcher.ts";
+
+export const ATTACHMENT_DOWNLOAD_TIMEOUT_MS = 30_000;
+
+function filenameFrom(url: URL, disposition: string | undefined): string {
+  const match = disposition && /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+  if (match?.[1]) return decodeURIComponent(match[1]);
+  const last = url.pathname.split("/").filter(Boolean).pop();
+  return last ? decodeURIComponent(last) : "attachment";
+}
+
+/**
+ * Downloads one attachment URL with a 30 s budget and a size cap, streaming so an
+ * oversized file is cut off at the cap rather than read whole. Every failure is an
+ * attachment_download_failed (or too_large) naming the URL.
+ */
+export function createAttachmentFetcher(options: {
+  dispatcher: Dispatcher;
+  maxBytes: number;
+  allowPrivate: boolean;
+  timeoutMs?: number;
+}) {
+  const timeoutMs = options.timeoutMs ?? ATTACHMENT_DOWNLOAD_TIMEOUT_MS;
+  // CDNs redirect; webhook delivery deliberately does not follow redirects, so only this client does.
+  const dispatcher = options.dispatcher.compose(interceptors.redirect({ maxRedirections: 5 }));
+  return async function fetchAttachment(url: string) {
+    const parsed = assertAllowedUrl(url, options.allowPrivate);
+    const signal = AbortSignal.timeout(timeoutMs);
+    let response: Dispatcher.ResponseData<unknown>;
+    try {
+      response = await request(parsed, {
+        dispatcher,
+        method: "GET",
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (error) {
+      const reason = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : (error as Error).message;
+      throw new DomainError("attachment_download_failed", `Could not download attachment ${url}: ${reason}`, { url });
+    }
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      await response.body.dump().catch(() => undefined);
+      throw new DomainError(
+        "attachment_download_failed",
+        `Could not download attachment ${url}: the server answered HTTP ${response.statusCode}`,
+        { url },
+      );
+    }
+    const declaredLength = Number(response.headers["content-length"] ?? NaN);
+    if (Number.isFinite(declaredLength) && declaredLength > options.maxBytes) {
+      response.body.destroy();
+      throw new DomainError(
+        "attachment_too_large",
+        `Attachment ${url} is ${declaredLength} bytes; the limit is ${options.maxBytes} bytes`,
+        { url },
+      );
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of response.body) {
+        size += (chunk as Buffer).byteLength;
+        if (size > options.maxBytes) {
+          response.body.destroy();
+          throw new DomainError(
+            "attachment_too_large",
+            `Attachment ${url} is larger than the limit of ${options.maxBytes} bytes`,
+            { url },
+          );
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      const reason = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : (error as Error).message;
+      throw new DomainError("attachment_download_failed", `Could not download attachment ${url}: ${reason}`, { url });
+    }
+    const contentType = response.headers["content-type"];
+    const disposition = response.headers["content-disposition"];
+    return {
+      data: Buffer.concat(chunks),
+      contentType: typeof contentType === "string" ? contentType : undefined,
+      filename: filenameFrom(parsed, typeof disposition === "string" ? disposition : undefined),
+    };
+  };
+}

@@ -1,0 +1,71 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SQLite from "better-sqlite3";
+import pg from "pg";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
+import type { StorageConfig } from "../config/config.ts";
+import type { Database } from "./schema.ts";
+import { migrationProvider, type MigrationDialect } from "./migrations/index.ts";
+
+// COUNT(*) and other int8 values come back from pg as strings; every count we make fits a double.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export interface StorageHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: MigrationDialect;
+  /** The pg pool when on Postgres (shared with the rate limiter store). */
+  readonly pool?: pg.Pool;
+  migrate(): Promise<string[]>;
+  destroy(): Promise<void>;
+}
+
+export function openStorage(config: StorageConfig): StorageHandle {
+  if (config.kind === "sqlite") {
+    if (config.file !== ":memory:") mkdirSync(dirname(config.file), { recursive: true });
+    const database = new SQLite(config.file);
+    database.pragma("journal_mode = WAL");
+    // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose
+    // the last transactions. That is the usual trade for an embedded server.
+    database.pragma("synchronous = NORMAL");
+    database.pragma("foreign_keys = ON");
+    database.pragma("busy_timeout = 5000");
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    return makeHandle(db, "sqlite");
+  }
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: 10,
+    ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return makeHandle(db, "postgres", pool, config.schema);
+}
+
+function makeHandle(
+  db: Kysely<Database>,
+  dialect: MigrationDialect,
+  pool?: pg.Pool,
+  schema?: string,
+): StorageHandle {
+  return {
+    db,
+    dialect,
+    ...(pool ? { pool } : {}),
+    async migrate() {
+      if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+      const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) throw error;
+      return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+    },
+    async destroy() {
+      await db.destroy();
+    },
+  };
+}
+
+/** True when a write failed on a unique index (SQLite and Postgres spell it differently). */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string } | undefined;
+  return e?.code === "23505" || e?.code === "SQLITE_CONSTRAINT_UNIQUE" || e?.code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}

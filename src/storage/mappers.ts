@@ -1,0 +1,166 @@
+import type {
+  Attachment,
+  Chat,
+  ChatHandle,
+  Contact,
+  ContactOwner,
+  DeliveryStatus,
+  Message,
+  PhoneNumber,
+  Reaction,
+  ReactionType,
+  Service,
+  User,
+  WebhookEventType,
+  WebhookSubscription,
+} from "../core/model.ts";
+import type {
+  AttachmentRow,
+  ChatHandleRow,
+  ChatRow,
+  ContactRow,
+  MessageRow,
+  PhoneNumberRow,
+  ReactionRow,
+  UserRow,
+  WebhookSubscriptionRow,
+} from "./schema.ts";
+
+const date = (text: string): Date => new Date(text);
+const maybeDate = (text: string | null): Date | null => (text === null ? null : new Date(text));
+export const stamp = (value: Date): string => value.toISOString();
+export const maybeStamp = (value: Date | null): string | null => (value === null ? null : value.toISOString());
+export const flag = (value: boolean): number => (value ? 1 : 0);
+
+export function userRowToUser(row: UserRow): User {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    role: row.role,
+  };
+}
+
+export function phoneNumberRowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    userId: row.user_id,
+    phoneNumber: row.phone_number,
+    forwardingNumber: row.forwarding_number,
+    responseRate: row.response_rate,
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+export function chatRowToChat(row: ChatRow): Chat {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    phoneNumberId: row.phone_number_id,
+    displayName: row.display_name,
+    service: row.service as Service,
+    isGroup: row.is_group === 1,
+    participantsKey: row.participants_key,
+    messageCount: row.message_count,
+    lastActivityAt: date(row.last_activity_at),
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+export function chatHandleRowToChatHandle(row: ChatHandleRow): ChatHandle {
+  return {
+    id: row.id,
+    chatId: row.chat_id,
+    handle: row.handle,
+    service: row.service as Service,
+    isMe: row.is_me === 1,
+    joinedAt: date(row.joined_at),
+    leftAt: maybeDate(row.left_at),
+  };
+}
+
+export function messageRowToMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    chatId: row.chat_id,
+    chatHandleId: row.chat_handle_id,
+    isFromMe: row.is_from_me === 1,
+    text: row.text,
+    sentAt: date(row.sent_at),
+    deliveredAt: maybeDate(row.delivered_at),
+    deliveryStatus: row.delivery_status as DeliveryStatus,
+    editedAt: maybeDate(row.edited_at),
+    isRead: row.is_read === 1,
+    readAt: maybeDate(row.read_at),
+    idempotencyKey: row.idempotency_key,
+  };
+}
+
+export function attachmentRowToAttachment(row: AttachmentRow): Attachment {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    messageId: row.message_id,
+    filename: row.filename,
+    mimeType: row.mime_type,
+    fileSize: row.file_size,
+    storageKey: row.storage_key,
+    createdAt: date(row.created_at),
+  };
+}
+
+export function reactionRowToReaction(row: ReactionRow): Reaction {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    messageId: row.message_id,
+    chatHandleId: row.chat_handle_id,
+    reaction: row.reaction as ReactionType,
+    isFromMe: row.is_from_me === 1,
+    fromPhone: row.from_phone,
+    sentAt: date(row.sent_at),
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+export function contactRowToContact(row: ContactRow, owner: ContactOwner | null): Contact {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    ownerUserId: row.owner_user_id,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    email: row.email,
+    phoneNumber: row.phone_number,
+    company: row.company,
+    title: row.title,
+    location: row.location,
+    imageUrl: row.image_url,
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+    owner,
+  };
+}
+
+export function subscriptionRowToSubscription(row: WebhookSubscriptionRow): WebhookSubscription {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    webhookUrl: row.webhook_url,
+    version: row.version,
+    events: JSON.parse(row.events) as WebhookEventType[],
+    active: row.active === 1,
+    secret: row.secret,
+    deliveryAttempts: row.delivery_attempts,
+    lastDeliveredAt: maybeDate(row.last_delivered_at),
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}

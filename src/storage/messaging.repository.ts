@@ -1,0 +1,361 @@
+import type { Kysely } from "kysely";
+import { DomainError } from "../core/errors.ts";
+import type { Attachment, ChatHandle, Reaction } from "../core/model.ts";
+import type {
+  AttachmentRepository,
+  ChatRepository,
+  MessageRepository,
+  ReactionRepository,
+} from "../core/ports.ts";
+import { isUniqueViolation } from "./database.ts";
+import {
+  attachmentRowToAttachment,
+  chatHandleRowToChatHandle,
+  chatRowToChat,
+  flag,
+  maybeStamp,
+  messageRowToMessage,
+  reactionRowToReaction,
+  stamp,
+} from "./mappers.ts";
+import type { Database } from "./schema.ts";
+
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+export function chatRepository(db: Kysely<Database>): ChatRepository {
+  return {
+    async create(chat) {
+      const now = stamp(chat.now);
+      let row;
+      try {
+        row = await db
+          .insertInto("chats")
+          .values({
+            org_id: chat.orgId,
+            phone_number_id: chat.phoneNumberId,
+            display_name: chat.displayName,
+            service: chat.service,
+            is_group: flag(chat.isGroup),
+            participants_key: chat.participantsKey,
+            message_count: 0,
+            last_activity_at: now,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DomainError("conflict", "chat already exists", { resource: "chat" });
+        throw error;
+      }
+      await db
+        .insertInto("chat_handles")
+        .values(
+          chat.handles.map((h) => ({
+            chat_id: row.id,
+            handle: h.handle,
+            service: h.service,
+            is_me: flag(h.isMe),
+            joined_at: now,
+            left_at: null,
+          })),
+        )
+        .execute();
+      return chatRowToChat(row);
+    },
+    async findById(orgId, id) {
+      const row = await db
+        .selectFrom("chats")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return row && chatRowToChat(row);
+    },
+    async findByParticipants(phoneNumberId, participantsKey) {
+      const row = await db
+        .selectFrom("chats")
+        .selectAll()
+        .where("phone_number_id", "=", phoneNumberId)
+        .where("participants_key", "=", participantsKey)
+        .executeTakeFirst();
+      return row && chatRowToChat(row);
+    },
+    async listByPhoneNumber(phoneNumberId, page) {
+      const [rows, count] = await Promise.all([
+        db
+          .selectFrom("chats")
+          .selectAll()
+          .where("phone_number_id", "=", phoneNumberId)
+          .orderBy("last_activity_at", "desc")
+          .orderBy("id", "desc")
+          .limit(page.perPage)
+          .offset((page.page - 1) * page.perPage)
+          .execute(),
+        db
+          .selectFrom("chats")
+          .select((eb) => eb.fn.countAll<number>().as("count"))
+          .where("phone_number_id", "=", phoneNumberId)
+          .executeTakeFirstOrThrow(),
+      ]);
+      return { items: rows.map(chatRowToChat), total: Number(count.count) };
+    },
+    async handlesFor(chatIds) {
+      if (chatIds.length === 0) return new Map<number, ChatHandle[]>();
+      const rows = await db
+        .selectFrom("chat_handles")
+        .selectAll()
+        .where("chat_id", "in", chatIds)
+        .orderBy("id")
+        .execute();
+      return groupBy(rows.map(chatHandleRowToChatHandle), (h) => h.chatId);
+    },
+    async addHandle(chatId, handle, now) {
+      const row = await db
+        .insertInto("chat_handles")
+        .values({
+          chat_id: chatId,
+          handle: handle.handle,
+          service: handle.service,
+          is_me: flag(handle.isMe),
+          joined_at: stamp(now),
+          left_at: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return chatHandleRowToChatHandle(row);
+    },
+    async markHandleLeft(handleId, now) {
+      await db.updateTable("chat_handles").set({ left_at: stamp(now) }).where("id", "=", handleId).execute();
+    },
+    async recordActivity(chatId, delta, at) {
+      await db
+        .updateTable("chats")
+        .set((eb) => ({
+          message_count: eb("message_count", "+", delta),
+          ...(at ? { last_activity_at: stamp(at), updated_at: stamp(at) } : {}),
+        }))
+        .where("id", "=", chatId)
+        .execute();
+    },
+    async setService(chatId, service, now) {
+      await db.updateTable("chats").set({ service, updated_at: stamp(now) }).where("id", "=", chatId).execute();
+    },
+  };
+}
+
+export function messageRepository(db: Kysely<Database>): MessageRepository {
+  return {
+    async create(message) {
+      try {
+        const row = await db
+          .insertInto("messages")
+          .values({
+            org_id: message.orgId,
+            chat_id: message.chatId,
+            chat_handle_id: message.chatHandleId,
+            is_from_me: flag(message.isFromMe),
+            text: message.text,
+            sent_at: stamp(message.sentAt),
+            delivered_at: maybeStamp(message.deliveredAt),
+            delivery_status: message.deliveryStatus,
+            edited_at: maybeStamp(message.editedAt),
+            is_read: flag(message.isRead),
+            read_at: maybeStamp(message.readAt),
+            idempotency_key: message.idempotencyKey,
+            created_at: stamp(message.sentAt),
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return messageRowToMessage(row);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DomainError("conflict", "idempotency key already used", { resource: "message" });
+        throw error;
+      }
+    },
+    async findById(orgId, id) {
+      const row = await db
+        .selectFrom("messages")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return row && messageRowToMessage(row);
+    },
+    async findByIdempotencyKey(orgId, key) {
+      const row = await db
+        .selectFrom("messages")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("idempotency_key", "=", key)
+        .executeTakeFirst();
+      return row && messageRowToMessage(row);
+    },
+    async listByChat(chatId, query) {
+      let filtered = db.selectFrom("messages").where("chat_id", "=", chatId);
+      if (query.before) filtered = filtered.where("sent_at", "<", stamp(query.before));
+      if (query.after) filtered = filtered.where("sent_at", ">", stamp(query.after));
+      const [rows, count] = await Promise.all([
+        filtered
+          .selectAll()
+          .orderBy("sent_at", query.sort)
+          .orderBy("id", query.sort)
+          .limit(query.perPage)
+          .offset((query.page - 1) * query.perPage)
+          .execute(),
+        filtered.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
+      ]);
+      return { items: rows.map(messageRowToMessage), total: Number(count.count) };
+    },
+    async markChatRead(chatId, at) {
+      const rows = await db
+        .updateTable("messages")
+        .set({ is_read: 1, read_at: stamp(at) })
+        .where("chat_id", "=", chatId)
+        .where("is_from_me", "=", 0)
+        .where("is_read", "=", 0)
+        .returningAll()
+        .execute();
+      return rows.map(messageRowToMessage).sort((a, b) => a.id - b.id);
+    },
+    async markOutboundRead(chatId, at) {
+      const rows = await db
+        .updateTable("messages")
+        .set({ is_read: 1, read_at: stamp(at) })
+        .where("chat_id", "=", chatId)
+        .where("is_from_me", "=", 1)
+        .where("is_read", "=", 0)
+        .where("delivery_status", "=", "delivered")
+        .returningAll()
+        .execute();
+      return rows.map(messageRowToMessage).sort((a, b) => a.id - b.id);
+    },
+    async updateText(id, text, editedAt) {
+      await db.updateTable("messages").set({ text, edited_at: stamp(editedAt) }).where("id", "=", id).execute();
+    },
+    async updateDelivery(id, status, deliveredAt) {
+      await db
+        .updateTable("messages")
+        .set({ delivery_status: status, delivered_at: maybeStamp(deliveredAt) })
+        .where("id", "=", id)
+        .execute();
+    },
+    async delete(id) {
+      await db.deleteFrom("reactions").where("message_id", "=", id).execute();
+      await db.deleteFrom("attachments").where("message_id", "=", id).execute();
+      await db.deleteFrom("messages").where("id", "=", id).execute();
+    },
+    async sendersFor(messageIds) {
+      if (messageIds.length === 0) return new Map<number, string>();
+      const rows = await db
+        .selectFrom("messages")
+        .innerJoin("chat_handles", "chat_handles.id", "messages.chat_handle_id")
+        .select(["messages.id as id", "chat_handles.handle as handle"])
+        .where("messages.id", "in", messageIds)
+        .execute();
+      return new Map(rows.map((r) => [r.id, r.handle]));
+    },
+  };
+}
+
+export function attachmentRepository(db: Kysely<Database>): AttachmentRepository {
+  return {
+    async createMany(attachments) {
+      if (attachments.length === 0) return;
+      await db
+        .insertInto("attachments")
+        .values(
+          attachments.map((a) => ({
+            id: a.id,
+            org_id: a.orgId,
+            message_id: a.messageId,
+            filename: a.filename,
+            mime_type: a.mimeType,
+            file_size: a.fileSize,
+            storage_key: a.storageKey,
+            created_at: stamp(a.createdAt),
+          })),
+        )
+        .execute();
+    },
+    async listForMessages(messageIds) {
+      if (messageIds.length === 0) return new Map<number, Attachment[]>();
+      const rows = await db
+        .selectFrom("attachments")
+        .selectAll()
+        .where("message_id", "in", messageIds)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return groupBy(rows.map(attachmentRowToAttachment), (a) => a.messageId);
+    },
+    async findById(id) {
+      const row = await db.selectFrom("attachments").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && attachmentRowToAttachment(row);
+    },
+  };
+}
+
+export function reactionRepository(db: Kysely<Database>): ReactionRepository {
+  return {
+    async create(reaction) {
+      const row = await db
+        .insertInto("reactions")
+        .values({
+          org_id: reaction.orgId,
+          message_id: reaction.messageId,
+          chat_handle_id: reaction.chatHandleId,
+          reaction: reaction.reaction,
+          is_from_me: flag(reaction.isFromMe),
+          from_phone: reaction.fromPhone,
+          sent_at: stamp(reaction.sentAt),
+          created_at: stamp(reaction.createdAt),
+          updated_at: stamp(reaction.updatedAt),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return reactionRowToReaction(row);
+    },
+    async findById(orgId, id) {
+      const row = await db
+        .selectFrom("reactions")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return row && reactionRowToReaction(row);
+    },
+    async listForMessages(messageIds) {
+      if (messageIds.length === 0) return new Map<number, Reaction[]>();
+      const rows = await db
+        .selectFrom("reactions")
+        .selectAll()
+        .where("message_id", "in", messageIds)
+        .orderBy("id")
+        .execute();
+      return groupBy(rows.map(reactionRowToReaction), (r) => r.messageId);
+    },
+    async listByHandle(messageId, chatHandleId) {
+      const rows = await db
+        .selectFrom("reactions")
+        .selectAll()
+        .where("message_id", "=", messageId)
+        .where("chat_handle_id", "=", chatHandleId)
+        .orderBy("id")
+        .execute();
+      return rows.map(reactionRowToReaction);
+    },
+    async delete(id) {
+      await db.deleteFrom("reactions").where("id", "=", id).execute();
+    },
+  };
+}

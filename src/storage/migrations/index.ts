@@ -1,0 +1,27 @@
+import type { Kysely, Migration, MigrationProvider } from "kysely";
+import * as initial from "./2026-11-25-0001-initial.ts";
+
+export type MigrationDialect = "sqlite" | "postgres";
+
+interface DialectMigration {
+  up(db: Kysely<any>, dialect: MigrationDialect): Promise<void>;
+}
+
+/** Every migration, in order. Names carry a sortable date prefix; never rename or edit one. */
+const MIGRATIONS: Record<string, DialectMigration> = {
+  "2026-11-25-0001-initial": initial,
+};
+
+/** Static provider: no directory scanning, so bundling or running from TS both work. */
+export function migrationProvider(dialect: MigrationDialect): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      return Object.fromEntries(
+        Object.entries(MIGRATIONS).map(([name, migration]) => [
+          name,
+          { up: (db: Kysely<any>) => migration.up(db, dialect) },
+        ]),
+      );
+    },
+  };
+}

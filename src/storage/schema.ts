@@ -1,0 +1,225 @@
+import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+
+/**
+ * Row types of every table. Timestamps are ISO 8601 strings in UTC with milliseconds
+ * (`2025-05-21T15:30:00.123Z`) so they sort as text on both dialects; booleans are 0/1
+ * integers for the same reason. JSON columns hold text.
+ */
+
+export interface OrganizationTable {
+  id: Generated<number>;
+  name: string;
+  created_at: string;
+}
+
+export interface UserTable {
+  id: Generated<number>;
+  org_id: number;
+  email: string;
+  first_name: string;
+  last_name: string;
+  role: string;
+  created_at: string;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  org_id: number;
+  /** sha256 hex of the token; the token itself is never stored. */
+  token_hash: string;
+  label: string;
+  created_at: string;
+}
+
+export interface PhoneNumberTable {
+  id: Generated<number>;
+  org_id: number;
+  user_id: number;
+  phone_number: string;
+  forwarding_number: string | null;
+  response_rate: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChatTable {
+  id: Generated<number>;
+  org_id: number;
+  phone_number_id: number;
+  /** Name set by the creator; null means "derive from the participants". */
+  display_name: string | null;
+  service: string;
+  is_group: number;
+  /** Sorted, comma-joined participant handles (without our number): the find-or-create key. */
+  participants_key: string;
+  message_count: number;
+  last_activity_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChatHandleTable {
+  id: Generated<number>;
+  chat_id: number;
+  handle: string;
+  service: string;
+  is_me: number;
+  joined_at: string;
+  left_at: string | null;
+}
+
+export interface MessageTable {
+  id: Generated<number>;
+  org_id: number;
+  chat_id: number;
+  chat_handle_id: number;
+  is_from_me: number;
+  text: string;
+  sent_at: string;
+  delivered_at: string | null;
+  delivery_status: string;
+  edited_at: string | null;
+  is_read: number;
+  read_at: string | null;
+  idempotency_key: string | null;
+  created_at: string;
+}
+
+export interface AttachmentTable {
+  id: string;
+  org_id: number;
+  message_id: number;
+  filename: string;
+  mime_type: string;
+  file_size: number;
+  /** Path relative to the attachments directory. */
+  storage_key: string;
+  created_at: string;
+}
+
+export interface ReactionTable {
+  id: Generated<number>;
+  org_id: number;
+  message_id: number;
+  chat_handle_id: number;
+  reaction: string;
+  is_from_me: number;
+  from_phone: string;
+  sent_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ContactTable {
+  id: Generated<number>;
+  org_id: number;
+  owner_user_id: number | null;
+  first_name: string;
+  last_name: string;
+  email: string;
+  phone_number: string;
+  company: string;
+  title: string;
+  location: string;
+  image_url: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookSubscriptionTable {
+  id: Generated<number>;
+  org_id: number;
+  webhook_url: string;
+  version: number;
+  /** JSON array of event types. */
+  events: string;
+  active: number;
+  secret: string | null;
+  delivery_attempts: number;
+  last_delivered_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The outbox: one row per event, written in the transaction of the change that caused it. */
+export interface EventTable {
+  /** UUID, the envelope's event_id. */
+  id: string;
+  org_id: number;
+  event_type: string;
+  chat_id: number | null;
+  /** The envelope as canonical JSON (keys sorted): the exact bytes delivered and signed. */
+  payload: string;
+  created_at: string;
+}
+
+/** One row per (event, subscription): the unit the delivery worker claims. */
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  org_id: number;
+  event_id: string;
+  subscription_id: number;
+  /** pending | succeeded | failed */
+  status: string;
+  attempt_count: number;
+  next_attempt_at: string;
+  /** Set while a worker holds the delivery; expired claims are retaken. */
+  claimed_until: string | null;
+  claimed_by: string | null;
+  last_response_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookAttemptTable {
+  id: Generated<number>;
+  delivery_id: number;
+  event_id: string;
+  subscription_id: number;
+  attempt_number: number;
+  url: string;
+  /** JSON object of request headers. */
+  request_headers: string;
+  request_body: string;
+  response_status: number | null;
+  /** JSON object of response headers. */
+  response_headers: string | null;
+  /** Truncated response body. */
+  response_body: string | null;
+  duration_ms: number;
+  error: string | null;
+  attempted_at: string;
+}
+
+export interface Database {
+  organizations: OrganizationTable;
+  users: UserTable;
+  api_tokens: ApiTokenTable;
+  phone_numbers: PhoneNumberTable;
+  chats: ChatTable;
+  chat_handles: ChatHandleTable;
+  messages: MessageTable;
+  attachments: AttachmentTable;
+  reactions: ReactionTable;
+  contacts: ContactTable;
+  webhook_subscriptions: WebhookSubscriptionTable;
+  events: EventTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
+}
+
+export type ChatRow = Selectable<ChatTable>;
+export type ChatHandleRow = Selectable<ChatHandleTable>;
+export type MessageRow = Selectable<MessageTable>;
+export type NewMessageRow = Insertable<MessageTable>;
+export type AttachmentRow = Selectable<AttachmentTable>;
+export type ReactionRow = Selectable<ReactionTable>;
+export type ContactRow = Selectable<ContactTable>;
+export type ContactUpdate = Updateable<ContactTable>;
+export type PhoneNumberRow = Selectable<PhoneNumberTable>;
+export type UserRow = Selectable<UserTable>;
+export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionTable>;
+export type EventRow = Selectable<EventTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptTable>;

@@ -1,0 +1,115 @@
+import type { Kysely } from "kysely";
+import type { EventRepository, WebhookSubscriptionRepository } from "../core/ports.ts";
+import { flag, stamp, subscriptionRowToSubscription } from "./mappers.ts";
+import type { Database } from "./schema.ts";
+
+export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubscriptionRepository {
+  return {
+    async create(subscription, now) {
+      const row = await db
+        .insertInto("webhook_subscriptions")
+        .values({
+          org_id: subscription.orgId,
+          webhook_url: subscription.webhookUrl,
+          version: subscription.version,
+          events: JSON.stringify(subscription.events),
+          active: flag(subscription.active),
+          secret: subscription.secret,
+          delivery_attempts: 0,
+          last_delivered_at: null,
+          created_at: stamp(now),
+          updated_at: stamp(now),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return subscriptionRowToSubscription(row);
+    },
+    async list(orgId) {
+      const rows = await db
+        .selectFrom("webhook_subscriptions")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .orderBy("id")
+        .execute();
+      return rows.map(subscriptionRowToSubscription);
+    },
+    async findById(orgId, id) {
+      const row = await db
+        .selectFrom("webhook_subscriptions")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return row && subscriptionRowToSubscription(row);
+    },
+    async update(orgId, id, changes, now) {
+      const row = await db
+        .updateTable("webhook_subscriptions")
+        .set({
+          ...(changes.webhookUrl !== undefined ? { webhook_url: changes.webhookUrl } : {}),
+          ...(changes.version !== undefined ? { version: changes.version } : {}),
+          ...(changes.events !== undefined ? { events: JSON.stringify(changes.events) } : {}),
+          ...(changes.active !== undefined ? { active: flag(changes.active) } : {}),
+          ...(changes.secret !== undefined ? { secret: changes.secret } : {}),
+          updated_at: stamp(now),
+        })
+        .where("org_id", "=", orgId)
+        .where("id", "=", id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return subscriptionRowToSubscription(row);
+    },
+    async delete(orgId, id) {
+      await db.deleteFrom("webhook_subscriptions").where("org_id", "=", orgId).where("id", "=", id).execute();
+    },
+    async listActiveFor(orgId, eventType) {
+      const rows = await db
+        .selectFrom("webhook_subscriptions")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("active", "=", 1)
+        .orderBy("id")
+        .execute();
+      return rows.map(subscriptionRowToSubscription).filter((s) => s.events.includes(eventType));
+    },
+  };
+}
+
+export function eventRepository(db: Kysely<Database>): EventRepository {
+  return {
+    async append(event, subscriptionIds) {
+      const createdAt = stamp(event.createdAt);
+      await db
+        .insertInto("events")
+        .values({
+          id: event.id,
+          org_id: event.orgId,
+          event_type: event.eventType,
+          chat_id: event.chatId,
+          payload: event.payload,
+          created_at: createdAt,
+        })
+        .execute();
+      if (subscriptionIds.length === 0) return;
+      await db
+        .insertInto("webhook_deliveries")
+        .values(
+          subscriptionIds.map((subscriptionId) => ({
+            org_id: event.orgId,
+            event_id: event.id,
+            subscription_id: subscriptionId,
+            status: "pending",
+            attempt_count: 0,
+            next_attempt_at: createdAt,
+            claimed_until: null,
+            claimed_by: null,
+            last_response_status: null,
+            last_error: null,
+            created_at: createdAt,
+            updated_at: createdAt,
+          })),
+        )
+        .execute();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { buildApp, type AppOverrides, type OpenLinq } from "../../src/app.ts";
+import { loadConfig, type ConfigOverrides } from "../../src/config/config.ts";
+import { addPhoneNumber, createOrganization, createToken } from "../../src/core/accounts/accounts.service.ts";
+
+export type Dialect = "sqlite" | "postgres";
+
+/** SQLite always; Postgres too when TEST_DATABASE_URL is set (as `npm run test:pg` and CI do). */
+export const DIALECTS: Dialect[] = process.env.TEST_DATABASE_URL ? ["sqlite", "postgres"] : ["sqlite"];
+
+export const TEST_TOKEN = "test-token-org-one";
+export const OUR_NUMBER = "+19998887777";
+
+export interface TestApp {
+  openlinq: OpenLinq;
+  token: string;
+  dataDir: string;
+  /** inject() with the token header (unless `token: null`) and a JSON body. */
+  request(
+    method: string,
+    url: string,
+    options?: { body?: unknown; token?: string | null; headers?: Record<string, string>; payload?: string | Buffer },
+  ): Promise<{ status: number; body: any; headers: Record<string, unknown>; raw: string }>;
+  /** A second organization with its own token and number, for isolation tests. */
+  secondOrg(): Promise<{ token: string; number: string; orgId: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the real product on a fresh database: a temp SQLite file, or a new Postgres
+ * schema dropped on close. Only time, ids and the outside world may be overridden.
+ */
+export async function startTestApp(
+  dialect: Dialect,
+  options: { config?: ConfigOverrides; overrides?: AppOverrides } = {},
+): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), "openlinq-test-"));
+  const schema = `test_${randomBytes(6).toString("hex")}`;
+  const config = loadConfig(
+    {},
+    {
+      DATA_DIR: dataDir,
+      TOKEN: TEST_TOKEN,
+      PHONE_NUMBERS: OUR_NUMBER,
+      RATE_LIMIT: "0",
+      LOG_LEVEL: "silent",
+      PORT: "0",
+      ...(dialect === "postgres" ? { DATABASE_URL: process.env.TEST_DATABASE_URL!, DATABASE_SCHEMA: schema } : {}),
+      ...options.config,
+    },
+  );
+  const openlinq = await buildApp(config, options.overrides);
+  let secondOrgCount = 0;
+
+  return {
+    openlinq,
+    token: TEST_TOKEN,
+    dataDir,
+    async request(method, url, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      const token = opts.token === undefined ? TEST_TOKEN : opts.token;
+      if (token !== null) headers["x-linq-integration-token"] = token;
+      let payload: string | Buffer | undefined = opts.payload;
+      if (opts.body !== undefined) {
+        payload = JSON.stringify(opts.body);
+        headers["content-type"] ??= "application/json";
+      }
+      const response = await openlinq.http.inject({
+        method: method as "GET",
+        url,
+        headers,
+        ...(payload !== undefined ? { payload } : {}),
+      });
+      let body: unknown = undefined;
+      if (response.body !== "") {
+        try {
+          body = JSON.parse(response.body);
+        } catch {
+          body = response.body;
+        }
+      }
+      return { status: response.statusCode, body, headers: response.headers, raw: response.body };
+    },
+    async secondOrg() {
+      secondOrgCount += 1;
+      const deps = openlinq.deps;
+      const org = await createOrganization(deps, `Second org ${secondOrgCount}`, {
+        email: `owner${secondOrgCount}@second.example`,
+        firstName: "Second",
+        lastName: "Owner",
+      });
+      const number = `+1888555${String(1000 + secondOrgCount).padStart(4, "0")}`;
+      await addPhoneNumber(deps, number, org.id);
+      const { token } = await createToken(deps, { orgId: org.id });
+      return { token, number, orgId: org.id };
+    },
+    async close() {
+      await openlinq.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      if (dialect === "postgres") {
+        const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+        await client.connect();
+        await client.query(`drop schema if exists ${schema} cascade`);
+        await client.end();
+      }
+    },
+  };
+}
