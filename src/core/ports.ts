@@ -23,9 +23,14 @@ import type {
  * src/storage (Store), src/transport (Transport) and src/app.ts (Clock, Ids).
  */
 
-/** Current time. Every timestamp core writes comes from here, so tests and the virtual clock control time. */
+/**
+ * Time. Every timestamp core writes and every delay anything waits for goes through here,
+ * so tests and the virtual clock (OPENLINQ_CLOCK=virtual) control time completely.
+ */
 export interface Clock {
   now(): Date;
+  /** Calls `fn` once `delayMs` of this clock's time has passed; returns a function that cancels it. */
+  setTimer(delayMs: number, fn: () => void): () => void;
 }
 
 /** Identifiers and secrets. Injected so tests can make them deterministic. */
