@@ -5,7 +5,7 @@ import type { Config } from "./config/config.ts";
 import { bootstrap, type BootstrapResult } from "./core/accounts/accounts.service.ts";
 import type { CoreDeps, Links } from "./core/deps.ts";
 import type { Clock, Ids, OutboxSignal, Transport } from "./core/ports.ts";
-import { cryptoIds, systemClock } from "./core/system.ts";
+import { createActivityFeed, cryptoIds, systemClock } from "./core/system.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createAttachmentFetcher } from "./net/attachment-fetcher.ts";
 import { createDispatcher } from "./net/safe-dispatcher.ts";
@@ -61,6 +61,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     transport: (overrides.transport ?? createInstantTransport)(clock),
     files: createDiskFileStore(join(config.dataDir, "attachments")),
     outbox,
+    activity: createActivityFeed(),
     links,
     fetchAttachment: createAttachmentFetcher({
       dispatcher,

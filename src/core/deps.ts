@@ -1,4 +1,4 @@
-import type { Clock, FileStore, Ids, OutboxSignal, Store, Transport } from "./ports.ts";
+import type { ActivityFeed, Clock, FileStore, Ids, OutboxSignal, Store, Transport } from "./ports.ts";
 
 /** Builds public URLs for things we serve (attachments). The base is known once we listen. */
 export interface Links {
@@ -13,6 +13,7 @@ export interface CoreDeps {
   transport: Transport;
   files: FileStore;
   outbox: OutboxSignal;
+  activity: ActivityFeed;
   links: Links;
   /** Downloads attachment URLs; the composition root decides limits and address policy. */
   fetchAttachment(url: string): Promise<{ data: Uint8Array; contentType: string | undefined; filename: string }>;

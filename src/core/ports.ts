@@ -74,6 +74,28 @@ export interface Transport {
   supportsIMessage(orgId: number, handle: string): Promise<boolean>;
 }
 
+/** Something a person watching the sandbox would see change (the inbox's live feed). */
+export interface Activity {
+  orgId: number;
+  /** message: created/updated/deleted; chat: created/updated; typing: either side; event: webhook event written; delivery: webhook attempt made. */
+  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile";
+  chatId?: number;
+  messageId?: number;
+  eventId?: string;
+  eventType?: string;
+  /** Free-form details for the UI (e.g. typing: {handle, display}). */
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * In-process, best-effort fan-out of Activity after commit. Not durable: the durable
+ * record is the database; this only tells open inbox pages to refresh.
+ */
+export interface ActivityFeed {
+  publish(activity: Activity): void;
+  subscribe(orgId: number, listener: (activity: Activity) => void): () => void;
+}
+
 /** Wakes the webhook delivery worker after a commit that wrote outbox rows. */
 export interface OutboxSignal {
   notify(): void;

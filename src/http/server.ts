@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { CoreDeps } from "../core/deps.ts";
@@ -24,7 +24,9 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: JSON_BODY_LIMIT,
-    disableRequestLogging: true,
+    // Per-request "incoming request"/"request completed" lines would double the log volume
+    // and cost the hot path; errors are still logged by our error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
   });
 

@@ -164,6 +164,7 @@ export async function markChatRead(deps: CoreDeps, orgId: number, chatId: number
   });
   deps.transport.markedRead(chat);
   if (emitted > 0) deps.outbox.notify();
+  deps.activity.publish({ orgId, kind: "chat", chatId });
 }
 
 export async function startTyping(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {

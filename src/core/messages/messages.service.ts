@@ -155,6 +155,7 @@ export async function runSend(
   }
   deps.transport.dispatched({ orgId, chat: written.chat, message: written.message.message });
   deps.outbox.notify();
+  deps.activity.publish({ orgId, kind: "message", chatId: written.chat.chat.id, messageId: written.message.message.id });
   return { ...written, replayed: false };
 }
 
@@ -214,6 +215,7 @@ export async function deleteMessage(deps: CoreDeps, orgId: number, chatId: numbe
     return files;
   });
   await Promise.all(attachments.map((a) => deps.files.remove(a.storageKey).catch(() => undefined)));
+  deps.activity.publish({ orgId, kind: "message", chatId, messageId });
 }
 
 export async function editMessage(
@@ -229,7 +231,7 @@ export async function editMessage(
   if (text.length > MAX_TEXT_LENGTH) {
     throw new DomainError("validation_failed", `text is longer than ${MAX_TEXT_LENGTH} characters`, { field: "text" });
   }
-  return deps.store.transaction(async (tx) => {
+  const edited = await deps.store.transaction(async (tx) => {
     const message = await loadMessageInChat(tx, orgId, chatId, messageId);
     if (!message.isFromMe) {
       throw new DomainError("validation_failed", "only messages sent from your number can be edited");
@@ -237,4 +239,6 @@ export async function editMessage(
     await tx.messages.updateText(message.id, text, deps.clock.now());
     return { id: message.id, text };
   });
+  deps.activity.publish({ orgId, kind: "message", chatId, messageId });
+  return edited;
 }

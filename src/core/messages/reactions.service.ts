@@ -51,9 +51,10 @@ export async function reactToMessage(
       reaction = match;
     }
     await emitEvent(tx, deps, orgId, "reaction.sent", reactionEventData(chat, reaction, message, operation), chat.chat.id);
-    return { reaction, operation };
+    return { reaction, operation, chatId: chat.chat.id };
   });
   deps.outbox.notify();
+  deps.activity.publish({ orgId, kind: "message", chatId: result.chatId, messageId });
   return result;
 }
 
