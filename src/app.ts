@@ -7,6 +7,13 @@ import type { CoreDeps, Links } from "./core/deps.ts";
 import type { Clock, Ids, OutboxSignal, Transport } from "./core/ports.ts";
 import { createActivityFeed, cryptoIds, systemClock } from "./core/system.ts";
 import { createHttpServer } from "./http/server.ts";
+import { eventRoutes } from "./http/openlinq/events.routes.ts";
+import { createHttpSender } from "./delivery/http-sender.ts";
+import type { DeliveryRepository } from "./delivery/ports.ts";
+import { createDeliveryWorker, type DeliveryWorker } from "./delivery/worker.ts";
+import { deliveryRepository } from "./storage/deliveries.repository.ts";
+import { createOutboxChannel, type OutboxChannel } from "./storage/outbox-channel.ts";
+import { inboxFace } from "./http/inbox/index.ts";
 import { createAttachmentFetcher } from "./net/attachment-fetcher.ts";
 import { createDispatcher } from "./net/safe-dispatcher.ts";
 import { openStorage, type StorageHandle } from "./storage/database.ts";
@@ -29,6 +36,12 @@ export interface OpenLinq {
   http: FastifyInstance;
   logger: Logger;
   bootstrap: BootstrapResult;
+  /** The in-process webhook delivery worker; undefined with OPENLINQ_WORKER=false (`serve --no-worker`). */
+  worker: DeliveryWorker | undefined;
+  /** A further worker on the same database, not started (several workers share the queue through claims). */
+  newDeliveryWorker(): DeliveryWorker;
+  /** Calls `listener` after every commit that wrote outbox rows; returns the unsubscribe function. */
+  onOutboxNotify(listener: () => void): () => void;
   /** Base URL once listening (or the configured public URL). */
   baseUrl(): string;
   listen(): Promise<string>;
@@ -53,6 +66,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   };
   const outboxListeners = new Set<() => void>();
   const outbox: OutboxSignal = { notify: () => outboxListeners.forEach((listener) => listener()) };
+  const onOutboxNotify = (listener: () => void) => {
+    outboxListeners.add(listener);
+    return () => void outboxListeners.delete(listener);
+  };
 
   const deps: CoreDeps = {
     store: createStore(storage.db),
@@ -73,12 +90,26 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   const bootstrapResult = await bootstrap(deps, { token: config.token, phoneNumbers: config.phoneNumbers });
 
+  const delivery = buildDelivery(config, storage, clock, logger);
+  // Other processes' workers learn of new rows through the channel (Postgres), or by polling.
+  if (delivery.channel) onOutboxNotify(() => delivery.channel!.publish());
+  const worker = config.worker ? delivery.createWorker() : undefined;
+  if (worker) onOutboxNotify(worker.wake);
+
   const http = await createHttpServer({
     deps,
     logger,
     rateLimit: { perSecond: config.rateLimit, burst: config.rateLimitBurst },
     maxAttachmentBytes: config.maxAttachmentBytes,
+    extensions: [
+      inboxFace({ deps }),
+      async (app) => {
+        await app.register(eventRoutes, { prefix: "/openlinq/v1", deps, deliveries: delivery.repository });
+      },
+    ],
   });
+
+  await worker?.start();
 
   let closed = false;
   return {
@@ -88,6 +119,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     http,
     logger,
     bootstrap: bootstrapResult,
+    worker,
+    newDeliveryWorker: () => delivery.createWorker(),
+    onOutboxNotify,
     baseUrl: () => baseUrl,
     async listen() {
       const address = await http.listen({ host: config.host, port: config.port });
@@ -102,7 +136,85 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       if (closed) return;
       closed = true;
       await http.close();
+      // After the API: requests finishing during close still commit their events, which
+      // stay queued for the next start if this worker no longer takes them.
+      await worker?.close();
+      await delivery.close();
       await dispatcher.close();
+      await storage.destroy();
+    },
+  };
+}
+
+interface Delivery {
+  repository: DeliveryRepository;
+  channel: OutboxChannel | undefined;
+  createWorker(): DeliveryWorker;
+  close(): Promise<void>;
+}
+
+/** Webhook delivery adapters: the queue in storage, the HTTP sender, cross-process wake-ups. */
+function buildDelivery(config: Config, storage: StorageHandle, clock: Clock, logger: Logger): Delivery {
+  const repository = deliveryRepository(storage.db, storage.dialect);
+  const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, connections: config.webhookConcurrency });
+  const log = logger.child({ component: "webhooks" });
+  const channel = createOutboxChannel(storage, {
+    schema: config.storage.kind === "postgres" ? config.storage.schema : undefined,
+    onError: (error) => log.warn({ err: error }, "outbox notification channel failed; polling covers it"),
+  });
+  const send = createHttpSender({
+    dispatcher,
+    timeoutMs: config.webhookTimeoutMs,
+    allowPrivate: config.allowPrivateUrls,
+  });
+  return {
+    repository,
+    channel,
+    createWorker: () =>
+      createDeliveryWorker({
+        repository,
+        clock,
+        send,
+        policy: { schedule: config.webhookRetrySchedule, jitter: config.webhookRetryJitter, random: Math.random },
+        claimTtlMs: config.webhookClaimTtlMs,
+        pollIntervalMs: config.webhookPollIntervalMs,
+        concurrency: config.webhookConcurrency,
+        retentionDays: config.eventRetentionDays,
+        logger: log,
+        wakeups: channel?.wakeups(),
+      }),
+    async close() {
+      await channel?.close();
+      await dispatcher.close();
+    },
+  };
+}
+
+export interface StandaloneWorker {
+  config: Config;
+  worker: DeliveryWorker;
+  storage: StorageHandle;
+  close(): Promise<void>;
+}
+
+/** `openlinq worker`: webhook delivery alone, no HTTP API, on the database the API uses. */
+export async function buildWorker(config: Config, overrides: Pick<AppOverrides, "clock" | "logger"> = {}): Promise<StandaloneWorker> {
+  const logger = overrides.logger ?? pino({ level: config.logLevel });
+  const storage = openStorage(config.storage);
+  await storage.migrate();
+  const delivery = buildDelivery(config, storage, overrides.clock ?? systemClock, logger);
+  const worker = delivery.createWorker();
+  await worker.start();
+  let closed = false;
+  return {
+    config,
+    worker,
+    storage,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await worker.close();
+      await delivery.close();
       await storage.destroy();
     },
   };

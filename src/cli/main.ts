@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { buildApp } from "../app.ts";
+import { buildApp, buildWorker } from "../app.ts";
 import { ConfigError, loadConfig, type ConfigOverrides } from "../config/config.ts";
 import { addPhoneNumber, createOrganization, createToken } from "../core/accounts/accounts.service.ts";
 import { DomainError } from "../core/errors.ts";
@@ -12,6 +12,8 @@ const USAGE = `openlinq — a self-hosted Linq Partner API
 
 Usage:
   openlinq serve [--host H] [--port P] [--data-dir D] [--database-url URL] [--token T] [--no-worker]
+  openlinq worker [--data-dir D] [--database-url URL]
+                                        deliver webhooks only (pair with \`serve --no-worker\`)
   openlinq migrate                      run database migrations and exit
   openlinq tokens create [--org ID]     create an integration token (printed once)
   openlinq numbers add <e164> [--org ID] provision a phone number
@@ -61,6 +63,8 @@ export async function main(argv: string[]): Promise<void> {
     switch (command) {
       case "serve":
         return await serve(config);
+      case "worker":
+        return await runWorker(config);
       case "migrate": {
         const storage = openStorage(config.storage);
         const applied = await storage.migrate();
@@ -128,7 +132,10 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<void> {
     "  openlinq is running",
     `  API        ${base}/api/partner/v2`,
     `  Docs       ${base}/docs`,
-    `  Inbox      ${base}/`,
+    // The fragment is never sent to the server; the page moves the token to session storage.
+    bootstrap.token
+      ? `  Inbox      ${base}/#token=${encodeURIComponent(bootstrap.token)}`
+      : `  Inbox      ${base}/   (sign in with your integration token)`,
     `  Numbers    ${bootstrap.phoneNumbers.map((n) => n.phoneNumber).join(", ")}`,
     bootstrap.token
       ? `  Token      ${bootstrap.token}${bootstrap.tokenCreated && !config.token ? "   (new; shown once — keep it)" : ""}`
@@ -148,4 +155,26 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** Webhook delivery alone. Several may run on one Postgres database; on SQLite they poll. */
+async function runWorker(config: ReturnType<typeof loadConfig>): Promise<void> {
+  const logger = pino({ level: config.logLevel });
+  const standalone = await buildWorker(config, { logger });
+  process.stdout.write(
+    `\n  openlinq webhook worker is running (${standalone.worker.id})\n` +
+      `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}\n\n`,
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "webhook worker shutting down; handing back unfinished deliveries");
+    await standalone.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  // Timers are unref'd; this keeps the process alive until a signal arrives.
+  setInterval(() => undefined, 1 << 30);
 }

@@ -37,6 +37,14 @@ export interface Config {
   /** Delays between webhook delivery attempts, in milliseconds. */
   readonly webhookRetrySchedule: readonly number[];
   readonly webhookTimeoutMs: number;
+  /** Each delay of the schedule varies by ± this fraction (0 keeps the schedule exact). */
+  readonly webhookRetryJitter: number;
+  /** How long a worker's claim on a delivery holds; longer than the timeout. */
+  readonly webhookClaimTtlMs: number;
+  /** How often a worker looks for work queued by other processes. */
+  readonly webhookPollIntervalMs: number;
+  /** Webhook attempts a worker has in flight at once. */
+  readonly webhookConcurrency: number;
   /** Days an event and its attempts are kept; 0 keeps them forever. */
   readonly eventRetentionDays: number;
 }
@@ -66,10 +74,17 @@ export const CONFIG_KEYS = {
   ALLOW_PRIVATE_URLS: { default: "true", doc: "Allow webhook and attachment URLs on loopback/private addresses" },
   WORKER: { default: "true", doc: "Run webhook delivery in the API process" },
   WEBHOOK_RETRY_SCHEDULE: {
-    default: "10s,20s,40s,80s,160s,300s,300s,300s,300s,300s",
-    doc: "Delays between webhook attempts (ms/s/m/h suffixes)",
+    default: "5s,10s,20s,40s,80s,160s,5m,5m,5m,5m",
+    doc: "Delays between webhook attempts (ms/s/m/h suffixes); the default is 10 retries over about 25 minutes",
   },
+  WEBHOOK_RETRY_JITTER_PERCENT: { default: "20", doc: "Each retry delay varies randomly by up to ± this percentage (0 = exact)" },
   WEBHOOK_TIMEOUT: { default: "10s", doc: "Time a webhook receiver has to answer" },
+  WEBHOOK_CLAIM_TTL: {
+    default: "60s",
+    doc: "How long a worker holds a delivery; after a crash its deliveries are retried once this passes (must exceed WEBHOOK_TIMEOUT)",
+  },
+  WEBHOOK_POLL_INTERVAL: { default: "1s", doc: "How often a worker looks for deliveries queued by other processes" },
+  WEBHOOK_CONCURRENCY: { default: "32", doc: "Webhook attempts a worker has in flight at once" },
   EVENT_RETENTION_DAYS: { default: "30", doc: "Days events and delivery attempts are kept (0 = forever)" },
 } as const;
 
@@ -169,6 +184,21 @@ export function loadConfig(
     problems.push(`OPENLINQ_WEBHOOK_TIMEOUT must be a duration like 10s, got "${read("WEBHOOK_TIMEOUT")}"`);
   }
 
+  const duration = (key: ConfigKey, min: number): number => {
+    const ms = parseDuration(read(key));
+    if (ms === undefined || ms < min) {
+      problems.push(`OPENLINQ_${key} must be a duration of at least ${min} ms like ${CONFIG_KEYS[key].default}, got "${read(key)}"`);
+      return parseDuration(CONFIG_KEYS[key].default)!;
+    }
+    return ms;
+  };
+  const webhookClaimTtlMs = duration("WEBHOOK_CLAIM_TTL", 1);
+  if (webhookTimeoutMs !== undefined && webhookClaimTtlMs <= webhookTimeoutMs) {
+    problems.push(
+      `OPENLINQ_WEBHOOK_CLAIM_TTL (${webhookClaimTtlMs} ms) must be longer than OPENLINQ_WEBHOOK_TIMEOUT (${webhookTimeoutMs} ms), or live attempts could be retaken`,
+    );
+  }
+
   const logLevel = read("LOG_LEVEL");
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
     problems.push(`OPENLINQ_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
@@ -198,6 +228,10 @@ export function loadConfig(
     api: true,
     webhookRetrySchedule,
     webhookTimeoutMs: webhookTimeoutMs ?? 10_000,
+    webhookRetryJitter: integer("WEBHOOK_RETRY_JITTER_PERCENT", 0, 100) / 100,
+    webhookClaimTtlMs,
+    webhookPollIntervalMs: duration("WEBHOOK_POLL_INTERVAL", 10),
+    webhookConcurrency: integer("WEBHOOK_CONCURRENCY", 1, 1000),
     eventRetentionDays: integer("EVENT_RETENTION_DAYS", 0),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -17,6 +17,9 @@ import type {
   WebhookEventType,
   WebhookSubscription,
 } from "./model.ts";
+import type { Call } from "./calls/call.ts";
+import type { DeviceSignal, DeviceSignalKind } from "./devices/device-signal.ts";
+import type { HandleProfileSettings, StoredHandleProfile } from "./profiles/profile.ts";
 
 /**
  * Ports: what core needs from the outside world, as interfaces only. Adapters live in
@@ -46,6 +49,8 @@ export interface TransportAcceptance {
   deliveryStatus: DeliveryStatus;
   deliveredAt: Date | null;
   service: Service;
+  /** Service of each recipient handle, when the transport knows it; core updates chat_handles to match. */
+  handleServices?: ReadonlyMap<string, Service>;
 }
 
 export interface OutboundMessage {
@@ -62,8 +67,16 @@ export interface OutboundMessage {
 export interface Transport {
   /** Service a new chat with these recipients uses (iMessage, RCS or SMS fallback). */
   serviceFor(orgId: number, handles: readonly string[]): Promise<Service>;
-  /** Called inside the send flow before the message is stored; must not write. */
-  accept(orgId: number, chat: ChatWithHandles, recipients: readonly string[]): Promise<TransportAcceptance>;
+  /**
+   * Called inside the send flow before the message is stored; must not write. `repos` is
+   * the send's transaction, for reads (on SQLite a read outside it would wait for it).
+   */
+  accept(
+    orgId: number,
+    chat: ChatWithHandles,
+    recipients: readonly string[],
+    repos: Repositories,
+  ): Promise<TransportAcceptance>;
   /** Called after the message is committed. Later lifecycle changes come back through core. */
   dispatched(outbound: OutboundMessage): void;
   startedTyping(chat: ChatWithHandles): void;
@@ -77,8 +90,11 @@ export interface Transport {
 /** Something a person watching the sandbox would see change (the inbox's live feed). */
 export interface Activity {
   orgId: number;
-  /** message: created/updated/deleted; chat: created/updated; typing: either side; event: webhook event written; delivery: webhook attempt made. */
-  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile";
+  /**
+   * message: created/updated/deleted; chat: created/updated; typing: either side; event: webhook event written;
+   * delivery: webhook attempt made; profile: a simulated device's settings; reset: the org's sandbox was wiped and reseeded.
+   */
+  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset";
   chatId?: number;
   messageId?: number;
   eventId?: string;
@@ -94,6 +110,11 @@ export interface Activity {
 export interface ActivityFeed {
   publish(activity: Activity): void;
   subscribe(orgId: number, listener: (activity: Activity) => void): () => void;
+}
+
+/** Uniform numbers in [0, 1). Seeded (OPENLINQ_RANDOM_SEED) so simulated jitter repeats exactly. */
+export interface Random {
+  next(): number;
 }
 
 /** Wakes the webhook delivery worker after a commit that wrote outbox rows. */
@@ -167,6 +188,8 @@ export interface ChatRepository {
   /** Bumps message_count by `delta` and, when given, last activity. */
   recordActivity(chatId: number, delta: number, at: Date | null): Promise<void>;
   setService(chatId: number, service: Service, now: Date): Promise<void>;
+  /** The service one participant uses (SMS fallback shows on the handle too). */
+  setHandleService(handleId: number, service: Service): Promise<void>;
 }
 
 export interface MessageListQuery extends PageRequest {
@@ -256,6 +279,77 @@ export interface EventRepository {
   append(event: StoredEvent, subscriptionIds: readonly number[]): Promise<void>;
 }
 
+/** One row of the inbox's chat list. */
+export interface ChatSummary {
+  chat: Chat;
+  /** Inbound messages not yet marked read. */
+  unreadCount: number;
+  /** Newest message by sent time, either side; null for a chat without messages. */
+  lastMessage: Message | null;
+}
+
+export interface ChatSummaryQuery {
+  orgId: number;
+  /** Only chats of this number of ours; all of the org's numbers when omitted. */
+  phoneNumberId?: number;
+  /** Case-insensitive match on the chat name, participants (digits too) or any message text. */
+  search?: string;
+  limit: number;
+  offset: number;
+}
+
+/** Read-only views for the web inbox that the V2 resources have no shape for. */
+export interface InboxRepository {
+  /** The org's chats, most recent activity first. */
+  listChatSummaries(query: ChatSummaryQuery): Promise<Page<ChatSummary>>;
+  /** Up to `limit` messages of a chat older than `before` (newest first), keyset-paged on (sent_at, id). */
+  listThreadPage(chatId: number, limit: number, before?: { sentAt: Date; id: number }): Promise<Message[]>;
+}
+
+/** Settings of simulated devices (the simulator's recipients), per organization and handle. */
+export interface HandleProfileRepository {
+  find(orgId: number, handle: string): Promise<StoredHandleProfile | undefined>;
+  findMany(orgId: number, handles: readonly string[]): Promise<StoredHandleProfile[]>;
+  list(orgId: number): Promise<StoredHandleProfile[]>;
+  /** Creates or replaces the settings; a script starts over. */
+  save(orgId: number, handle: string, settings: HandleProfileSettings, now: Date): Promise<StoredHandleProfile>;
+  delete(orgId: number, handle: string): Promise<boolean>;
+  setScriptPosition(orgId: number, handle: string, position: number, now: Date): Promise<void>;
+}
+
+/** What simulated devices show (see core/devices/device-signal.ts). */
+export interface DeviceSignalRepository {
+  /** Writes the signal, replacing the one of the same chat, handle and kind. */
+  put(signal: DeviceSignal): Promise<void>;
+  /** Returns the removed signal, if there was one. */
+  remove(chatId: number, handle: string, kind: DeviceSignalKind): Promise<DeviceSignal | undefined>;
+  find(chatId: number, handle: string, kind: DeviceSignalKind): Promise<DeviceSignal | undefined>;
+  listForHandle(orgId: number, handle: string): Promise<DeviceSignal[]>;
+}
+
+export interface CallRepository {
+  create(call: Omit<Call, "id">): Promise<Call>;
+}
+
+/** What POST /openlinq/v1/reset removed. */
+export interface WipeSummary {
+  chats: number;
+  messages: number;
+  contacts: number;
+  events: number;
+  profiles: number;
+  calls: number;
+  /** Attachment files to delete once the wipe has committed. */
+  attachmentStorageKeys: string[];
+}
+
+export interface SandboxRepository {
+  /** Deletes the org's chats, messages, contacts, events (and deliveries), profiles, device signals and calls. */
+  wipeOrganization(orgId: number): Promise<WipeSummary>;
+  /** True when the org has no chats, contacts or profiles yet (the seed file may be loaded). */
+  isPristine(orgId: number): Promise<boolean>;
+}
+
 /** Every repository, bound to one connection or transaction. */
 export interface Repositories {
   organizations: OrganizationRepository;
@@ -269,6 +363,11 @@ export interface Repositories {
   contacts: ContactRepository;
   webhookSubscriptions: WebhookSubscriptionRepository;
   events: EventRepository;
+  inbox: InboxRepository;
+  handleProfiles: HandleProfileRepository;
+  deviceSignals: DeviceSignalRepository;
+  calls: CallRepository;
+  sandbox: SandboxRepository;
 }
 
 /**

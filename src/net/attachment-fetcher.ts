@@ -41,6 +41,10 @@ export function createAttachmentFetcher(options: {
       const reason = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : (error as Error).message;
       throw new DomainError("attachment_download_failed", `Could not download attachment ${url}: ${reason}`, { url });
     }
+    // Aborting the body below (over the cap) makes undici emit an AbortError on it; without
+    // a listener that error would be uncaught and take the process down. Errors that matter
+    // still reach the read loop.
+    response.body.on("error", () => undefined);
     if (response.statusCode < 200 || response.statusCode >= 300) {
       await response.body.dump().catch(() => undefined);
       throw new DomainError(

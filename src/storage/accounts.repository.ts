@@ -6,7 +6,7 @@ import type {
   UserRepository,
 } from "../core/ports.ts";
 import type { Database } from "./schema.ts";
-import { phoneNumberRowToPhoneNumber, stamp, userRowToUser } from "./mappers.ts";
+import { isRowId, phoneNumberRowToPhoneNumber, stamp, userRowToUser } from "./mappers.ts";
 
 export function organizationRepository(db: Kysely<Database>): OrganizationRepository {
   const toOrg = (row: { id: number; name: string; created_at: string }) => ({
@@ -28,6 +28,7 @@ export function organizationRepository(db: Kysely<Database>): OrganizationReposi
       return row && toOrg(row);
     },
     async findById(id) {
+      if (!isRowId(id)) return undefined;
       const row = await db.selectFrom("organizations").selectAll().where("id", "=", id).executeTakeFirst();
       return row && toOrg(row);
     },
@@ -65,6 +66,7 @@ export function userRepository(db: Kysely<Database>): UserRepository {
       return row && userRowToUser(row);
     },
     async findById(orgId, id) {
+      if (!isRowId(id)) return undefined;
       const row = await db
         .selectFrom("users")
         .selectAll()
@@ -138,6 +140,7 @@ export function phoneNumberRepository(db: Kysely<Database>): PhoneNumberReposito
       return rows.map(phoneNumberRowToPhoneNumber);
     },
     async findById(orgId, id) {
+      if (!isRowId(id)) return undefined;
       const row = await db
         .selectFrom("phone_numbers")
         .selectAll()

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { ContactOwner } from "../core/model.ts";
 import type { ContactFields, ContactRepository } from "../core/ports.ts";
-import { contactRowToContact, stamp } from "./mappers.ts";
+import { contactRowToContact, isRowId, pageWindow, stamp } from "./mappers.ts";
 import type { ContactRow, ContactUpdate, Database } from "./schema.ts";
 
 export function contactRepository(db: Kysely<Database>): ContactRepository {
@@ -52,6 +52,7 @@ export function contactRepository(db: Kysely<Database>): ContactRepository {
       return contact!;
     },
     async findById(orgId, id) {
+      if (!isRowId(id)) return undefined;
       const row = await db
         .selectFrom("contacts")
         .selectAll()
@@ -63,15 +64,18 @@ export function contactRepository(db: Kysely<Database>): ContactRepository {
       return contact;
     },
     async list(orgId, page) {
+      const window = pageWindow(page);
       const [rows, count] = await Promise.all([
-        db
-          .selectFrom("contacts")
-          .selectAll()
-          .where("org_id", "=", orgId)
-          .orderBy("id")
-          .limit(page.perPage)
-          .offset((page.page - 1) * page.perPage)
-          .execute(),
+        window
+          ? db
+              .selectFrom("contacts")
+              .selectAll()
+              .where("org_id", "=", orgId)
+              .orderBy("id")
+              .limit(window.limit)
+              .offset(window.offset)
+              .execute()
+          : [],
         db
           .selectFrom("contacts")
           .select((eb) => eb.fn.countAll<number>().as("count"))

@@ -53,7 +53,13 @@ function makeHandle(
     ...(pool ? { pool } : {}),
     async migrate() {
       if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-      const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+      // Kysely looks for its bookkeeping tables in every schema unless told which one; with
+      // a second openlinq schema in the same database it would skip creating its own.
+      const migrator = new Migrator({
+        db,
+        provider: migrationProvider(dialect),
+        ...(schema ? { migrationTableSchema: schema } : {}),
+      });
       const { error, results } = await migrator.migrateToLatest();
       if (error) throw error;
       return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);

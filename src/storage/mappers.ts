@@ -32,6 +32,22 @@ export const stamp = (value: Date): string => value.toISOString();
 export const maybeStamp = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 export const flag = (value: boolean): number => (value ? 1 : 0);
 
+/**
+ * Row ids are int4 (`serial`) columns. A larger number names no row, and Postgres refuses
+ * to even compare one (22003), so lookups answer "not found" for it without asking.
+ */
+export const MAX_ROW_ID = 2_147_483_647;
+export const isRowId = (id: number): boolean => Number.isInteger(id) && id >= 1 && id <= MAX_ROW_ID;
+
+/**
+ * LIMIT/OFFSET of a 1-based page, or undefined when the page starts beyond any offset the
+ * databases accept (such a page is simply empty).
+ */
+export function pageWindow(page: { page: number; perPage: number }): { limit: number; offset: number } | undefined {
+  const offset = (page.page - 1) * page.perPage;
+  return Number.isSafeInteger(offset) ? { limit: page.perPage, offset } : undefined;
+}
+
 export function userRowToUser(row: UserRow): User {
   return {
     id: row.id,

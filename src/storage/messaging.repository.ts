@@ -13,8 +13,10 @@ import {
   chatHandleRowToChatHandle,
   chatRowToChat,
   flag,
+  isRowId,
   maybeStamp,
   messageRowToMessage,
+  pageWindow,
   reactionRowToReaction,
   stamp,
 } from "./mappers.ts";
@@ -73,6 +75,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
       return chatRowToChat(row);
     },
     async findById(orgId, id) {
+      if (!isRowId(id)) return undefined;
       const row = await db
         .selectFrom("chats")
         .selectAll()
@@ -91,16 +94,19 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
       return row && chatRowToChat(row);
     },
     async listByPhoneNumber(phoneNumberId, page) {
+      const window = pageWindow(page);
       const [rows, count] = await Promise.all([
-        db
-          .selectFrom("chats")
-          .selectAll()
-          .where("phone_number_id", "=", phoneNumberId)
-          .orderBy("last_activity_at", "desc")
-          .orderBy("id", "desc")
-          .limit(page.perPage)
-          .offset((page.page - 1) * page.perPage)
-          .execute(),
+        window
+          ? db
+              .selectFrom("chats")
+              .selectAll()
+              .where("phone_number_id", "=", phoneNumberId)
+              .orderBy("last_activity_at", "desc")
+              .orderBy("id", "desc")
+              .limit(window.limit)
+              .offset(window.offset)
+              .execute()
+          : [],
         db
           .selectFrom("chats")
           .select((eb) => eb.fn.countAll<number>().as("count"))
@@ -150,6 +156,9 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
     async setService(chatId, service, now) {
       await db.updateTable("chats").set({ service, updated_at: stamp(now) }).where("id", "=", chatId).execute();
     },
+    async setHandleService(handleId, service) {
+      await db.updateTable("chat_handles").set({ service }).where("id", "=", handleId).execute();
+    },
   };
 }
 
@@ -183,6 +192,7 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
       }
     },
     async findById(orgId, id) {
+      if (!isRowId(id)) return undefined;
       const row = await db
         .selectFrom("messages")
         .selectAll()
@@ -204,14 +214,17 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
       let filtered = db.selectFrom("messages").where("chat_id", "=", chatId);
       if (query.before) filtered = filtered.where("sent_at", "<", stamp(query.before));
       if (query.after) filtered = filtered.where("sent_at", ">", stamp(query.after));
+      const window = pageWindow(query);
       const [rows, count] = await Promise.all([
-        filtered
-          .selectAll()
-          .orderBy("sent_at", query.sort)
-          .orderBy("id", query.sort)
-          .limit(query.perPage)
-          .offset((query.page - 1) * query.perPage)
-          .execute(),
+        window
+          ? filtered
+              .selectAll()
+              .orderBy("sent_at", query.sort)
+              .orderBy("id", query.sort)
+              .limit(window.limit)
+              .offset(window.offset)
+              .execute()
+          : [],
         filtered.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
       ]);
       return { items: rows.map(messageRowToMessage), total: Number(count.count) };
@@ -274,8 +287,9 @@ export function attachmentRepository(db: Kysely<Database>): AttachmentRepository
       await db
         .insertInto("attachments")
         .values(
-          attachments.map((a) => ({
+          attachments.map((a, position) => ({
             id: a.id,
+            position,
             org_id: a.orgId,
             message_id: a.messageId,
             filename: a.filename,
@@ -293,7 +307,7 @@ export function attachmentRepository(db: Kysely<Database>): AttachmentRepository
         .selectFrom("attachments")
         .selectAll()
         .where("message_id", "in", messageIds)
-        .orderBy("created_at")
+        .orderBy("position")
         .orderBy("id")
         .execute();
       return groupBy(rows.map(attachmentRowToAttachment), (a) => a.messageId);
@@ -326,6 +340,7 @@ export function reactionRepository(db: Kysely<Database>): ReactionRepository {
       return reactionRowToReaction(row);
     },
     async findById(orgId, id) {
+      if (!isRowId(id)) return undefined;
       const row = await db
         .selectFrom("reactions")
         .selectAll()

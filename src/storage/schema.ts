@@ -95,6 +95,8 @@ export interface AttachmentTable {
   /** Path relative to the attachments directory. */
   storage_key: string;
   created_at: string;
+  /** 0-based order within the message, as sent. */
+  position: Generated<number>;
 }
 
 export interface ReactionTable {
@@ -192,6 +194,58 @@ export interface WebhookAttemptTable {
   attempted_at: string;
 }
 
+/** Settings of a simulated device (absent row: built-in defaults or a magic number's). */
+export interface HandleProfileTable {
+  id: Generated<number>;
+  org_id: number;
+  handle: string;
+  service: string;
+  reachable: number;
+  latency_ms: number;
+  jitter_ms: number;
+  /** Null: never reads. */
+  read_after_ms: number | null;
+  /** JSON: {"type":"none"} | {"type":"echo","delayMs"} | {"type":"script","replies":[…],"loop"}. */
+  auto_reply: string;
+  /** JSON {"type","delayMs"} or null. */
+  auto_reaction: string | null;
+  script_position: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What a simulated device shows; one row per (chat, handle, kind). */
+export interface DeviceSignalTable {
+  id: Generated<number>;
+  org_id: number;
+  chat_id: number;
+  handle: string;
+  kind: string;
+  at: string;
+  expires_at: string | null;
+  /** JSON object or null. */
+  detail: string | null;
+}
+
+export interface CallTable {
+  id: Generated<number>;
+  org_id: number;
+  phone_number_id: number;
+  direction: string;
+  from_handle: string;
+  to_handle: string;
+  status: string;
+  started_at: string;
+  ended_at: string;
+  duration_seconds: number;
+  answered_by: string | null;
+  forwarded_from: string | null;
+  voicemail: number;
+  /** JSON {"url","durationSeconds","transcription","summary"} or null. */
+  recording: string | null;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -207,6 +261,9 @@ export interface Database {
   events: EventTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
+  handle_profiles: HandleProfileTable;
+  device_signals: DeviceSignalTable;
+  calls: CallTable;
 }
 
 export type ChatRow = Selectable<ChatTable>;
@@ -223,3 +280,6 @@ export type WebhookSubscriptionRow = Selectable<WebhookSubscriptionTable>;
 export type EventRow = Selectable<EventTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptTable>;
+export type HandleProfileRow = Selectable<HandleProfileTable>;
+export type DeviceSignalRow = Selectable<DeviceSignalTable>;
+export type CallRow = Selectable<CallTable>;

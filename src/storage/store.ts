@@ -15,6 +15,14 @@ import {
 } from "./messaging.repository.ts";
 import type { Database } from "./schema.ts";
 import { eventRepository, webhookSubscriptionRepository } from "./webhooks.repository.ts";
+import { inboxRepository } from "./inbox.repository.ts";
+
+import {
+  callRepository,
+  deviceSignalRepository,
+  handleProfileRepository,
+  sandboxRepository,
+} from "./simulator.repository.ts";
 
 function repositories(db: Kysely<Database>): Repositories {
   return {
@@ -29,6 +37,11 @@ function repositories(db: Kysely<Database>): Repositories {
     contacts: contactRepository(db),
     webhookSubscriptions: webhookSubscriptionRepository(db),
     events: eventRepository(db),
+    inbox: inboxRepository(db),
+    handleProfiles: handleProfileRepository(db),
+    deviceSignals: deviceSignalRepository(db),
+    calls: callRepository(db),
+    sandbox: sandboxRepository(db),
   };
 }
 

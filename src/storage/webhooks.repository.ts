@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { EventRepository, WebhookSubscriptionRepository } from "../core/ports.ts";
-import { flag, stamp, subscriptionRowToSubscription } from "./mappers.ts";
+import { flag, isRowId, stamp, subscriptionRowToSubscription } from "./mappers.ts";
 import type { Database } from "./schema.ts";
 
 export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubscriptionRepository {
@@ -34,6 +34,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
       return rows.map(subscriptionRowToSubscription);
     },
     async findById(orgId, id) {
+      if (!isRowId(id)) return undefined;
       const row = await db
         .selectFrom("webhook_subscriptions")
         .selectAll()

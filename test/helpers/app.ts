@@ -15,6 +15,33 @@ export const DIALECTS: Dialect[] = process.env.TEST_DATABASE_URL ? ["sqlite", "p
 export const TEST_TOKEN = "test-token-org-one";
 export const OUR_NUMBER = "+19998887777";
 
+/** A multipart part: a text value, or a file. Repeat a name for `key[]` arrays. */
+export type MultipartPart = [name: string, value: string | { filename: string; data: Uint8Array; type?: string }];
+
+export interface TestResponse {
+  status: number;
+  body: any;
+  headers: Record<string, unknown>;
+  raw: string;
+}
+
+/** Encodes parts as multipart/form-data the way a browser or curl -F would (undici's encoder). */
+export async function encodeMultipart(parts: readonly MultipartPart[]): Promise<{ payload: Buffer; contentType: string }> {
+  const form = new FormData();
+  for (const [name, value] of parts) {
+    if (typeof value === "string") form.append(name, value);
+    else {
+      const blob = new Blob([Uint8Array.from(value.data)], { type: value.type ?? "application/octet-stream" });
+      form.append(name, blob, value.filename);
+    }
+  }
+  const encoded = new Request("http://multipart.invalid/", { method: "POST", body: form });
+  return {
+    payload: Buffer.from(await encoded.arrayBuffer()),
+    contentType: encoded.headers.get("content-type")!,
+  };
+}
+
 export interface TestApp {
   openlinq: OpenLinq;
   token: string;
@@ -24,7 +51,14 @@ export interface TestApp {
     method: string,
     url: string,
     options?: { body?: unknown; token?: string | null; headers?: Record<string, string>; payload?: string | Buffer },
-  ): Promise<{ status: number; body: any; headers: Record<string, unknown>; raw: string }>;
+  ): Promise<TestResponse>;
+  /** inject() with the token header and a multipart/form-data body. */
+  multipart(
+    method: string,
+    url: string,
+    parts: readonly MultipartPart[],
+    options?: { token?: string | null },
+  ): Promise<TestResponse>;
   /** A second organization with its own token and number, for isolation tests. */
   secondOrg(): Promise<{ token: string; number: string; orgId: number }>;
   close(): Promise<void>;
@@ -56,7 +90,7 @@ export async function startTestApp(
   const openlinq = await buildApp(config, options.overrides);
   let secondOrgCount = 0;
 
-  return {
+  const app: TestApp = {
     openlinq,
     token: TEST_TOKEN,
     dataDir,
@@ -85,6 +119,10 @@ export async function startTestApp(
       }
       return { status: response.statusCode, body, headers: response.headers, raw: response.body };
     },
+    async multipart(method, url, parts, opts = {}) {
+      const { payload, contentType } = await encodeMultipart(parts);
+      return app.request(method, url, { ...opts, payload, headers: { "content-type": contentType } });
+    },
     async secondOrg() {
       secondOrgCount += 1;
       const deps = openlinq.deps;
@@ -109,4 +147,5 @@ export async function startTestApp(
       }
     },
   };
+  return app;
 }

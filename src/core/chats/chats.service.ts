@@ -20,6 +20,11 @@ export interface CreateChatInput {
   recipients: string[];
   displayName?: string | undefined;
   message: OutgoingMessage;
+  /**
+   * Wire names of the sender and recipient fields, for error messages: the reference body
+   * says `send_from` / `chat.phone_numbers`, the quickstart's `phone_number` / `phone_numbers`.
+   */
+  fieldNames?: { sendFrom: string; recipients: string };
 }
 
 export interface CreateChatResult extends SendResult {
@@ -51,24 +56,28 @@ export async function resolveOwnNumber(
  * into it. An existing chat gets the message too (clients use this as "send to number").
  */
 export async function createChat(deps: CoreDeps, orgId: number, input: CreateChatInput): Promise<CreateChatResult> {
+  const { sendFrom: sendFromField, recipients: recipientsField } = input.fieldNames ?? {
+    sendFrom: "send_from",
+    recipients: "chat.phone_numbers",
+  };
   if (input.recipients.length === 0) {
-    throw new DomainError("validation_failed", "chat.phone_numbers must list at least one recipient", {
-      field: "chat.phone_numbers",
+    throw new DomainError("validation_failed", `${recipientsField} must list at least one recipient`, {
+      field: recipientsField,
     });
   }
   if (input.recipients.length > MAX_RECIPIENTS) {
-    throw new DomainError("validation_failed", `chat.phone_numbers may list at most ${MAX_RECIPIENTS} recipients`, {
-      field: "chat.phone_numbers",
+    throw new DomainError("validation_failed", `${recipientsField} may list at most ${MAX_RECIPIENTS} recipients`, {
+      field: recipientsField,
     });
   }
   const recipients = [
-    ...new Set(input.recipients.map((r, i) => normalizeHandle(r, `chat.phone_numbers[${i}]`))),
+    ...new Set(input.recipients.map((r, i) => normalizeHandle(r, `${recipientsField}[${i}]`))),
   ];
   validateOutgoing(input.message, "message");
-  const sender = await resolveOwnNumber(deps.store.read, orgId, input.sendFrom, "send_from");
+  const sender = await resolveOwnNumber(deps.store.read, orgId, input.sendFrom, sendFromField);
   if (recipients.includes(sender.phoneNumber)) {
-    throw new DomainError("validation_failed", "chat.phone_numbers must not include the sending number", {
-      field: "chat.phone_numbers",
+    throw new DomainError("validation_failed", `${recipientsField} must not include the sending number`, {
+      field: recipientsField,
     });
   }
   const key = participantsKey(recipients);

@@ -20,7 +20,7 @@ export interface ContactInput {
 
 const MAX_FIELD_LENGTH = 255;
 
-function normalizeFields(input: ContactInput): Partial<ContactFields> {
+export function normalizeFields(input: ContactInput): Partial<ContactFields> {
   const fields: Partial<ContactFields> = {};
   const text = (key: keyof ContactInput, target: keyof ContactFields) => {
     const value = input[key];

@@ -24,24 +24,29 @@ export interface OutgoingMessage {
 const IDEMPOTENCY_KEY = /^[a-zA-Z0-9_-]{1,255}$/;
 export const MAX_TEXT_LENGTH = 20_000;
 
-/** Checks what can be checked without I/O; throws validation_failed naming the field. */
-export function validateOutgoing(message: OutgoingMessage, field: string): void {
+/**
+ * Checks what can be checked without I/O; throws validation_failed naming the field.
+ * `prefix` is where the message fields sit on the wire: "message" (`message.text`), or ""
+ * for the quickstart's flat body (`text`).
+ */
+export function validateOutgoing(message: OutgoingMessage, prefix: string): void {
+  const field = (name: string) => (prefix === "" ? name : `${prefix}.${name}`);
   if (message.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(message.idempotencyKey)) {
     throw new DomainError(
       "validation_failed",
-      `${field}.idempotency_key must match ^[a-zA-Z0-9_-]+$ (at most 255 characters)`,
-      { field: `${field}.idempotency_key` },
+      `${field("idempotency_key")} must match ^[a-zA-Z0-9_-]+$ (at most 255 characters)`,
+      { field: field("idempotency_key") },
     );
   }
   const attachmentCount = message.uploads.length + message.attachmentUrls.length;
   if (message.text.trim() === "" && attachmentCount === 0) {
-    throw new DomainError("validation_failed", `${field}.text is required (it may be empty only with attachments)`, {
-      field: `${field}.text`,
+    throw new DomainError("validation_failed", `${field("text")} is required (it may be empty only with attachments)`, {
+      field: field("text"),
     });
   }
   if (message.text.length > MAX_TEXT_LENGTH) {
-    throw new DomainError("validation_failed", `${field}.text is longer than ${MAX_TEXT_LENGTH} characters`, {
-      field: `${field}.text`,
+    throw new DomainError("validation_failed", `${field("text")} is longer than ${MAX_TEXT_LENGTH} characters`, {
+      field: field("text"),
     });
   }
   for (const url of message.attachmentUrls) {
@@ -52,8 +57,8 @@ export function validateOutgoing(message: OutgoingMessage, field: string): void 
       parsed = undefined;
     }
     if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
-      throw new DomainError("validation_failed", `${field}.attachment_urls: "${url}" is not an http(s) URL`, {
-        field: `${field}.attachment_urls`,
+      throw new DomainError("validation_failed", `${field("attachment_urls")}: "${url}" is not an http(s) URL`, {
+        field: field("attachment_urls"),
       });
     }
   }
@@ -78,10 +83,17 @@ export async function writeOutboundMessage(
 ): Promise<MessageDetails> {
   const now = deps.clock.now();
   const recipients = otherParticipants(chat).map((h) => h.handle);
-  const acceptance = await deps.transport.accept(chat.chat.orgId, chat, recipients);
+  const acceptance = await deps.transport.accept(chat.chat.orgId, chat, recipients, tx);
   if (acceptance.service !== chat.chat.service) {
     await tx.chats.setService(chat.chat.id, acceptance.service, now);
     chat.chat.service = acceptance.service;
+  }
+  for (const handle of chat.handles) {
+    const service = acceptance.handleServices?.get(handle.handle);
+    if (service && service !== handle.service && !handle.isMe && handle.leftAt === null) {
+      await tx.chats.setHandleService(handle.id, service);
+      handle.service = service;
+    }
   }
   const mine = ourHandle(chat);
   const stored = await tx.messages.create({
@@ -164,10 +176,12 @@ export async function sendMessage(
   orgId: number,
   chatId: number,
   message: OutgoingMessage,
+  /** Where the message fields sit on the wire, for error messages (see validateOutgoing). */
+  fieldPrefix = "message",
 ): Promise<SendResult> {
-  validateOutgoing(message, "message");
-  // Unknown chat is reported before any download.
-  await loadChat(deps.store.read, orgId, chatId);
+  validateOutgoing(message, fieldPrefix);
+  // An unknown chat is reported before any download (the transaction checks again).
+  if (message.attachmentUrls.length > 0 || message.uploads.length > 0) await loadChat(deps.store.read, orgId, chatId);
   return runSend(deps, orgId, message, async (tx, attachmentRows) => {
     const chat = await loadChat(tx, orgId, chatId);
     const details = await writeOutboundMessage(deps, tx, chat, message, attachmentRows);

@@ -13,8 +13,9 @@ export interface ReactionChange {
 
 /**
  * Adds or removes our tapback on a message. iMessage keeps one tapback per person per
- * message, so adding replaces our previous one. Removing a tapback we never left is
- * reaction_not_found. Both emit reaction.sent (with `operation`).
+ * message, so adding replaces our previous one; adding the one already there changes
+ * nothing (same reaction back, no event), so a retried request is harmless. Removing a
+ * tapback we never left is reaction_not_found. Changes emit reaction.sent (with `operation`).
  */
 export async function reactToMessage(
   deps: CoreDeps,
@@ -30,6 +31,9 @@ export async function reactToMessage(
     const mine = ourHandle(chat);
     const existing = await tx.reactions.listByHandle(message.id, mine.id);
     const now = deps.clock.now();
+    if (operation === "add" && existing.length === 1 && existing[0]!.reaction === type) {
+      return { reaction: existing[0]!, operation, chatId: chat.chat.id, changed: false };
+    }
     let reaction: Reaction;
     if (operation === "add") {
       for (const previous of existing) await tx.reactions.delete(previous.id);
@@ -51,11 +55,12 @@ export async function reactToMessage(
       reaction = match;
     }
     await emitEvent(tx, deps, orgId, "reaction.sent", reactionEventData(chat, reaction, message, operation), chat.chat.id);
-    return { reaction, operation, chatId: chat.chat.id };
+    return { reaction, operation, chatId: chat.chat.id, changed: true };
   });
+  if (!result.changed) return { reaction: result.reaction, operation };
   deps.outbox.notify();
   deps.activity.publish({ orgId, kind: "message", chatId: result.chatId, messageId });
-  return result;
+  return { reaction: result.reaction, operation };
 }
 
 export async function getReaction(deps: CoreDeps, orgId: number, reactionId: number): Promise<Reaction> {

@@ -54,6 +54,14 @@ function validSecret(secret: string): string {
   return secret;
 }
 
+/**
+ * `whsec_` + standard base64 of 24 random bytes: the Standard Webhooks secret format, so the
+ * standardwebhooks libraries verify our `webhook-signature` with the secret as they get it.
+ */
+function generatedSecret(deps: CoreDeps): string {
+  return `whsec_${Buffer.from(deps.ids.secret(24), "base64url").toString("base64")}`;
+}
+
 export interface CreatedSubscription {
   subscription: WebhookSubscription;
   /** The signing secret, returned once: the caller's or a generated one. */
@@ -71,7 +79,7 @@ export async function createSubscription(
       field: missing[0],
     });
   }
-  const secret = input.secret !== undefined ? validSecret(input.secret) : `whsec_${deps.ids.secret(24)}`;
+  const secret = input.secret !== undefined ? validSecret(input.secret) : generatedSecret(deps);
   const subscription = await deps.store.transaction((tx) =>
     tx.webhookSubscriptions.create(
       {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import multipart, { type Multipart, type MultipartFile } from "@fastify/multipart";
 import type { IncomingFile } from "../../core/attachments/attachments.ts";
+import { DomainError } from "../../core/errors.ts";
 
 /**
  * Every write endpoint takes JSON or multipart (v2.md §1.3). Multipart keys use Rails
@@ -36,12 +37,21 @@ export function isIncomingFile(value: unknown): value is IncomingFile {
   return typeof value === "object" && value !== null && (value as IncomingFile).data instanceof Uint8Array;
 }
 
-/** `a[b][c]=1`, `a[list][]=x` (repeated) → `{a:{b:{c:"1"}, list:["x", …]}}`. */
+/** Segments that would reach Object.prototype (`__proto__[x]=1` must never set `({}).x`). */
+const UNSAFE_SEGMENTS = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * `a[b][c]=1`, `a[list][]=x` (repeated) → `{a:{b:{c:"1"}, list:["x", …]}}`. Keys that
+ * name a prototype property are refused (400), as @fastify/multipart does for `__proto__`.
+ */
 export function nestBracketKeys(entries: readonly [string, unknown][]): Record<string, unknown> {
   const root: Record<string, unknown> = {};
   for (const [key, value] of entries) {
     const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
     const path = match ? [match[1]!, ...[...match[2]!.matchAll(/\[([^[\]]*)\]/g)].map((m) => m[1]!)] : [key];
+    if (path.some((segment) => UNSAFE_SEGMENTS.has(segment))) {
+      throw new DomainError("bad_request", `Field name "${key}" is not allowed`, { field: key });
+    }
     let node: Record<string, unknown> = root;
     for (let i = 0; i < path.length; i++) {
       const segment = path[i]!;

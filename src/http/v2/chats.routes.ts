@@ -46,24 +46,29 @@ interface MessageInput {
   attachment_urls?: string[];
 }
 
-/** Turns the wire message (any accepted shape) into core's OutgoingMessage. */
-export function toOutgoingMessage(input: MessageInput | undefined, field: string): OutgoingMessage {
+/**
+ * Turns the wire message (any accepted shape) into core's OutgoingMessage. `prefix` is
+ * where the fields sit on the wire ("message", or "" for the quickstart's flat body), so
+ * errors name the field the caller actually sent.
+ */
+export function toOutgoingMessage(input: MessageInput | undefined, prefix: string): OutgoingMessage {
+  const field = (name: string) => (prefix === "" ? name : `${prefix}.${name}`);
   if (!input || typeof input !== "object") {
-    throw new DomainError("bad_request", `${field} is required`, { field });
+    throw new DomainError("bad_request", `${prefix} is required`, { field: prefix });
   }
   const uploads: IncomingFile[] = [];
   for (const file of input.attachments ?? []) {
     if (!isIncomingFile(file)) {
       throw new DomainError(
         "bad_request",
-        `${field}.attachments must be files sent as multipart/form-data; use ${field}.attachment_urls for URLs`,
-        { field: `${field}.attachments` },
+        `${field("attachments")} must be files sent as multipart/form-data; use ${field("attachment_urls")} for URLs`,
+        { field: field("attachments") },
       );
     }
     uploads.push(file);
   }
   if (input.text === undefined && uploads.length === 0 && (input.attachment_urls ?? []).length === 0) {
-    throw new DomainError("bad_request", `${field}.text is required`, { field: `${field}.text` });
+    throw new DomainError("bad_request", `${field("text")} is required`, { field: field("text") });
   }
   return {
     text: input.text ?? "",
@@ -185,6 +190,10 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
         recipients,
         displayName: body.chat?.display_name,
         message: toOutgoingMessage(body.message, "message"),
+        fieldNames: {
+          sendFrom: body.send_from !== undefined ? "send_from" : "phone_number",
+          recipients: body.chat?.phone_numbers !== undefined ? "chat.phone_numbers" : "phone_numbers",
+        },
       });
       const chat = toV2Chat(result.chat);
       const message = toV2Message(result.message, deps.links);

@@ -1,6 +1,7 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { CoreDeps } from "../../core/deps.ts";
 import { createAuthenticator } from "../plugins/auth.ts";
+import { nestBracketKeys } from "../plugins/multipart.ts";
 import { createRateLimiter } from "../plugins/rate-limit.ts";
 import { availabilityRoutes } from "./availability.routes.ts";
 import { chatRoutes } from "./chats.routes.ts";
@@ -16,6 +17,8 @@ export interface V2Options {
 
 /** The V2 face: every route authenticated by X-LINQ-INTEGRATION-TOKEN and rate limited per token. */
 export const v2Api: FastifyPluginAsync<V2Options> = async (app, { deps, rateLimit }) => {
+  acceptEmptyJsonBodies(app);
+  acceptFormBodies(app);
   app.addHook("onRequest", createAuthenticator(deps.store));
   app.addHook("onRequest", createRateLimiter(rateLimit));
   await app.register(chatRoutes, { deps });
@@ -25,3 +28,30 @@ export const v2Api: FastifyPluginAsync<V2Options> = async (app, { deps, rateLimi
   await app.register(availabilityRoutes, { deps });
   await app.register(webhookSubscriptionRoutes, { deps });
 };
+
+/**
+ * Many HTTP clients send `Content-Type: application/json` on every request, also on the
+ * bodyless actions (mark_as_read, start_typing, DELETE …). Rails reads an empty JSON body
+ * as "no parameters"; so do we, instead of Fastify's 400. Anything else goes through
+ * Fastify's own JSON parser (same prototype-poisoning guard, same body limit).
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if ((body as string).trim() === "") return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
+}
+
+/**
+ * Bodies are JSON, multipart, or (like any Rails endpoint) form-urlencoded with the same
+ * bracketed keys: `curl -d 'message[text]=hi'` works. Plain text is not a body format of
+ * this API, so it answers 415 instead of failing schema validation.
+ */
+function acceptFormBodies(app: FastifyInstance): void {
+  app.removeContentTypeParser("text/plain");
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
+    done(null, nestBracketKeys([...new URLSearchParams(body as string)]));
+  });
+}

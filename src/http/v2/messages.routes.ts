@@ -115,11 +115,13 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
         ...(body.attachments !== undefined ? { attachments: body.attachments } : {}),
         ...(body.attachment_urls !== undefined ? { attachment_urls: body.attachment_urls } : {}),
       };
+      const prefix = body.message ? "message" : "";
       const result = await sendMessage(
         deps,
         request.caller.orgId,
         request.params.chat_id,
-        toOutgoingMessage(input, body.message ? "message" : "text"),
+        toOutgoingMessage(input, prefix),
+        prefix,
       );
       return reply.code(result.replayed ? 200 : 201).send({ data: toV2Message(result.message, deps.links) });
     },

@@ -1,5 +1,7 @@
 import type { Kysely, Migration, MigrationProvider } from "kysely";
 import * as initial from "./2026-11-25-0001-initial.ts";
+import * as simulator from "./2026-11-26-0001-simulator.ts";
+import * as attachmentPosition from "./2026-11-26-0002-attachment-position.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -10,6 +12,8 @@ interface DialectMigration {
 /** Every migration, in order. Names carry a sortable date prefix; never rename or edit one. */
 const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-11-25-0001-initial": initial,
+  "2026-11-26-0001-simulator": simulator,
+  "2026-11-26-0002-attachment-position": attachmentPosition,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */

@@ -1,0 +1,119 @@
+import type { CoreDeps } from "../deps.ts";
+import { DomainError } from "../errors.ts";
+import { normalizeHandle } from "../handles.ts";
+import { emitEvent } from "../webhooks/events.ts";
+import type { EventRef } from "../inbound/inbound.ts";
+import { rubyTime } from "../time.ts";
+import { CALL_STATUSES, type Call, type CallStatus } from "./call.ts";
+
+export interface CallInput {
+  from: string;
+  to: string;
+  durationSeconds: number;
+  status?: CallStatus | undefined;
+  /** When the call began; default: `durationSeconds` before now, so it ends now. */
+  startedAt?: Date | undefined;
+  voicemail?: boolean | undefined;
+  answeredBy?: string | undefined;
+  forwardedFrom?: string | undefined;
+  recording?: { url?: string | undefined; transcription?: string | undefined; summary?: string | undefined } | undefined;
+}
+
+export const MAX_CALL_SECONDS = 24 * 3600;
+
+/** call.completed `data` (v2.md §4.6): string id, Ruby-style times, recording_data null without a recording. */
+export function callCompletedEventData(call: Call) {
+  return {
+    id: String(call.id),
+    to: call.toHandle,
+    from: call.fromHandle,
+    status: call.status,
+    direction: call.direction,
+    start_time: rubyTime(call.startedAt),
+    end_time: rubyTime(call.endedAt),
+    duration: call.durationSeconds,
+    call_type: "normal",
+    forwarded_from: call.forwardedFrom,
+    answered_by: call.answeredBy,
+    voicemail: call.voicemail,
+    has_recording: call.recording !== null,
+    recording_data: call.recording
+      ? {
+          id: String(call.id),
+          url: call.recording.url,
+          duration: call.recording.durationSeconds,
+          transcribed: call.recording.transcription !== null,
+          transcript_available: call.recording.transcription !== null,
+          transcription: call.recording.transcription,
+          summary: call.recording.summary,
+        }
+      : null,
+  };
+}
+
+/**
+ * A voice call on one of our numbers ended: call.completed. Calls have no V2 endpoint; the
+ * webhook is all a partner sees. Exactly one of `from` and `to` must be ours: `to` ours is
+ * an inbound call, `from` ours an outbound one.
+ */
+export async function completeCall(deps: CoreDeps, orgId: number, input: CallInput): Promise<{ call: Call; events: EventRef[] }> {
+  const repos = deps.store.read;
+  const from = normalizeHandle(input.from, "from", false);
+  const to = normalizeHandle(input.to, "to", false);
+  const [fromOurs, toOurs] = await Promise.all([
+    repos.phoneNumbers.findByNumber(orgId, from),
+    repos.phoneNumbers.findByNumber(orgId, to),
+  ]);
+  if (fromOurs && toOurs) throw new DomainError("validation_failed", "from and to are both your numbers; one must be the other party", { field: "to" });
+  const ours = toOurs ?? fromOurs;
+  if (!ours) throw new DomainError("sender_not_owned", "one of from and to must be a phone number of your organization", { field: "to" });
+  if (!Number.isInteger(input.durationSeconds) || input.durationSeconds < 0 || input.durationSeconds > MAX_CALL_SECONDS) {
+    throw new DomainError("validation_failed", `duration_seconds must be a whole number from 0 to ${MAX_CALL_SECONDS}`, {
+      field: "duration_seconds",
+    });
+  }
+  const status = input.status ?? "completed";
+  if (!CALL_STATUSES.includes(status)) {
+    throw new DomainError("validation_failed", `status must be one of ${CALL_STATUSES.join(", ")}`, { field: "status" });
+  }
+  const optionalPhone = (value: string | undefined, field: string) => (value === undefined ? undefined : normalizeHandle(value, field, false));
+  const answeredBy = optionalPhone(input.answeredBy, "answered_by");
+  const forwardedFrom = optionalPhone(input.forwardedFrom, "forwarded_from");
+  const voicemail = input.voicemail ?? false;
+  const now = deps.clock.now();
+  const startedAt = input.startedAt ?? new Date(now.getTime() - input.durationSeconds * 1000);
+  if (Number.isNaN(startedAt.getTime())) throw new DomainError("validation_failed", "started_at must be a date-time", { field: "started_at" });
+  const endedAt = new Date(startedAt.getTime() + input.durationSeconds * 1000);
+  const answered = status === "completed" && !voicemail;
+
+  const result = await deps.store.transaction(async (tx) => {
+    const call = await tx.calls.create({
+      orgId,
+      phoneNumberId: ours.id,
+      direction: toOurs ? "inbound" : "outbound",
+      fromHandle: from,
+      toHandle: to,
+      status,
+      startedAt,
+      endedAt,
+      durationSeconds: input.durationSeconds,
+      answeredBy: answeredBy ?? (answered ? to : null),
+      forwardedFrom: forwardedFrom ?? null,
+      voicemail,
+      recording: input.recording
+        ? {
+            url: input.recording.url ?? null,
+            durationSeconds: input.durationSeconds,
+            transcription: input.recording.transcription ?? null,
+            summary: input.recording.summary ?? null,
+          }
+        : null,
+      createdAt: now,
+    });
+    const event = await emitEvent(tx, deps, orgId, "call.completed", callCompletedEventData(call), null);
+    return { call, events: [{ id: event.id, type: "call.completed" as const }] };
+  });
+  deps.outbox.notify();
+  deps.activity.publish({ orgId, kind: "event", eventId: result.events[0]!.id, eventType: "call.completed" });
+  return result;
+}

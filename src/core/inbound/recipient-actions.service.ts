@@ -1,0 +1,159 @@
+import { loadChat } from "../chats/chat-loading.ts";
+import type { CoreDeps } from "../deps.ts";
+import { DomainError, notFound } from "../errors.ts";
+import { REACTION_TYPES, type ChatWithHandles, type Message, type Reaction, type ReactionType } from "../model.ts";
+import { normalizeExternalHandle } from "../profiles/profiles.service.ts";
+import { messageReadEventData, reactionEventData, typingEventData } from "../webhooks/payloads.ts";
+import { activeParticipant, emitRef, requireRichService, typingHandleData, type EventRef } from "./inbound.ts";
+
+/** What a participant does in a chat besides writing: tapbacks, typing, read receipts. */
+
+export interface ReceivedReaction {
+  chat: ChatWithHandles;
+  reaction: Reaction;
+  operation: "add" | "remove";
+  events: EventRef[];
+}
+
+/**
+ * A participant adds or removes a tapback: reaction.received (with `operation`, like our
+ * reaction.sent). One tapback per person per message, as in iMessage: adding replaces theirs.
+ */
+export async function receiveReaction(
+  deps: CoreDeps,
+  orgId: number,
+  input: { from: string; messageId: number; type: ReactionType; operation: "add" | "remove" },
+): Promise<ReceivedReaction> {
+  const from = await normalizeExternalHandle(deps.store.read, orgId, input.from, "from");
+  if (!REACTION_TYPES.includes(input.type)) {
+    throw new DomainError("validation_failed", `type must be one of ${REACTION_TYPES.join(", ")}`, { field: "type" });
+  }
+  if (input.operation !== "add" && input.operation !== "remove") {
+    throw new DomainError("validation_failed", "operation must be add or remove", { field: "operation" });
+  }
+  const result = await deps.store.transaction(async (tx) => {
+    const message = await tx.messages.findById(orgId, input.messageId);
+    if (!message) throw notFound("message_not_found", "Chat message not found");
+    const chat = await loadChat(tx, orgId, message.chatId);
+    const reactor = activeParticipant(chat, from, "from");
+    const existing = await tx.reactions.listByHandle(message.id, reactor.id);
+    const now = deps.clock.now();
+    let reaction: Reaction;
+    if (input.operation === "add") {
+      for (const previous of existing) await tx.reactions.delete(previous.id);
+      reaction = await tx.reactions.create({
+        orgId,
+        messageId: message.id,
+        chatHandleId: reactor.id,
+        reaction: input.type,
+        isFromMe: false,
+        fromPhone: from,
+        sentAt: now,
+        createdAt: now,
+        updatedAt: now,
+      });
+    } else {
+      const match = existing.find((r) => r.reaction === input.type);
+      if (!match) throw new DomainError("reaction_not_found", `No ${input.type} reaction from ${from} on this message`);
+      await tx.reactions.delete(match.id);
+      reaction = match;
+    }
+    const event = await emitRef(
+      tx,
+      deps,
+      orgId,
+      "reaction.received",
+      reactionEventData(chat, reaction, message, input.operation),
+      chat.chat.id,
+    );
+    return { chat, reaction, operation: input.operation, events: [event] };
+  });
+  deps.outbox.notify();
+  deps.activity.publish({ orgId, kind: "message", chatId: result.chat.chat.id, messageId: input.messageId });
+  return result;
+}
+
+export interface TypingChange {
+  chat: ChatWithHandles;
+  state: "started" | "stopped";
+  /** Empty when the state did not change (started while already typing, stopped while not). */
+  events: EventRef[];
+}
+
+/**
+ * A participant starts or stops typing: typing_indicator.received / .removed, only when the
+ * state changes. SMS carries no typing indicators, so an SMS chat refuses.
+ */
+export async function recipientTyping(
+  deps: CoreDeps,
+  orgId: number,
+  input: { from: string; chatId: number; state: "started" | "stopped" },
+): Promise<TypingChange> {
+  const from = await normalizeExternalHandle(deps.store.read, orgId, input.from, "from");
+  if (input.state !== "started" && input.state !== "stopped") {
+    throw new DomainError("validation_failed", "state must be started or stopped", { field: "state" });
+  }
+  const result = await deps.store.transaction(async (tx) => {
+    const chat = await loadChat(tx, orgId, input.chatId);
+    const typist = activeParticipant(chat, from, "from");
+    requireRichService(chat, "typing indicators");
+    const now = deps.clock.now();
+    const events: EventRef[] = [];
+    const data = (display: boolean) => ({ ...typingEventData(chat, display, now), ...typingHandleData(typist) });
+    if (input.state === "started") {
+      const already = await tx.deviceSignals.find(chat.chat.id, from, "their_typing");
+      await tx.deviceSignals.put({ orgId, chatId: chat.chat.id, handle: from, kind: "their_typing", at: already?.at ?? now, expiresAt: null, detail: null });
+      if (!already) events.push(await emitRef(tx, deps, orgId, "typing_indicator.received", data(true), chat.chat.id));
+    } else if (await tx.deviceSignals.remove(chat.chat.id, from, "their_typing")) {
+      events.push(await emitRef(tx, deps, orgId, "typing_indicator.removed", data(false), chat.chat.id));
+    }
+    return { chat, state: input.state, events };
+  });
+  if (result.events.length > 0) {
+    deps.outbox.notify();
+    deps.activity.publish({
+      orgId,
+      kind: "typing",
+      chatId: input.chatId,
+      detail: { handle: from, display: input.state === "started", side: "theirs" },
+    });
+  }
+  return result;
+}
+
+export interface ReadReceipt {
+  chat: ChatWithHandles;
+  /** Our messages this read marked read (already-read and undelivered ones are left out). */
+  messages: Message[];
+  events: EventRef[];
+}
+
+/**
+ * A participant reads the chat: every delivered message of ours not yet read becomes read,
+ * one message.read each. SMS carries no read receipts, so an SMS chat refuses.
+ */
+export async function readByRecipient(
+  deps: CoreDeps,
+  orgId: number,
+  input: { from: string; chatId: number },
+): Promise<ReadReceipt> {
+  const from = await normalizeExternalHandle(deps.store.read, orgId, input.from, "from");
+  const result = await deps.store.transaction(async (tx) => {
+    const chat = await loadChat(tx, orgId, input.chatId);
+    activeParticipant(chat, from, "from");
+    requireRichService(chat, "read receipts");
+    const changed = await tx.messages.markOutboundRead(chat.chat.id, deps.clock.now());
+    const events: EventRef[] = [];
+    for (const message of changed) {
+      events.push(await emitRef(tx, deps, orgId, "message.read", messageReadEventData(message), chat.chat.id));
+    }
+    return { chat, messages: changed, events };
+  });
+  if (result.events.length > 0) {
+    deps.outbox.notify();
+    for (const message of result.messages) {
+      deps.activity.publish({ orgId, kind: "message", chatId: input.chatId, messageId: message.id });
+    }
+  }
+  return result;
+}

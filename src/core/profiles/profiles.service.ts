@@ -1,0 +1,130 @@
+import type { CoreDeps } from "../deps.ts";
+import { DomainError } from "../errors.ts";
+import { normalizeHandle } from "../handles.ts";
+import type { Repositories } from "../ports.ts";
+import { magicNumber } from "./magic-numbers.ts";
+import { DEFAULT_PROFILE, type HandleProfile, type HandleProfileSettings, type StoredHandleProfile } from "./profile.ts";
+import { checkProfile } from "./profile-input.ts";
+
+/**
+ * Profiles of simulated devices. Every external handle has one: stored settings if the org
+ * saved some, else a magic number's, else the defaults (iMessage, reachable, no latency).
+ */
+
+/** A recipient handle (phone or email), never one of the org's own numbers. */
+export async function normalizeExternalHandle(
+  repos: Repositories,
+  orgId: number,
+  input: string,
+  field: string,
+): Promise<string> {
+  const handle = normalizeHandle(input, field);
+  if (await repos.phoneNumbers.findByNumber(orgId, handle)) {
+    throw new DomainError("validation_failed", `${field}: ${handle} is one of your own numbers, not a recipient`, { field });
+  }
+  return handle;
+}
+
+function settingsOf(profile: HandleProfileSettings): HandleProfileSettings {
+  const { service, reachable, latencyMs, jitterMs, readAfterMs, autoReply, autoReaction } = profile;
+  return { service, reachable, latencyMs, jitterMs, readAfterMs, autoReply, autoReaction };
+}
+
+export function resolveProfile(handle: string, stored: StoredHandleProfile | undefined): HandleProfile {
+  const magic = magicNumber(handle);
+  const settings = stored ? settingsOf(stored) : (magic?.settings ?? DEFAULT_PROFILE);
+  return {
+    handle,
+    ...settingsOf(settings),
+    stored: stored !== undefined,
+    magic: magic?.name ?? null,
+    scriptPosition: stored?.scriptPosition ?? 0,
+    updatedAt: stored?.updatedAt ?? null,
+  };
+}
+
+/** The profile in force for each handle. */
+export async function effectiveProfiles(
+  repos: Repositories,
+  orgId: number,
+  handles: readonly string[],
+): Promise<Map<string, HandleProfile>> {
+  const stored = new Map((await repos.handleProfiles.findMany(orgId, handles)).map((p) => [p.handle, p]));
+  return new Map(handles.map((handle) => [handle, resolveProfile(handle, stored.get(handle))]));
+}
+
+export async function getProfile(deps: CoreDeps, orgId: number, input: string): Promise<HandleProfile> {
+  const repos = deps.store.read;
+  const handle = await normalizeExternalHandle(repos, orgId, input, "handle");
+  return resolveProfile(handle, await repos.handleProfiles.find(orgId, handle));
+}
+
+/** Profiles the org stored (PUT or seed file); every other handle has its defaults. */
+export async function listStoredProfiles(deps: CoreDeps, orgId: number): Promise<HandleProfile[]> {
+  const stored = await deps.store.read.handleProfiles.list(orgId);
+  return stored.map((p) => resolveProfile(p.handle, p));
+}
+
+/** Changes the given settings and keeps the rest; the script starts over. */
+export async function updateProfile(
+  deps: CoreDeps,
+  orgId: number,
+  input: string,
+  changes: Partial<HandleProfileSettings>,
+): Promise<HandleProfile> {
+  const handle = await normalizeExternalHandle(deps.store.read, orgId, input, "handle");
+  const saved = await deps.store.transaction(async (tx) => {
+    const current = resolveProfile(handle, await tx.handleProfiles.find(orgId, handle));
+    const settings = { ...settingsOf(current), ...changes };
+    checkProfile(handle, settings);
+    return tx.handleProfiles.save(orgId, handle, settings, deps.clock.now());
+  });
+  deps.activity.publish({ orgId, kind: "profile", detail: { handle } });
+  return resolveProfile(handle, saved);
+}
+
+/** Forgets the stored settings: the handle behaves as its magic number or the defaults again. */
+export async function resetProfile(deps: CoreDeps, orgId: number, input: string): Promise<HandleProfile> {
+  const handle = await normalizeExternalHandle(deps.store.read, orgId, input, "handle");
+  await deps.store.transaction((tx) => tx.handleProfiles.delete(orgId, handle));
+  deps.activity.publish({ orgId, kind: "profile", detail: { handle } });
+  return resolveProfile(handle, undefined);
+}
+
+export interface PlannedReply {
+  text: string;
+  attachmentUrls: string[];
+  delayMs: number;
+}
+
+/**
+ * The reply the handle's device gives to a message of ours, if any. A script advances by
+ * one reply per call, and its position is stored, so replies survive restarts and follow
+ * the order our messages were sent in.
+ */
+export async function takeAutoReply(
+  deps: CoreDeps,
+  orgId: number,
+  handle: string,
+  ourText: string,
+): Promise<PlannedReply | null> {
+  const reply = await deps.store.transaction(async (tx) => {
+    const stored = await tx.handleProfiles.find(orgId, handle);
+    const profile = resolveProfile(handle, stored);
+    const { autoReply } = profile;
+    if (autoReply.type === "none") return null;
+    if (autoReply.type === "echo") {
+      return ourText.trim() === "" ? null : { text: ourText, attachmentUrls: [], delayMs: autoReply.delayMs };
+    }
+    const count = autoReply.replies.length;
+    const position = profile.scriptPosition;
+    if (position >= count && !autoReply.loop) return null;
+    const now = deps.clock.now();
+    // A magic number's script needs a row to remember its position.
+    if (!stored) await tx.handleProfiles.save(orgId, handle, settingsOf(profile), now);
+    await tx.handleProfiles.setScriptPosition(orgId, handle, position + 1, now);
+    const next = autoReply.replies[position % count]!;
+    return { text: next.text, attachmentUrls: next.attachmentUrls, delayMs: next.delayMs };
+  });
+  return reply;
+}

@@ -1,0 +1,110 @@
+import type { Clock, OutboxSignal, Page, Store } from "../core/ports.ts";
+import { DomainError, notFound } from "../core/errors.ts";
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../core/model.ts";
+import type { DeliveryRepository, LoggedEvent, LoggedEventDetail, RequeueOutcome } from "./ports.ts";
+
+/**
+ * The delivery log and its two repairs: resend one event, recover a subscription's
+ * failures. Everything is scoped to the caller's organization. Changes wake the worker
+ * through the same outbox signal core uses.
+ */
+export interface DeliveryLogDeps {
+  deliveries: DeliveryRepository;
+  store: Store;
+  clock: Clock;
+  outbox: OutboxSignal;
+}
+
+export interface EventListInput {
+  eventType?: string | undefined;
+  chatId?: number | undefined;
+  since?: string | undefined;
+  page: number;
+  perPage: number;
+}
+
+function parseInstant(text: string, field: string): Date {
+  const at = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(at.getTime())) {
+    throw new DomainError("validation_failed", `${field} must be an ISO 8601 date-time, got "${text}"`, { field });
+  }
+  return at;
+}
+
+export async function listEvents(deps: DeliveryLogDeps, orgId: number, input: EventListInput): Promise<Page<LoggedEvent>> {
+  if (input.eventType !== undefined && !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(input.eventType)) {
+    throw new DomainError(
+      "validation_failed",
+      `unknown event_type "${input.eventType}"; valid: ${WEBHOOK_EVENT_TYPES.join(", ")}`,
+      { field: "event_type" },
+    );
+  }
+  return deps.deliveries.listEvents(orgId, {
+    eventType: input.eventType as WebhookEventType | undefined,
+    chatId: input.chatId,
+    since: input.since === undefined ? undefined : parseInstant(input.since, "since"),
+    page: input.page,
+    perPage: input.perPage,
+  });
+}
+
+export async function getEvent(deps: DeliveryLogDeps, orgId: number, eventId: string): Promise<LoggedEventDetail> {
+  const event = await deps.deliveries.findEvent(orgId, eventId);
+  if (!event) throw notFound("event_not_found", `Event ${eventId} not found`);
+  return event;
+}
+
+/**
+ * Sends an event again with the same body and event_id. To one subscription (any active
+ * one of the org, even one created after the event) or, without `subscriptionId`, to every
+ * active subscription listening to the event's type now.
+ */
+export async function resendEvent(
+  deps: DeliveryLogDeps,
+  orgId: number,
+  eventId: string,
+  subscriptionId?: number,
+): Promise<RequeueOutcome[]> {
+  const event = await deps.deliveries.findEvent(orgId, eventId);
+  if (!event) throw notFound("event_not_found", `Event ${eventId} not found`);
+  let targets: number[];
+  if (subscriptionId !== undefined) {
+    const subscription = await deps.store.read.webhookSubscriptions.findById(orgId, subscriptionId);
+    if (!subscription) throw notFound("webhook_subscription_not_found", `Webhook subscription ${subscriptionId} not found`);
+    if (!subscription.active) {
+      throw new DomainError(
+        "validation_failed",
+        `Webhook subscription ${subscriptionId} is inactive; set it active before resending to it`,
+        { field: "subscription_id" },
+      );
+    }
+    targets = [subscription.id];
+  } else {
+    targets = (await deps.store.read.webhookSubscriptions.listActiveFor(orgId, event.eventType)).map((s) => s.id);
+  }
+  const outcomes = await deps.deliveries.requeueEvent(orgId, eventId, targets, deps.clock.now());
+  if (outcomes.some((o) => o.result === "queued")) deps.outbox.notify();
+  return outcomes;
+}
+
+/** Starts a new round of attempts for every failed delivery of the subscription since `since`. */
+export async function recoverSubscription(
+  deps: DeliveryLogDeps,
+  orgId: number,
+  subscriptionId: number,
+  since: string,
+): Promise<{ requeued: number; since: Date }> {
+  const from = parseInstant(since, "since");
+  const subscription = await deps.store.read.webhookSubscriptions.findById(orgId, subscriptionId);
+  if (!subscription) throw notFound("webhook_subscription_not_found", `Webhook subscription ${subscriptionId} not found`);
+  if (!subscription.active) {
+    throw new DomainError(
+      "validation_failed",
+      `Webhook subscription ${subscriptionId} is inactive; set it active before recovering its deliveries`,
+      { field: "webhook_subscription_id" },
+    );
+  }
+  const requeued = await deps.deliveries.requeueFailed(orgId, subscriptionId, from, deps.clock.now());
+  if (requeued > 0) deps.outbox.notify();
+  return { requeued, since: from };
+}

@@ -1,0 +1,154 @@
+import type { WebhookEventType } from "../core/model.ts";
+import type { Page } from "../core/ports.ts";
+
+/**
+ * What the delivery worker and the delivery log need from storage. Adapter:
+ * src/storage/deliveries.repository.ts (the same code on SQLite and Postgres).
+ *
+ * A delivery is one (event, subscription) pair. Its state machine:
+ *   pending ──attempt ok──▶ succeeded
+ *   pending ──attempt retryable──▶ pending (next_attempt_at moved on)
+ *   pending ──final failure / schedule exhausted / subscription inactive──▶ failed
+ *   succeeded | failed ──resend / recover──▶ pending (a new round of attempts)
+ * A worker holds a pending delivery between claim and record; a claim expires at
+ * `claimed_until`, so deliveries of a killed worker are retaken by others.
+ */
+
+export type DeliveryStatus = "pending" | "succeeded" | "failed";
+
+/** A delivery a worker has claimed, with everything needed to send it. */
+export interface ClaimedDelivery {
+  id: number;
+  orgId: number;
+  eventId: string;
+  eventType: WebhookEventType;
+  /** The envelope as stored: canonical JSON, the exact bytes to POST and sign. */
+  payload: string;
+  /** Attempts made in the current round; drives the retry schedule. */
+  attemptCount: number;
+  subscription: {
+    id: number;
+    url: string;
+    secret: string | null;
+    active: boolean;
+  };
+}
+
+/** One HTTP attempt, as the delivery log shows it. */
+export interface AttemptRecord {
+  url: string;
+  requestHeaders: Record<string, string>;
+  requestBody: string;
+  responseStatus: number | null;
+  responseHeaders: Record<string, string> | null;
+  /** Truncated to a few KiB. */
+  responseBody: string | null;
+  durationMs: number;
+  error: string | null;
+  attemptedAt: Date;
+}
+
+/** Where a delivery goes after an attempt. */
+export type DeliveryTransition =
+  | { status: "succeeded" }
+  | { status: "failed" }
+  | { status: "pending"; nextAttemptAt: Date };
+
+export interface AttemptResult {
+  attempt: AttemptRecord;
+  next: DeliveryTransition;
+  /** 410 Gone: the receiver asked us to stop; the subscription becomes inactive. */
+  deactivateSubscription: boolean;
+  /** Shown on the delivery: the transport error or why it failed for good; null on success. */
+  lastError: string | null;
+}
+
+export interface DeliverySummary {
+  id: number;
+  subscriptionId: number;
+  webhookUrl: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: Date | null;
+  lastResponseStatus: number | null;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface LoggedAttempt extends AttemptRecord {
+  id: number;
+  deliveryId: number;
+  subscriptionId: number;
+  /** 1-based position among every attempt of the delivery, across resends. */
+  attemptNumber: number;
+}
+
+export interface LoggedEvent {
+  id: string;
+  orgId: number;
+  eventType: WebhookEventType;
+  chatId: number | null;
+  payload: string;
+  createdAt: Date;
+  deliveries: DeliverySummary[];
+}
+
+export interface LoggedEventDetail extends LoggedEvent {
+  attempts: LoggedAttempt[];
+}
+
+export interface EventLogQuery {
+  eventType?: WebhookEventType | undefined;
+  chatId?: number | undefined;
+  since?: Date | undefined;
+  page: number;
+  perPage: number;
+}
+
+export interface RequeueOutcome {
+  subscriptionId: number;
+  deliveryId: number;
+  /** `queued`: due now; `already_pending`: it was waiting or in flight and is left alone. */
+  result: "queued" | "already_pending";
+}
+
+export interface DeliveryRepository {
+  /**
+   * Claims up to `limit` pending deliveries due at `now` (unclaimed, or whose claim has
+   * expired) for `workerId` until `claimUntil`. Concurrent workers never get the same
+   * delivery (Postgres: FOR UPDATE SKIP LOCKED; SQLite: one writer at a time).
+   */
+  claimDue(workerId: string, now: Date, claimUntil: Date, limit: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Writes the attempt, moves the delivery on and counts the attempt on the subscription,
+   * in one transaction. Returns false when the claim was lost (expired and retaken): the
+   * attempt is still logged and counted, the delivery is left to its new holder.
+   */
+  recordAttempt(workerId: string, delivery: ClaimedDelivery, result: AttemptResult): Promise<boolean>;
+  /** Ends a claimed delivery without an HTTP attempt (its subscription is inactive). */
+  failWithoutAttempt(workerId: string, deliveryId: number, error: string, now: Date): Promise<void>;
+  /** Hands back every claim of `workerId` (graceful shutdown); returns how many. */
+  releaseClaims(workerId: string, now: Date): Promise<number>;
+  /** Earliest moment a pending delivery becomes claimable (its due time or its claim's expiry). */
+  nextDueAt(): Promise<Date | undefined>;
+  /** Deletes events created before `cutoff` that have nothing pending; returns how many. */
+  purgeEventsBefore(cutoff: Date): Promise<number>;
+
+  listEvents(orgId: number, query: EventLogQuery): Promise<Page<LoggedEvent>>;
+  findEvent(orgId: number, eventId: string): Promise<LoggedEventDetail | undefined>;
+  /**
+   * Queues the event again for each subscription: a finished delivery starts a new round
+   * due at `now`, a missing one is created, a pending one is left alone.
+   */
+  requeueEvent(orgId: number, eventId: string, subscriptionIds: readonly number[], now: Date): Promise<RequeueOutcome[]>;
+  /** Starts a new round for every failed delivery of the subscription whose event is at or after `since`. */
+  requeueFailed(orgId: number, subscriptionId: number, since: Date, now: Date): Promise<number>;
+}
+
+/** Cross-process wake-ups (Postgres LISTEN/NOTIFY); absent where polling is the only way. */
+export interface OutboxWakeups {
+  /** Starts (or, after a lost connection, restarts) listening; idempotent. */
+  listen(onWake: () => void): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,74 @@
+import { createHmac } from "node:crypto";
+
+/**
+ * Webhook signatures. Every delivery carries two independent schemes over the same body:
+ *
+ * - V2 (v2.md §4.3): `X-Webhook-Signature: sha256=<hex HMAC-SHA256(key, body)>` where the key
+ *   is the subscription secret exactly as given, as UTF-8 (a `whsec_` prefix included).
+ * - Standard Webhooks: `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
+ *   The key follows the `standardwebhooks` libraries: a secret `whsec_<base64>` means the
+ *   decoded bytes. Any other secret (a user's `my-shared-secret`) is used as its UTF-8 bytes;
+ *   receivers then verify with `new Webhook(secret, { format: "raw" })` (ASCII secrets).
+ *
+ * Generated secrets are `whsec_` + standard base64 of 24 random bytes, so the libraries'
+ * default constructor (`new Webhook(secret)`) verifies them as they are.
+ */
+
+const STANDARD_PREFIX = "whsec_";
+/** What the standardwebhooks libraries decode: standard alphabet, padding only at the end. */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** The HMAC key of the Standard Webhooks signature for a subscription secret. */
+export function standardWebhooksKey(secret: string): Buffer {
+  if (secret.startsWith(STANDARD_PREFIX)) {
+    const encoded = secret.slice(STANDARD_PREFIX.length);
+    if (encoded.length >= 4 && BASE64.test(encoded)) return Buffer.from(encoded, "base64");
+  }
+  return Buffer.from(secret, "utf8");
+}
+
+/** `sha256=<hex>` over the body bytes, keyed by the secret as UTF-8. */
+export function signV2(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body, "utf8").digest("hex")}`;
+}
+
+/** `v1,<base64>` over `{id}.{timestamp}.{body}`; `timestamp` in whole seconds since the epoch. */
+export function signStandardWebhooks(secret: string, id: string, timestamp: number, body: string): string {
+  const mac = createHmac("sha256", standardWebhooksKey(secret)).update(`${id}.${timestamp}.${body}`, "utf8");
+  return `v1,${mac.digest("base64")}`;
+}
+
+export interface DeliveryRequestInput {
+  eventId: string;
+  eventType: string;
+  subscriptionId: number;
+  secret: string | null;
+  body: string;
+  /** Time of this attempt; the timestamp headers carry it in whole seconds. */
+  at: Date;
+}
+
+export const USER_AGENT = "openlinq-webhooks/1";
+
+/**
+ * Headers of one attempt. Only the timestamps (and the Standard Webhooks signature that
+ * covers them) change between attempts; the body and event id never do. Without a secret
+ * there is nothing to sign with, so both signature headers are left out.
+ */
+export function deliveryHeaders(input: DeliveryRequestInput): Record<string, string> {
+  const timestamp = Math.floor(input.at.getTime() / 1000);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": USER_AGENT,
+    "x-webhook-event": input.eventType,
+    "x-webhook-subscription-id": String(input.subscriptionId),
+    "x-webhook-timestamp": String(timestamp),
+    "webhook-id": input.eventId,
+    "webhook-timestamp": String(timestamp),
+  };
+  if (input.secret !== null) {
+    headers["x-webhook-signature"] = signV2(input.secret, input.body);
+    headers["webhook-signature"] = signStandardWebhooks(input.secret, input.eventId, timestamp, input.body);
+  }
+  return headers;
+}

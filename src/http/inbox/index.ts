@@ -1,0 +1,35 @@
+import type { FastifyInstance } from "fastify";
+import type { CoreDeps } from "../../core/deps.ts";
+import { createAuthenticator } from "../plugins/auth.ts";
+import { inboxRoutes } from "./inbox.routes.ts";
+import { streamRoutes } from "./stream.routes.ts";
+import { uiRoutes } from "./ui.routes.ts";
+
+export interface InboxOptions {
+  deps: CoreDeps;
+  /** Where the built UI lives (tests and benchmarks may build elsewhere). */
+  distDir?: string;
+}
+
+/**
+ * The web inbox face: the UI at `/`, its reads under /openlinq/v1/inbox/* and the live
+ * stream at /openlinq/v1/stream. The browser acts through the V2 API and the sandbox
+ * endpoints like any client; nothing here writes.
+ *
+ * Not rate limited: one person's page makes a handful of reads per change, and a limit
+ * here would only hide changes from the person watching.
+ */
+export function inboxFace(options: InboxOptions) {
+  return async (app: FastifyInstance): Promise<void> => {
+    await app.register(
+      async (api) => {
+        // Bearer and ?token= too: EventSource cannot send headers.
+        api.addHook("onRequest", createAuthenticator(options.deps.store, { acceptBearer: true }));
+        await api.register(inboxRoutes, { deps: options.deps });
+        await api.register(streamRoutes, { deps: options.deps });
+      },
+      { prefix: "/openlinq/v1" },
+    );
+    await app.register(uiRoutes, options.distDir ? { distDir: options.distDir } : {});
+  };
+}

@@ -1,0 +1,384 @@
+import type { Kysely, Selectable } from "kysely";
+import type { WebhookEventType } from "../core/model.ts";
+import type {
+  DeliveryRepository,
+  DeliveryStatus,
+  DeliverySummary,
+  LoggedAttempt,
+  LoggedEvent,
+  RequeueOutcome,
+} from "../delivery/ports.ts";
+import { stamp } from "./mappers.ts";
+import type { MigrationDialect } from "./migrations/index.ts";
+import type { Database, EventRow, WebhookAttemptRow, WebhookDeliveryRow } from "./schema.ts";
+
+/** Rows deleted per statement by the retention sweep, so it never holds the writer long. */
+const PURGE_BATCH = 500;
+
+type DeliveryWithUrl = WebhookDeliveryRow & Pick<Selectable<Database["webhook_subscriptions"]>, "webhook_url">;
+
+function deliveryRowToSummary(row: DeliveryWithUrl): DeliverySummary {
+  const status = row.status as DeliveryStatus;
+  return {
+    id: row.id,
+    subscriptionId: row.subscription_id,
+    webhookUrl: row.webhook_url,
+    status,
+    attemptCount: row.attempt_count,
+    nextAttemptAt: status === "pending" ? new Date(row.next_attempt_at) : null,
+    lastResponseStatus: row.last_response_status,
+    lastError: row.last_error,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function attemptRowToAttempt(row: WebhookAttemptRow): LoggedAttempt {
+  return {
+    id: row.id,
+    deliveryId: row.delivery_id,
+    subscriptionId: row.subscription_id,
+    attemptNumber: row.attempt_number,
+    url: row.url,
+    requestHeaders: JSON.parse(row.request_headers) as Record<string, string>,
+    requestBody: row.request_body,
+    responseStatus: row.response_status,
+    responseHeaders: row.response_headers === null ? null : (JSON.parse(row.response_headers) as Record<string, string>),
+    responseBody: row.response_body,
+    durationMs: row.duration_ms,
+    error: row.error,
+    attemptedAt: new Date(row.attempted_at),
+  };
+}
+
+function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEvent {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    eventType: row.event_type as WebhookEventType,
+    chatId: row.chat_id,
+    payload: row.payload,
+    createdAt: new Date(row.created_at),
+    deliveries,
+  };
+}
+
+/**
+ * The outbox queue and the delivery log. Claims are a single UPDATE … WHERE id IN (due
+ * rows LIMIT n) RETURNING, atomic on both dialects; on Postgres the inner select also
+ * takes FOR UPDATE SKIP LOCKED so concurrent workers pass over each other's rows instead
+ * of waiting. Write transactions start with a write, so on SQLite they take the write
+ * lock first (waiting on busy_timeout) instead of failing to upgrade a read snapshot.
+ */
+export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDialect): DeliveryRepository {
+  async function deliveriesFor(eventIds: readonly string[]): Promise<Map<string, DeliverySummary[]>> {
+    const byEvent = new Map<string, DeliverySummary[]>();
+    if (eventIds.length === 0) return byEvent;
+    const rows = await db
+      .selectFrom("webhook_deliveries as d")
+      .innerJoin("webhook_subscriptions as s", "s.id", "d.subscription_id")
+      .selectAll("d")
+      .select("s.webhook_url")
+      .where("d.event_id", "in", [...eventIds])
+      .orderBy("d.id")
+      .execute();
+    for (const row of rows) {
+      const list = byEvent.get(row.event_id) ?? [];
+      list.push(deliveryRowToSummary(row));
+      byEvent.set(row.event_id, list);
+    }
+    return byEvent;
+  }
+
+  return {
+    async claimDue(workerId, now, claimUntil, limit) {
+      const at = stamp(now);
+      const claimed = await db
+        .updateTable("webhook_deliveries")
+        .set({ claimed_by: workerId, claimed_until: stamp(claimUntil), updated_at: at })
+        .where("id", "in", (eb) => {
+          const due = eb
+            .selectFrom("webhook_deliveries")
+            .select("id")
+            .where("status", "=", "pending")
+            .where("next_attempt_at", "<=", at)
+            .where((w) => w.or([w("claimed_until", "is", null), w("claimed_until", "<=", at)]))
+            .orderBy("next_attempt_at")
+            .limit(limit);
+          return dialect === "postgres" ? due.forUpdate().skipLocked() : due;
+        })
+        .returning(["id"])
+        .execute();
+      if (claimed.length === 0) return [];
+      const rows = await db
+        .selectFrom("webhook_deliveries as d")
+        .innerJoin("events as e", "e.id", "d.event_id")
+        .innerJoin("webhook_subscriptions as s", "s.id", "d.subscription_id")
+        .select([
+          "d.id",
+          "d.org_id",
+          "d.event_id",
+          "d.attempt_count",
+          "e.event_type",
+          "e.payload",
+          "s.id as subscription_id",
+          "s.webhook_url",
+          "s.secret",
+          "s.active",
+        ])
+        .where(
+          "d.id",
+          "in",
+          claimed.map((c) => c.id),
+        )
+        .orderBy("d.next_attempt_at")
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        orgId: row.org_id,
+        eventId: row.event_id,
+        eventType: row.event_type as WebhookEventType,
+        payload: row.payload,
+        attemptCount: row.attempt_count,
+        subscription: { id: row.subscription_id, url: row.webhook_url, secret: row.secret, active: row.active === 1 },
+      }));
+    },
+
+    async recordAttempt(workerId, delivery, result) {
+      const { attempt, next } = result;
+      const at = stamp(attempt.attemptedAt);
+      return db.transaction().execute(async (trx) => {
+        const moved = await trx
+          .updateTable("webhook_deliveries")
+          .set({
+            status: next.status,
+            attempt_count: delivery.attemptCount + 1,
+            ...(next.status === "pending" ? { next_attempt_at: stamp(next.nextAttemptAt) } : {}),
+            claimed_by: null,
+            claimed_until: null,
+            last_response_status: attempt.responseStatus,
+            last_error: result.lastError,
+            updated_at: at,
+          })
+          .where("id", "=", delivery.id)
+          .where("claimed_by", "=", workerId)
+          .executeTakeFirst();
+        const previous = await trx
+          .selectFrom("webhook_attempts")
+          .select((eb) => eb.fn.countAll<number>().as("count"))
+          .where("event_id", "=", delivery.eventId)
+          .where("delivery_id", "=", delivery.id)
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto("webhook_attempts")
+          .values({
+            delivery_id: delivery.id,
+            event_id: delivery.eventId,
+            subscription_id: delivery.subscription.id,
+            attempt_number: Number(previous.count) + 1,
+            url: attempt.url,
+            request_headers: JSON.stringify(attempt.requestHeaders),
+            request_body: attempt.requestBody,
+            response_status: attempt.responseStatus,
+            response_headers: attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
+            response_body: attempt.responseBody,
+            duration_ms: attempt.durationMs,
+            error: attempt.error,
+            attempted_at: at,
+          })
+          .execute();
+        await trx
+          .updateTable("webhook_subscriptions")
+          .set((eb) => ({
+            delivery_attempts: eb("delivery_attempts", "+", 1),
+            ...(next.status === "succeeded" ? { last_delivered_at: at } : {}),
+            ...(result.deactivateSubscription ? { active: 0, updated_at: at } : {}),
+          }))
+          .where("id", "=", delivery.subscription.id)
+          .execute();
+        return Number(moved.numUpdatedRows) === 1;
+      });
+    },
+
+    async failWithoutAttempt(workerId, deliveryId, error, now) {
+      await db
+        .updateTable("webhook_deliveries")
+        .set({ status: "failed", claimed_by: null, claimed_until: null, last_error: error, updated_at: stamp(now) })
+        .where("id", "=", deliveryId)
+        .where("claimed_by", "=", workerId)
+        .execute();
+    },
+
+    async releaseClaims(workerId, now) {
+      const result = await db
+        .updateTable("webhook_deliveries")
+        .set({ claimed_by: null, claimed_until: null, updated_at: stamp(now) })
+        .where("claimed_by", "=", workerId)
+        .where("status", "=", "pending")
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async nextDueAt() {
+      const [unclaimed, claimed] = await Promise.all([
+        db
+          .selectFrom("webhook_deliveries")
+          .select((eb) => eb.fn.min("next_attempt_at").as("at"))
+          .where("status", "=", "pending")
+          .where("claimed_until", "is", null)
+          .executeTakeFirst(),
+        db
+          .selectFrom("webhook_deliveries")
+          .select((eb) => eb.fn.min("claimed_until").as("at"))
+          .where("status", "=", "pending")
+          .where("claimed_until", "is not", null)
+          .executeTakeFirst(),
+      ]);
+      const times = [unclaimed?.at, claimed?.at].filter((t): t is string => typeof t === "string");
+      if (times.length === 0) return undefined;
+      return new Date(times.sort()[0]!);
+    },
+
+    async purgeEventsBefore(cutoff) {
+      let removed = 0;
+      for (;;) {
+        const result = await db
+          .deleteFrom("events")
+          .where("id", "in", (eb) =>
+            eb
+              .selectFrom("events as e")
+              .select("e.id")
+              .where("e.created_at", "<", stamp(cutoff))
+              .where((w) =>
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom("webhook_deliveries as d")
+                      .select("d.id")
+                      .whereRef("d.event_id", "=", "e.id")
+                      .where("d.status", "=", "pending"),
+                  ),
+                ),
+              )
+              .limit(PURGE_BATCH),
+          )
+          .executeTakeFirst();
+        const count = Number(result.numDeletedRows);
+        removed += count;
+        if (count < PURGE_BATCH) return removed;
+      }
+    },
+
+    async listEvents(orgId, query) {
+      let filtered = db.selectFrom("events").where("org_id", "=", orgId);
+      if (query.eventType !== undefined) filtered = filtered.where("event_type", "=", query.eventType);
+      if (query.chatId !== undefined) filtered = filtered.where("chat_id", "=", query.chatId);
+      if (query.since !== undefined) filtered = filtered.where("created_at", ">=", stamp(query.since));
+      const [count, rows] = await Promise.all([
+        filtered.select((eb) => eb.fn.countAll<number>().as("total")).executeTakeFirstOrThrow(),
+        filtered
+          .selectAll()
+          .orderBy("created_at", "desc")
+          .orderBy("id", "desc")
+          .limit(query.perPage)
+          .offset((query.page - 1) * query.perPage)
+          .execute(),
+      ]);
+      const deliveries = await deliveriesFor(rows.map((r) => r.id));
+      return {
+        items: rows.map((row) => eventRowToEvent(row, deliveries.get(row.id) ?? [])),
+        total: Number(count.total),
+      };
+    },
+
+    async findEvent(orgId, eventId) {
+      const row = await db
+        .selectFrom("events")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("id", "=", eventId)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const [deliveries, attempts] = await Promise.all([
+        deliveriesFor([row.id]),
+        db.selectFrom("webhook_attempts").selectAll().where("event_id", "=", row.id).orderBy("id").execute(),
+      ]);
+      return { ...eventRowToEvent(row, deliveries.get(row.id) ?? []), attempts: attempts.map(attemptRowToAttempt) };
+    },
+
+    async requeueEvent(orgId, eventId, subscriptionIds, now) {
+      if (subscriptionIds.length === 0) return [];
+      const at = stamp(now);
+      return db.transaction().execute(async (trx) => {
+        // Finished deliveries start a new round; waiting ones become due now. In-flight ones stay as they are.
+        const queued = await trx
+          .updateTable("webhook_deliveries")
+          .set({ status: "pending", attempt_count: 0, next_attempt_at: at, updated_at: at })
+          .where("org_id", "=", orgId)
+          .where("event_id", "=", eventId)
+          .where("subscription_id", "in", [...subscriptionIds])
+          .where((w) =>
+            w.or([w("status", "!=", "pending"), w("claimed_until", "is", null), w("claimed_until", "<=", at)]),
+          )
+          .returning(["id", "subscription_id"])
+          .execute();
+        const existing = await trx
+          .selectFrom("webhook_deliveries")
+          .select(["id", "subscription_id"])
+          .where("event_id", "=", eventId)
+          .where("subscription_id", "in", [...subscriptionIds])
+          .execute();
+        const outcomes: RequeueOutcome[] = [];
+        for (const subscriptionId of subscriptionIds) {
+          const requeued = queued.find((r) => r.subscription_id === subscriptionId);
+          const present = existing.find((r) => r.subscription_id === subscriptionId);
+          if (requeued) {
+            outcomes.push({ subscriptionId, deliveryId: requeued.id, result: "queued" });
+          } else if (present) {
+            outcomes.push({ subscriptionId, deliveryId: present.id, result: "already_pending" });
+          } else {
+            const inserted = await trx
+              .insertInto("webhook_deliveries")
+              .values({
+                org_id: orgId,
+                event_id: eventId,
+                subscription_id: subscriptionId,
+                status: "pending",
+                attempt_count: 0,
+                next_attempt_at: at,
+                claimed_until: null,
+                claimed_by: null,
+                last_response_status: null,
+                last_error: null,
+                created_at: at,
+                updated_at: at,
+              })
+              .returning("id")
+              .executeTakeFirstOrThrow();
+            outcomes.push({ subscriptionId, deliveryId: inserted.id, result: "queued" });
+          }
+        }
+        return outcomes;
+      });
+    },
+
+    async requeueFailed(orgId, subscriptionId, since, now) {
+      const at = stamp(now);
+      const result = await db
+        .updateTable("webhook_deliveries")
+        .set({ status: "pending", attempt_count: 0, next_attempt_at: at, updated_at: at })
+        .where("org_id", "=", orgId)
+        .where("subscription_id", "=", subscriptionId)
+        .where("status", "=", "failed")
+        .where("event_id", "in", (eb) =>
+          eb
+            .selectFrom("events as e")
+            .select("e.id")
+            .where("e.org_id", "=", orgId)
+            .where("e.created_at", ">=", stamp(since)),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+  };
+}

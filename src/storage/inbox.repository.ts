@@ -1,0 +1,101 @@
+import { sql, type Expression, type Kysely, type SqlBool } from "kysely";
+import type { Message } from "../core/model.ts";
+import type { InboxRepository } from "../core/ports.ts";
+import { chatRowToChat, messageRowToMessage, stamp } from "./mappers.ts";
+import type { Database } from "./schema.ts";
+
+/** `%needle%` for LIKE with `\` escaping %, _ and itself (declared with ESCAPE on both dialects). */
+function containsPattern(needle: string): string {
+  return `%${needle.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Case-insensitive "column contains needle" that means the same on SQLite and Postgres. */
+function contains(column: string, needle: string): Expression<SqlBool> {
+  return sql<SqlBool>`lower(${sql.ref(column)}) like ${containsPattern(needle)} escape '\\'`;
+}
+
+/** Read-only queries behind the web inbox (lists the V2 API has no shape for). */
+export function inboxRepository(db: Kysely<Database>): InboxRepository {
+  return {
+    async listChatSummaries(query) {
+      let filtered = db.selectFrom("chats").where("chats.org_id", "=", query.orgId);
+      if (query.phoneNumberId !== undefined) filtered = filtered.where("chats.phone_number_id", "=", query.phoneNumberId);
+      const search = query.search?.trim();
+      if (search) {
+        // Numbers are stored as E.164; people type them with punctuation, so digits match too.
+        const digits = search.replace(/\D/g, "");
+        filtered = filtered.where((eb) =>
+          eb.or([
+            contains("chats.display_name", search),
+            contains("chats.participants_key", search),
+            ...(digits.length >= 3 ? [contains("chats.participants_key", digits)] : []),
+            eb.exists(
+              eb
+                .selectFrom("messages")
+                .select("messages.id")
+                .whereRef("messages.chat_id", "=", "chats.id")
+                .where(contains("messages.text", search)),
+            ),
+          ]),
+        );
+      }
+      const [rows, count] = await Promise.all([
+        filtered
+          .selectAll("chats")
+          .select((eb) => [
+            eb
+              .selectFrom("messages")
+              .select((inner) => inner.fn.countAll<number>().as("n"))
+              .whereRef("messages.chat_id", "=", "chats.id")
+              .where("messages.is_from_me", "=", 0)
+              .where("messages.is_read", "=", 0)
+              .as("unread_count"),
+            eb
+              .selectFrom("messages")
+              .select("messages.id")
+              .whereRef("messages.chat_id", "=", "chats.id")
+              .orderBy("messages.sent_at", "desc")
+              .orderBy("messages.id", "desc")
+              .limit(1)
+              .as("last_message_id"),
+          ])
+          .orderBy("chats.last_activity_at", "desc")
+          .orderBy("chats.id", "desc")
+          .limit(query.limit)
+          .offset(query.offset)
+          .execute(),
+        filtered.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
+      ]);
+      const lastIds = rows.map((r) => r.last_message_id).filter((id): id is number => id !== null);
+      const lastMessages = new Map<number, Message>();
+      if (lastIds.length > 0) {
+        const messageRows = await db.selectFrom("messages").selectAll().where("id", "in", lastIds).execute();
+        for (const row of messageRows) lastMessages.set(row.id, messageRowToMessage(row));
+      }
+      return {
+        items: rows.map((row) => {
+          const { unread_count, last_message_id, ...chatRow } = row;
+          return {
+            chat: chatRowToChat(chatRow),
+            unreadCount: Number(unread_count ?? 0),
+            lastMessage: last_message_id === null ? null : (lastMessages.get(Number(last_message_id)) ?? null),
+          };
+        }),
+        total: Number(count.count),
+      };
+    },
+
+    async listThreadPage(chatId, limit, before) {
+      let query = db.selectFrom("messages").selectAll().where("chat_id", "=", chatId);
+      if (before) {
+        // Keyset on (sent_at, id): messages sent in the same millisecond are neither lost nor repeated.
+        const sentAt = stamp(before.sentAt);
+        query = query.where((eb) =>
+          eb.or([eb("sent_at", "<", sentAt), eb.and([eb("sent_at", "=", sentAt), eb("id", "<", before.id)])]),
+        );
+      }
+      const rows = await query.orderBy("sent_at", "desc").orderBy("id", "desc").limit(limit).execute();
+      return rows.map(messageRowToMessage);
+    },
+  };
+}

@@ -1,0 +1,261 @@
+import { useEffect, useState } from "preact/hooks";
+import { EVENT_TYPES, api, type Subscription } from "../api.ts";
+import { fullTime, toLocalInput } from "../format.ts";
+import { useActivityRefresh, useLatestRequest } from "../hooks.ts";
+import { EventDetailView, EventList } from "./events.tsx";
+
+
+export function WebhooksView({ eventId }: { eventId: string | null }) {
+  const [subscriptions, setSubscriptions] = useState<Subscription[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const latest = useLatestRequest();
+  const load = () =>
+    latest(
+      api.subscriptions(),
+      (r) => {
+        setSubscriptions(r.webhook_subscriptions);
+        setError(null);
+      },
+      (e) => setError((e as Error).message),
+    );
+  useEffect(load, []);
+  // Attempts change delivery counters; any activity may have caused one.
+  useActivityRefresh((a) => a.kind === "delivery" || a.kind === "event", load, 400);
+
+  return (
+    <div class={`webhooks ${eventId ? "has-detail" : ""}`}>
+      <aside class="sidebar subscriptions" aria-label="Webhook subscriptions">
+        <div class="sidebar-head">
+          <div class="sidebar-title">
+            <h1>Subscriptions</h1>
+          </div>
+        </div>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <SubscriptionList subscriptions={subscriptions ?? []} onChanged={load} />
+        <NewSubscription onCreated={load} />
+      </aside>
+      <section class="events-pane" aria-label="Events">
+        {eventId ? <EventDetailView eventId={eventId} subscriptions={subscriptions ?? []} /> : <EventList />}
+      </section>
+    </div>
+  );
+}
+
+function SubscriptionList({ subscriptions, onChanged }: { subscriptions: Subscription[]; onChanged: () => void }) {
+  if (subscriptions.length === 0) {
+    return <p class="muted list-empty">No subscriptions yet: add your receiver's URL below.</p>;
+  }
+  return (
+    <ul class="subscription-list">
+      {subscriptions.map((s) => (
+        <SubscriptionCard subscription={s} onChanged={onChanged} key={s.id} />
+      ))}
+    </ul>
+  );
+}
+
+function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscription; onChanged: () => void }) {
+  const [editing, setEditing] = useState(false);
+  const [recovering, setRecovering] = useState(false);
+  const [since, setSince] = useState(() => toLocalInput(new Date(Date.now() - 3_600_000)));
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const run = async (action: () => Promise<unknown>, done?: string) => {
+    setError(null);
+    setNotice(null);
+    try {
+      await action();
+      if (done) setNotice(done);
+      onChanged();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  return (
+    <li class={`subscription ${s.active ? "" : "paused"}`} data-subscription-id={s.id}>
+      <div class="subscription-top">
+        <code class="url" title={s.webhook_url}>
+          {s.webhook_url}
+        </code>
+        <span class={`badge ${s.active ? "badge-ok" : "badge-muted"}`}>{s.active ? "Active" : "Paused"}</span>
+      </div>
+      <p class="muted small">
+        {s.events.length === EVENT_TYPES.length ? "All events" : s.events.join(", ")} · {s.delivery_attempts} attempts
+        {s.last_delivered_at ? ` · last delivered ${fullTime(s.last_delivered_at)}` : ""}
+        {s.secret_configured ? " · signed" : " · unsigned"}
+      </p>
+      <div class="button-row">
+        <button type="button" class="chip" onClick={() => void run(() => api.updateSubscription(s.id, { active: !s.active }))}>
+          {s.active ? "Pause" : "Resume"}
+        </button>
+        <button type="button" class={`chip ${editing ? "pressed" : ""}`} onClick={() => setEditing(!editing)}>
+          Edit
+        </button>
+        <button type="button" class={`chip ${recovering ? "pressed" : ""}`} onClick={() => setRecovering(!recovering)}>
+          Recover…
+        </button>
+        <button
+          type="button"
+          class="chip danger"
+          onClick={() => {
+            if (confirm(`Delete the subscription to ${s.webhook_url}?`)) void run(() => api.deleteSubscription(s.id));
+          }}
+        >
+          Delete
+        </button>
+      </div>
+      {recovering && (
+        <form
+          class="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run(
+              () => api.recoverSubscription(s.id, new Date(since).toISOString()),
+              "Queued again every event since then",
+            );
+          }}
+        >
+          <label class="field grow">
+            <span>Send again every event since</span>
+            <input type="datetime-local" step="1" value={since} onInput={(e) => setSince(e.currentTarget.value)} required />
+          </label>
+          <button type="submit" class="secondary small">
+            Recover
+          </button>
+        </form>
+      )}
+      {editing && (
+        <SubscriptionForm
+          initial={s}
+          submitLabel="Save"
+          onSubmit={async (input) => {
+            await api.updateSubscription(s.id, input);
+            setEditing(false);
+            onChanged();
+          }}
+        />
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+    </li>
+  );
+}
+
+function NewSubscription({ onCreated }: { onCreated: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [secret, setSecret] = useState<string | null>(null);
+  return (
+    <div class="new-subscription">
+      {secret && (
+        <div class="secret-once" role="status">
+          <strong>Signing secret — shown this once</strong>
+          <code class="secret">{secret}</code>
+          <div class="button-row">
+            <button type="button" class="chip" onClick={() => void navigator.clipboard?.writeText(secret)}>
+              Copy
+            </button>
+            <button type="button" class="chip" onClick={() => setSecret(null)}>
+              I saved it
+            </button>
+          </div>
+        </div>
+      )}
+      {open ? (
+        <SubscriptionForm
+          submitLabel="Create subscription"
+          onCancel={() => setOpen(false)}
+          onSubmit={async (input) => {
+            const created = await api.createSubscription(input);
+            setSecret(created.webhook_subscription.secret ?? null);
+            setOpen(false);
+            onCreated();
+          }}
+        />
+      ) : (
+        <button type="button" class="primary small" onClick={() => setOpen(true)}>
+          New subscription
+        </button>
+      )}
+    </div>
+  );
+}
+
+function SubscriptionForm(props: {
+  initial?: Subscription;
+  submitLabel: string;
+  onSubmit: (input: { webhook_url: string; events: string[]; secret?: string }) => Promise<void>;
+  onCancel?: () => void;
+}) {
+  const [url, setUrl] = useState(props.initial?.webhook_url ?? "");
+  const [events, setEvents] = useState<string[]>(props.initial?.events ?? EVENT_TYPES);
+  const [secret, setSecret] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const toggle = (type: string) => setEvents(events.includes(type) ? events.filter((e) => e !== type) : [...events, type]);
+  return (
+    <form
+      class="subscription-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError(null);
+        props
+          .onSubmit({ webhook_url: url.trim(), events, ...(secret ? { secret } : {}) })
+          .catch((err: Error) => setError(err.message))
+          .finally(() => setBusy(false));
+      }}
+    >
+      <label class="field">
+        <span>Webhook URL</span>
+        <input type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="http://127.0.0.1:3000/webhooks" />
+      </label>
+      <fieldset class="event-types">
+        <legend>
+          Events{" "}
+          <button type="button" class="link-button small" onClick={() => setEvents(events.length === EVENT_TYPES.length ? [] : EVENT_TYPES)}>
+            {events.length === EVENT_TYPES.length ? "none" : "all"}
+          </button>
+        </legend>
+        {EVENT_TYPES.map((type) => (
+          <label class="check small">
+            <input type="checkbox" checked={events.includes(type)} onChange={() => toggle(type)} />
+            <span>{type}</span>
+          </label>
+        ))}
+      </fieldset>
+      <label class="field">
+        <span>{props.initial ? "New signing secret (optional)" : "Signing secret (optional: generated when empty)"}</span>
+        <input value={secret} onInput={(e) => setSecret(e.currentTarget.value)} autoComplete="off" minLength={8} />
+      </label>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="button-row">
+        <button type="submit" class="primary small" disabled={busy || !url.trim() || events.length === 0}>
+          {props.submitLabel}
+        </button>
+        {props.onCancel && (
+          <button type="button" class="secondary small" onClick={props.onCancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}

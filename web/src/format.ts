@@ -1,0 +1,77 @@
+import type { ReactionType } from "./api.ts";
+
+const time = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const weekday = new Intl.DateTimeFormat(undefined, { weekday: "short" });
+const shortDate = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+const longDate = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric", year: "numeric" });
+const full = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+const DAY = 86_400_000;
+
+/** 10:42 today, Tue this week, Mar 3 before that: what a phone's chat list shows. */
+export function listTime(iso: string, now = Date.now()): string {
+  const date = new Date(iso);
+  const startOfToday = new Date(now).setHours(0, 0, 0, 0);
+  if (date.getTime() >= startOfToday) return time.format(date);
+  if (date.getTime() >= startOfToday - 6 * DAY) return weekday.format(date);
+  return shortDate.format(date);
+}
+
+export const clockTime = (iso: string) => time.format(new Date(iso));
+export const dayLabel = (iso: string) => longDate.format(new Date(iso));
+export const fullTime = (iso: string) => full.format(new Date(iso));
+export const dayKey = (iso: string) => new Date(iso).toDateString();
+
+export function bytes(size: number): string {
+  if (size < 1024) return `${size} B`;
+  if (size < 1024 * 1024) return `${(size / 1024).toFixed(size < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(size / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+export const REACTIONS: { type: ReactionType; emoji: string; label: string }[] = [
+  { type: "love", emoji: "❤️", label: "Love" },
+  { type: "like", emoji: "👍", label: "Like" },
+  { type: "dislike", emoji: "👎", label: "Dislike" },
+  { type: "laugh", emoji: "😂", label: "Laugh" },
+  { type: "emphasize", emoji: "‼️", label: "Emphasize" },
+  { type: "question", emoji: "❓", label: "Question" },
+];
+
+export const reactionEmoji = (type: string) => REACTIONS.find((r) => r.type === type)?.emoji ?? type;
+
+/** Up to two initials of a name, or the last two digits of a number. */
+export function initials(name: string): string {
+  if (/^[+\d\s()-]+$/.test(name)) return name.replace(/\D/g, "").slice(-2);
+  const words = name.split(/[\s,]+/).filter(Boolean);
+  return ((words[0]?.[0] ?? "") + (words[1]?.[0] ?? "")).toUpperCase() || "?";
+}
+
+/** Human wording of a delivery status under an outbound bubble. */
+export function deliveryLabel(status: string, isRead: boolean, readAt: string | null): string {
+  if (isRead) return readAt ? `Read ${clockTime(readAt)}` : "Read";
+  switch (status) {
+    case "delivered":
+      return "Delivered";
+    case "pending":
+      return "Sending…";
+    case "failed":
+      return "Not delivered";
+    case "service_unavailable":
+      return "Not delivered: service unavailable";
+    case "rate_limit_exceeded":
+      return "Not delivered: rate limit";
+    case "paused":
+      return "Paused";
+    default:
+      return status;
+  }
+}
+
+export const isFailedStatus = (status: string) =>
+  status === "failed" || status === "service_unavailable" || status === "rate_limit_exceeded";
+
+/** `yyyy-MM-ddTHH:mm:ss` in local time, what <input type=datetime-local> takes. */
+export function toLocalInput(date: Date): string {
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 19);
+}
