@@ -19,12 +19,18 @@ import { createDispatcher } from "./net/safe-dispatcher.ts";
 import { openStorage, type StorageHandle } from "./storage/database.ts";
 import { createDiskFileStore } from "./storage/file-store.ts";
 import { createStore } from "./storage/store.ts";
-import { createInstantTransport } from "./transport/instant.transport.ts";
+import { createSeededRandom, freshRandomSeed } from "./clock/seeded-random.ts";
+import { createVirtualClock, type VirtualClock } from "./clock/virtual-clock.ts";
+import { readSeedFile } from "./config/seed-file.ts";
+import { seedIfPristine } from "./core/sandbox/reset.service.ts";
+import { sandboxFace, type SandboxClock } from "./http/sandbox/index.ts";
+import { createSimulator, type Simulator } from "./transport/simulator/simulator.transport.ts";
 
 /** Replaceable parts: tests pass fakes for time, ids and the outside world; nothing of ours. */
 export interface AppOverrides {
   clock?: Clock;
   ids?: Ids;
+  /** Replaces the simulator (e.g. createInstantTransport); the simulate endpoints still work. */
   transport?: (clock: Clock) => Transport;
   logger?: Logger;
 }
@@ -42,6 +48,8 @@ export interface OpenLinq {
   newDeliveryWorker(): DeliveryWorker;
   /** Calls `listener` after every commit that wrote outbox rows; returns the unsubscribe function. */
   onOutboxNotify(listener: () => void): () => void;
+  /** The simulated recipient network; undefined when a test replaced the transport. */
+  simulator: Simulator | undefined;
   /** Base URL once listening (or the configured public URL). */
   baseUrl(): string;
   listen(): Promise<string>;
@@ -57,7 +65,20 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const storage = openStorage(config.storage);
   await storage.migrate();
 
-  const clock = overrides.clock ?? systemClock;
+  // OPENLINQ_CLOCK=virtual: time moves only on POST /openlinq/v1/clock/advance.
+  const clock =
+    overrides.clock ??
+    (config.clock === "virtual"
+      ? createVirtualClock(new Date(), { onError: (error) => logger.error({ err: error }, "virtual clock timer failed") })
+      : systemClock);
+  const virtualClock = "advanceBy" in clock ? (clock as VirtualClock) : undefined;
+  const randomSeed = config.randomSeed ?? freshRandomSeed();
+  const random = createSeededRandom(randomSeed);
+  const simulator = overrides.transport
+    ? undefined
+    : createSimulator({ clock, random, logger: logger.child({ component: "simulator" }) });
+  // Read at start so a bad seed file stops the start with every problem listed.
+  const seed = readSeedFile(config.seedFile);
   const ids = overrides.ids ?? cryptoIds;
   const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls });
   let baseUrl = config.publicUrl;
@@ -75,7 +96,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     store: createStore(storage.db),
     clock,
     ids,
-    transport: (overrides.transport ?? createInstantTransport)(clock),
+    transport: overrides.transport ? overrides.transport(clock) : simulator!.transport,
     files: createDiskFileStore(join(config.dataDir, "attachments")),
     outbox,
     activity: createActivityFeed(),
@@ -88,13 +109,38 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     limits: { maxAttachmentBytes: config.maxAttachmentBytes },
   };
 
+  simulator?.start(deps);
   const bootstrapResult = await bootstrap(deps, { token: config.token, phoneNumbers: config.phoneNumbers });
+  const seeded = await seedIfPristine(deps, bootstrapResult.organization.id, seed);
+  if (seeded) logger.info({ seedFile: config.seedFile, ...seeded }, "seed file loaded");
 
-  const delivery = buildDelivery(config, storage, clock, logger);
+  // A stream of its own, so webhook retries never shift the simulator's draws.
+  const retryRandom = createSeededRandom((randomSeed + 1) >>> 0);
+  const delivery = buildDelivery(config, storage, clock, logger, {
+    random: () => retryRandom.next(),
+    // Polling finds work of other processes, whose clocks a virtual clock does not share; here it
+    // would only cost a query per virtual second advanced. Commits wake the worker anyway.
+    ...(virtualClock ? { pollIntervalMs: VIRTUAL_CLOCK_POLL_MS } : {}),
+  });
   // Other processes' workers learn of new rows through the channel (Postgres), or by polling.
   if (delivery.channel) onOutboxNotify(() => delivery.channel!.publish());
   const worker = config.worker ? delivery.createWorker() : undefined;
   if (worker) onOutboxNotify(worker.wake);
+  // Before each step of virtual time: the simulator's queued work, then the webhooks now due,
+  // so events reach receivers in the order their causes happened.
+  if (virtualClock) {
+    if (simulator) virtualClock.addSettleHook(() => simulator.idle());
+    if (worker) virtualClock.addSettleHook(async () => void (await worker.runDue()));
+  }
+  const sandboxClock: SandboxClock = {
+    mode: virtualClock ? "virtual" : "system",
+    now: () => clock.now(),
+    pendingTimers: () => virtualClock?.pendingTimers() ?? simulator?.planned() ?? 0,
+    randomSeed,
+    ...(virtualClock
+      ? { advanceBy: (ms: number) => virtualClock.advanceBy(ms), advanceTo: (to: Date) => virtualClock.advanceTo(to) }
+      : {}),
+  };
 
   const http = await createHttpServer({
     deps,
@@ -102,7 +148,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     rateLimit: { perSecond: config.rateLimit, burst: config.rateLimitBurst },
     maxAttachmentBytes: config.maxAttachmentBytes,
     extensions: [
-      inboxFace({ deps }),
+      inboxFace({ deps, baseUrl: () => baseUrl }),
+      sandboxFace({
+        deps,
+        clock: sandboxClock,
+        loadSeed: () => readSeedFile(config.seedFile),
+        onReset: (orgId) => simulator?.forgetOrganization(orgId),
+      }),
       async (app) => {
         await app.register(eventRoutes, { prefix: "/openlinq/v1", deps, deliveries: delivery.repository });
       },
@@ -120,6 +172,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     logger,
     bootstrap: bootstrapResult,
     worker,
+    simulator,
     newDeliveryWorker: () => delivery.createWorker(),
     onOutboxNotify,
     baseUrl: () => baseUrl,
@@ -136,6 +189,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       if (closed) return;
       closed = true;
       await http.close();
+      await simulator?.stop();
       // After the API: requests finishing during close still commit their events, which
       // stay queued for the next start if this worker no longer takes them.
       await worker?.close();
@@ -146,6 +200,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   };
 }
 
+/** Webhook polling period under a virtual clock: once an hour of virtual time. */
+const VIRTUAL_CLOCK_POLL_MS = 3_600_000;
+
 interface Delivery {
   repository: DeliveryRepository;
   channel: OutboxChannel | undefined;
@@ -154,7 +211,13 @@ interface Delivery {
 }
 
 /** Webhook delivery adapters: the queue in storage, the HTTP sender, cross-process wake-ups. */
-function buildDelivery(config: Config, storage: StorageHandle, clock: Clock, logger: Logger): Delivery {
+function buildDelivery(
+  config: Config,
+  storage: StorageHandle,
+  clock: Clock,
+  logger: Logger,
+  tuning: { random?: () => number; pollIntervalMs?: number } = {},
+): Delivery {
   const repository = deliveryRepository(storage.db, storage.dialect);
   const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, connections: config.webhookConcurrency });
   const log = logger.child({ component: "webhooks" });
@@ -175,9 +238,9 @@ function buildDelivery(config: Config, storage: StorageHandle, clock: Clock, log
         repository,
         clock,
         send,
-        policy: { schedule: config.webhookRetrySchedule, jitter: config.webhookRetryJitter, random: Math.random },
+        policy: { schedule: config.webhookRetrySchedule, jitter: config.webhookRetryJitter, random: tuning.random ?? Math.random },
         claimTtlMs: config.webhookClaimTtlMs,
-        pollIntervalMs: config.webhookPollIntervalMs,
+        pollIntervalMs: tuning.pollIntervalMs ?? config.webhookPollIntervalMs,
         concurrency: config.webhookConcurrency,
         retentionDays: config.eventRetentionDays,
         logger: log,

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { resolve, join } from "node:path";
 
 /**
@@ -47,6 +48,12 @@ export interface Config {
   readonly webhookConcurrency: number;
   /** Days an event and its attempts are kept; 0 keeps them forever. */
   readonly eventRetentionDays: number;
+  /** system: real time. virtual: time moves only on POST /openlinq/v1/clock/advance. */
+  readonly clock: "system" | "virtual";
+  /** Seed of the random source behind simulated jitter; undefined picks one at start. */
+  readonly randomSeed: number | undefined;
+  /** YAML file of profiles, contacts and chats (absolute path), loaded into a fresh organization and on reset. */
+  readonly seedFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +93,18 @@ export const CONFIG_KEYS = {
   WEBHOOK_POLL_INTERVAL: { default: "1s", doc: "How often a worker looks for deliveries queued by other processes" },
   WEBHOOK_CONCURRENCY: { default: "32", doc: "Webhook attempts a worker has in flight at once" },
   EVENT_RETENTION_DAYS: { default: "30", doc: "Days events and delivery attempts are kept (0 = forever)" },
+  CLOCK: {
+    default: "system",
+    doc: "system: real time; virtual: time stands still until POST /openlinq/v1/clock/advance (deterministic tests)",
+  },
+  RANDOM_SEED: {
+    default: "",
+    doc: "Integer seed (0-4294967295) of the random source for simulated jitter; empty picks one at start (GET /openlinq/v1/clock shows it)",
+  },
+  SEED_FILE: {
+    default: "",
+    doc: "YAML file of handle profiles, contacts and chats loaded into a fresh organization and again on POST /openlinq/v1/reset",
+  },
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -210,6 +229,21 @@ export function loadConfig(
   }
   const displayHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
 
+  const clock = read("CLOCK").trim();
+  if (clock !== "system" && clock !== "virtual") problems.push(`OPENLINQ_CLOCK must be system or virtual, got "${clock}"`);
+  const randomSeedText = read("RANDOM_SEED").trim();
+  let randomSeed: number | undefined;
+  if (randomSeedText !== "") {
+    randomSeed = Number(randomSeedText);
+    if (!/^\d+$/.test(randomSeedText) || randomSeed > 4294967295) {
+      problems.push(`OPENLINQ_RANDOM_SEED must be an integer from 0 to 4294967295, got "${randomSeedText}"`);
+      randomSeed = undefined;
+    }
+  }
+  const seedFileText = read("SEED_FILE").trim();
+  const seedFile = seedFileText === "" ? undefined : resolve(seedFileText);
+  if (seedFile !== undefined && !existsSync(seedFile)) problems.push(`OPENLINQ_SEED_FILE: no file at ${seedFile}`);
+
   const config: Config = {
     host,
     port,
@@ -233,6 +267,9 @@ export function loadConfig(
     webhookPollIntervalMs: duration("WEBHOOK_POLL_INTERVAL", 10),
     webhookConcurrency: integer("WEBHOOK_CONCURRENCY", 1, 1000),
     eventRetentionDays: integer("EVENT_RETENTION_DAYS", 0),
+    clock: clock === "virtual" ? "virtual" : "system",
+    randomSeed,
+    seedFile,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

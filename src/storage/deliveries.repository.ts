@@ -104,6 +104,7 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
             .where("next_attempt_at", "<=", at)
             .where((w) => w.or([w("claimed_until", "is", null), w("claimed_until", "<=", at)]))
             .orderBy("next_attempt_at")
+            .orderBy("id")
             .limit(limit);
           return dialect === "postgres" ? due.forUpdate().skipLocked() : due;
         })
@@ -132,6 +133,7 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
           claimed.map((c) => c.id),
         )
         .orderBy("d.next_attempt_at")
+        .orderBy("d.id")
         .execute();
       return rows.map((row) => ({
         id: row.id,

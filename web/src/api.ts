@@ -74,6 +74,7 @@ export interface Thread {
   chat: ChatHeader;
   messages: Message[];
   has_older: boolean;
+  typing: { handle: string; is_me: boolean }[];
 }
 
 export interface Subscription {
@@ -98,59 +99,75 @@ export interface SubscriptionInput {
   secret?: string;
 }
 
-/** A profile of a simulated recipient: how the simulator plays this handle. */
+export type AutoReply =
+  | { type: "none" }
+  | { type: "echo"; delay_ms: number }
+  | { type: "script"; loop: boolean; replies: { text: string; delay_ms: number; attachment_urls: string[] }[] };
+
+/** How the simulator plays a handle (GET /openlinq/v1/handles/{handle}). */
 export interface HandleProfile {
   handle: string;
   service: string;
   reachable: boolean;
-  auto_reply: string | null;
-  [key: string]: unknown;
+  latency_ms: number;
+  jitter_ms: number;
+  /** null: never reads (no read receipts). */
+  read_after_ms: number | null;
+  auto_reply: AutoReply;
+  auto_reaction: { type: ReactionType; delay_ms: number } | null;
+  stored: boolean;
+  magic: string | null;
 }
 
+export type HandleProfileChanges = Partial<
+  Pick<HandleProfile, "service" | "reachable" | "latency_ms" | "read_after_ms" | "auto_reaction">
+> & { auto_reply?: AutoReply | { type: "script"; loop: boolean; replies: { text: string; delay_ms?: number }[] } };
+
+/** One POST to a receiver: what was sent and what came back (response null: none arrived). */
 export interface DeliveryAttempt {
-  id?: number;
+  id: number;
+  delivery_id: number;
+  subscription_id: number;
   attempt_number: number;
   url: string;
   attempted_at: string;
   duration_ms: number;
-  request_headers: Record<string, string>;
-  request_body: string;
-  response_status: number | null;
-  response_headers: Record<string, string> | null;
-  response_body: string | null;
   error: string | null;
+  request: { headers: Record<string, string>; body: string };
+  response: { status: number; headers: Record<string, string>; body: string } | null;
 }
 
+/** One event's way to one subscription. */
 export interface Delivery {
-  id?: number;
+  id: number;
   subscription_id: number;
-  webhook_url?: string;
+  webhook_url: string;
+  /** pending (waiting or retrying) | succeeded | failed (gave up). */
   status: string;
   attempt_count: number;
   next_attempt_at: string | null;
   last_response_status: number | null;
   last_error: string | null;
-  attempts: DeliveryAttempt[];
+  created_at: string;
+  updated_at: string;
 }
 
 export interface EventSummary {
-  event_id: string;
+  id: string;
   event_type: string;
   chat_id: number | null;
   created_at: string;
-  /** succeeded | failed | pending | none (no subscription listened). */
-  status: string;
-  deliveries: Omit<Delivery, "attempts">[];
+  deliveries: Delivery[];
 }
 
 export interface EventDetail extends EventSummary {
   payload: unknown;
-  deliveries: Delivery[];
+  attempts: DeliveryAttempt[];
 }
 
 export interface EventPage {
   events: EventSummary[];
-  next_cursor: string | null;
+  pagination: { current_page: number; per_page: number; total_pages: number; total_count: number };
 }
 
 /** The 14 V2 webhook event types (v2.md §4.6). */
@@ -258,49 +275,44 @@ export const api = {
     call<{ webhook_subscription: Subscription }>("PUT", `${V2}/webhook_subscriptions/${id}`, input),
   deleteSubscription: (id: number) => call<void>("DELETE", `${V2}/webhook_subscriptions/${id}`),
   recoverSubscription: (id: number, since: string) =>
-    call<unknown>("POST", `${OWN}/webhook_subscriptions/${id}/recover`, { since }),
+    call<{ requeued: number }>("POST", `${OWN}/webhook_subscriptions/${id}/recover`, { since }),
 
   // ── Delivery log ─────────────────────────────────────────────────────────
-  events: (params: { type?: string; chat_id?: number; since?: string; cursor?: string; limit?: number }) =>
-    call<unknown>("GET", `${OWN}/events${query(params)}`).then(normalizeEventPage),
-  event: (eventId: string) => call<unknown>("GET", `${OWN}/events/${eventId}`).then(normalizeEventDetail),
-  resendEvent: (eventId: string) => call<unknown>("POST", `${OWN}/events/${eventId}/resend`, {}),
+  events: (params: { event_type?: string; chat_id?: number; since?: string; page?: number; per_page?: number }) =>
+    call<EventPage>("GET", `${OWN}/events${query(params)}`),
+  event: (eventId: string) => call<{ event: EventDetail }>("GET", `${OWN}/events/${eventId}`).then((r) => r.event),
+  resendEvent: (eventId: string, subscriptionId?: number) =>
+    call<{ deliveries: { subscription_id: number; result: string }[] }>(
+      "POST",
+      `${OWN}/events/${eventId}/resend`,
+      subscriptionId ? { subscription_id: subscriptionId } : {},
+    ),
 
   // ── Acting as the recipients (simulator) ─────────────────────────────────
-  simulateInbound: (form: FormData) => call<unknown>("POST", `${OWN}/simulate/inbound_message`, form),
-  simulateReaction: (input: { chat_id: number; message_id: number; from: string; reaction: ReactionType; operation: "add" | "remove" }) =>
+  /** Stages a file so a simulated recipient's message can carry it as an attachment URL. */
+  stageUpload: (file: File) => {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    return call<{ url: string }>("POST", `${OWN}/inbox/uploads`, form);
+  },
+  simulateInbound: (input: { from: string; to?: string; chat_id?: number; text?: string; attachment_urls?: string[] }) =>
+    call<{ data: { chat: { id: number }; message: { id: number }; created_chat: boolean } }>(
+      "POST",
+      `${OWN}/simulate/inbound_message`,
+      input,
+    ),
+  simulateReaction: (input: { from: string; chat_message_id: number; type: ReactionType; operation: "add" | "remove" }) =>
     call<unknown>("POST", `${OWN}/simulate/reaction`, input),
-  simulateTyping: (input: { chat_id: number; from: string; typing: boolean }) =>
+  simulateTyping: (input: { from: string; chat_id: number; state: "started" | "stopped" }) =>
     call<unknown>("POST", `${OWN}/simulate/typing`, input),
-  simulateRead: (input: { chat_id: number; from: string }) => call<unknown>("POST", `${OWN}/simulate/read`, input),
+  simulateRead: (input: { from: string; chat_id: number }) =>
+    call<{ data: { messages: unknown[] } }>("POST", `${OWN}/simulate/read`, input),
   simulateParticipants: (input: { chat_id: number; add?: string[]; remove?: string[] }) =>
     call<unknown>("POST", `${OWN}/simulate/participants`, input),
-  simulateCall: (input: { from: string; to: string }) => call<unknown>("POST", `${OWN}/simulate/call`, input),
+  simulateCall: (input: { from: string; to: string; duration_seconds: number }) =>
+    call<unknown>("POST", `${OWN}/simulate/call`, input),
   handleProfile: (handle: string) =>
-    call<unknown>("GET", `${OWN}/handles/${encodeURIComponent(handle)}`).then(normalizeProfile),
-  updateHandleProfile: (handle: string, profile: Partial<HandleProfile>) =>
-    call<unknown>("PUT", `${OWN}/handles/${encodeURIComponent(handle)}`, profile).then(normalizeProfile),
+    call<{ data: HandleProfile }>("GET", `${OWN}/handles/${encodeURIComponent(handle)}`).then((r) => r.data),
+  updateHandleProfile: (handle: string, changes: HandleProfileChanges) =>
+    call<{ data: HandleProfile }>("PUT", `${OWN}/handles/${encodeURIComponent(handle)}`, changes).then((r) => r.data),
 };
-
-// The delivery log and simulator answer in their own envelopes; these keep the UI on one shape.
-
-function unwrap(body: unknown): Record<string, unknown> {
-  const b = body as Record<string, unknown>;
-  return ((b && typeof b === "object" && "data" in b && b.data && typeof b.data === "object" ? b.data : b) ??
-    {}) as Record<string, unknown>;
-}
-
-function normalizeProfile(body: unknown): HandleProfile {
-  return unwrap(body) as unknown as HandleProfile;
-}
-
-function normalizeEventPage(body: unknown): EventPage {
-  const b = body as Record<string, unknown>;
-  const list = (Array.isArray(b) ? b : (b.events ?? b.data ?? [])) as EventSummary[];
-  const meta = (b.meta ?? {}) as Record<string, unknown>;
-  return { events: list, next_cursor: (b.next_cursor ?? meta.next_cursor ?? null) as string | null };
-}
-
-function normalizeEventDetail(body: unknown): EventDetail {
-  return unwrap(body) as unknown as EventDetail;
-}

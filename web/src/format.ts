@@ -18,6 +18,14 @@ export function listTime(iso: string, now = Date.now()): string {
 }
 
 export const clockTime = (iso: string) => time.format(new Date(iso));
+
+const preciseTime = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", second: "2-digit" });
+/** 5:19:07 PM today, Nov 24 5:19:07 PM before: the events list, where seconds matter. */
+export function eventTime(iso: string, now = Date.now()): string {
+  const date = new Date(iso);
+  const startOfToday = new Date(now).setHours(0, 0, 0, 0);
+  return date.getTime() >= startOfToday ? preciseTime.format(date) : `${shortDate.format(date)} ${preciseTime.format(date)}`;
+}
 export const dayLabel = (iso: string) => longDate.format(new Date(iso));
 export const fullTime = (iso: string) => full.format(new Date(iso));
 export const dayKey = (iso: string) => new Date(iso).toDateString();

@@ -33,3 +33,25 @@ export function useLatestRequest() {
     );
   };
 }
+
+/**
+ * Looks again when a pending webhook delivery falls due. Attempts may run in another
+ * process (`openlinq worker`), whose progress no activity of this server reports; the
+ * server's due times say when to look. Backs off while nothing changes, at most 10 s.
+ */
+export function useDueRefresh(deliveries: { status: string; next_attempt_at: string | null }[], refresh: () => void): void {
+  const quietRounds = useRef(0);
+  useEffect(() => {
+    const pending = deliveries.filter((d) => d.status === "pending");
+    if (pending.length === 0) {
+      quietRounds.current = 0;
+      return;
+    }
+    const now = Date.now();
+    const soonest = Math.min(...pending.map((d) => (d.next_attempt_at ? Date.parse(d.next_attempt_at) : now)));
+    const backoff = Math.min(10_000, 300 * 2 ** quietRounds.current);
+    quietRounds.current += 1;
+    const timer = setTimeout(refresh, Math.min(10_000, Math.max(0, soonest - now) + backoff));
+    return () => clearTimeout(timer);
+  }, [deliveries]);
+}

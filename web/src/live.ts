@@ -5,7 +5,7 @@
  */
 
 export interface Activity {
-  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "resync";
+  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset" | "resync";
   chat_id: number | null;
   message_id: number | null;
   event_id: string | null;
@@ -48,7 +48,9 @@ export function connectLive(token: string): void {
     });
     source.onmessage = (message) => {
       try {
-        emit(JSON.parse(message.data) as Activity);
+        const activity = JSON.parse(message.data) as Activity;
+        // A sandbox reset changes everything: views reload as after a reconnect.
+        emit(activity.kind === "reset" ? RESYNC : activity);
       } catch {
         // A malformed frame is skipped; the next resync heals the view.
       }

@@ -11,6 +11,8 @@ export interface Typist {
 }
 
 const TYPING_TIMEOUT_MS = 60_000;
+/** Our side types as one, whichever number. */
+const OURS = "(us)";
 const typing = new Map<number, Map<string, { isMe: boolean; timer: ReturnType<typeof setTimeout> }>>();
 const listeners = new Set<() => void>();
 const changed = () => listeners.forEach((l) => l());
@@ -29,11 +31,6 @@ function set(chatId: number, handle: string, isMe: boolean, on: boolean) {
 }
 
 onActivity((activity) => {
-  if (activity.kind === "message" && activity.chat_id !== null) {
-    // A message from someone ends their typing, as on a phone.
-    const sender = activity.detail?.sender;
-    if (typeof sender === "string") set(activity.chat_id, sender, false, false);
-  }
   if (activity.kind === "resync") {
     for (const chat of typing.values()) for (const entry of chat.values()) clearTimeout(entry.timer);
     typing.clear();
@@ -41,13 +38,18 @@ onActivity((activity) => {
   }
   if (activity.kind !== "typing" || activity.chat_id === null) return;
   const detail = activity.detail ?? {};
-  const handle = String(detail.handle ?? detail.from ?? "");
-  const on = detail.display !== undefined ? Boolean(detail.display) : activity.event_type !== "typing_indicator.removed";
-  set(activity.chat_id, handle, Boolean(detail.is_me), on);
+  const on = Boolean(detail.display);
+  // Ours: the simulated devices show our bubble (`our_typing`); theirs: a participant types to us.
+  if (detail.side === "ours") {
+    if (detail.signal === undefined || detail.signal === "our_typing") set(activity.chat_id, OURS, true, on);
+    return;
+  }
+  if (typeof detail.handle === "string") set(activity.chat_id, detail.handle, false, on);
 });
 
-export function clearTyping(chatId: number, handle: string): void {
-  set(chatId, handle, false, false);
+/** What the server says is showing now (a page opened while someone types). */
+export function seedTyping(chatId: number, typists: { handle: string; is_me: boolean }[]): void {
+  for (const t of typists) set(chatId, t.is_me ? OURS : t.handle, t.is_me, true);
 }
 
 export function useTyping(chatId: number | null): Typist[] {

@@ -48,6 +48,9 @@ export async function clearDeviceSignal(
   kind: DeviceSignalKind,
 ): Promise<void> {
   if (handles.length === 0) return;
+  // Most sends clear nothing: look before opening a transaction.
+  const showing = await Promise.all(handles.map((h) => deps.store.read.deviceSignals.find(chatId, h, kind)));
+  if (showing.every((s) => s === undefined)) return;
   const now = deps.clock.now();
   const removed = await deps.store.transaction(async (tx) => {
     const cleared: string[] = [];

@@ -75,6 +75,8 @@ export async function receiveReaction(
 
 export interface TypingChange {
   chat: ChatWithHandles;
+  /** The typist's handle, normalized. */
+  from: string;
   state: "started" | "stopped";
   /** Empty when the state did not change (started while already typing, stopped while not). */
   events: EventRef[];
@@ -107,7 +109,7 @@ export async function recipientTyping(
     } else if (await tx.deviceSignals.remove(chat.chat.id, from, "their_typing")) {
       events.push(await emitRef(tx, deps, orgId, "typing_indicator.removed", data(false), chat.chat.id));
     }
-    return { chat, state: input.state, events };
+    return { chat, from, state: input.state, events };
   });
   if (result.events.length > 0) {
     deps.outbox.notify();

@@ -1,4 +1,6 @@
 import { loadChat, loadMessageDetails, withHandles } from "../chats/chat-loading.ts";
+import { otherParticipants } from "../chats/chat-names.ts";
+import type { DeviceSignal } from "../devices/device-signal.ts";
 import { resolveOwnNumber } from "../chats/chats.service.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError, notFound } from "../errors.ts";
@@ -79,6 +81,8 @@ export interface InboxThread {
   messages: MessageDetails[];
   /** True when messages older than the first one exist (ask again with `beforeId`). */
   hasOlder: boolean;
+  /** Who is typing right now (first page only): participants to us, or our bubble on their screens. */
+  typing: { handle: string; isMe: boolean }[];
 }
 
 export const MAX_THREAD_PAGE = 1000;
@@ -101,6 +105,24 @@ export async function getInboxThread(
   const newestFirst = await repos.inbox.listThreadPage(chatId, options.limit + 1, before);
   const hasOlder = newestFirst.length > options.limit;
   const page = newestFirst.slice(0, options.limit).reverse();
-  const messages = await loadMessageDetails(repos, page);
-  return { chat, messages, hasOlder };
+  const [messages, typing] = await Promise.all([
+    loadMessageDetails(repos, page),
+    options.beforeId === undefined ? currentTyping(deps, chat) : Promise.resolve([]),
+  ]);
+  return { chat, messages, hasOlder, typing };
+}
+
+/** Typing indicators showing now, so a page opened mid-typing shows the dots too. */
+async function currentTyping(deps: CoreDeps, chat: ChatWithHandles): Promise<InboxThread["typing"]> {
+  const repos = deps.store.read;
+  const now = deps.clock.now();
+  const showing = (signal: DeviceSignal | undefined) => signal !== undefined && (signal.expiresAt === null || signal.expiresAt > now);
+  const others = otherParticipants(chat);
+  const [theirs, ours] = await Promise.all([
+    Promise.all(others.map((h) => repos.deviceSignals.find(chat.chat.id, h.handle, "their_typing"))),
+    Promise.all(others.map((h) => repos.deviceSignals.find(chat.chat.id, h.handle, "our_typing"))),
+  ]);
+  const typing = others.filter((_, i) => showing(theirs[i])).map((h) => ({ handle: h.handle, isMe: false }));
+  if (ours.some(showing)) typing.push({ handle: chat.phoneNumber, isMe: true });
+  return typing;
 }

@@ -1,6 +1,6 @@
 import type { CoreDeps } from "../deps.ts";
 import { DomainError, notFound } from "../errors.ts";
-import { ACCEPTED_PHONE_FORMATS, normalizeHandle, parseLenientPhone } from "../handles.ts";
+import { ACCEPTED_PHONE_FORMATS, normalizeHandle, parseStrictPhone } from "../handles.ts";
 import type { PhoneNumber, User } from "../model.ts";
 
 export interface PhoneNumberWithUser {
@@ -18,7 +18,11 @@ export async function listPhoneNumbers(deps: CoreDeps, orgId: number): Promise<P
   return numbers.map((number) => ({ number, user: users.get(number.userId) }));
 }
 
-/** Sets or clears (null or "") where calls go when the line is unavailable. */
+/**
+ * Sets or clears (null or "") where calls go when the line is unavailable. The number
+ * follows the quickstart's rule for every phone number (`+12223334444` or `2223334444`);
+ * only contacts are lenient about punctuation.
+ */
 export async function updateForwardingNumber(
   deps: CoreDeps,
   orgId: number,
@@ -27,7 +31,7 @@ export async function updateForwardingNumber(
 ): Promise<PhoneNumberWithUser> {
   let normalized: string | null = null;
   if (forwardingNumber !== null && forwardingNumber.trim() !== "") {
-    normalized = parseLenientPhone(forwardingNumber) ?? null;
+    normalized = parseStrictPhone(forwardingNumber) ?? null;
     if (!normalized) {
       throw new DomainError(
         "invalid_phone_number",

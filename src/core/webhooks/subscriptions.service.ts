@@ -12,17 +12,19 @@ export interface SubscriptionInput {
 
 export const SUPPORTED_VERSIONS = [2];
 
+/** The URL as the partner wrote it (trimmed): it is echoed back and compared by them. */
 function validUrl(url: string): string {
+  const trimmed = url.trim();
   let parsed: URL;
   try {
-    parsed = new URL(url.trim());
+    parsed = new URL(trimmed);
   } catch {
     throw new DomainError("validation_failed", `webhook_url "${url}" is not a valid URL`, { field: "webhook_url" });
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new DomainError("validation_failed", "webhook_url must be an http or https URL", { field: "webhook_url" });
   }
-  return parsed.toString();
+  return trimmed;
 }
 
 function validEvents(events: string[]): WebhookEventType[] {
@@ -79,21 +81,17 @@ export async function createSubscription(
       field: missing[0],
     });
   }
-  const secret = input.secret !== undefined ? validSecret(input.secret) : generatedSecret(deps);
-  const subscription = await deps.store.transaction((tx) =>
-    tx.webhookSubscriptions.create(
-      {
-        orgId,
-        webhookUrl: validUrl(input.webhook_url!),
-        version: validVersion(input.version!),
-        events: validEvents(input.events!),
-        active: input.active ?? true,
-        secret,
-      },
-      deps.clock.now(),
-    ),
-  );
-  return { subscription, secret };
+  // Everything is checked before the transaction opens.
+  const fields = {
+    orgId,
+    webhookUrl: validUrl(input.webhook_url!),
+    version: validVersion(input.version!),
+    events: validEvents(input.events!),
+    active: input.active ?? true,
+    secret: input.secret !== undefined ? validSecret(input.secret) : generatedSecret(deps),
+  };
+  const subscription = await deps.store.transaction((tx) => tx.webhookSubscriptions.create(fields, deps.clock.now()));
+  return { subscription, secret: fields.secret };
 }
 
 export async function listSubscriptions(deps: CoreDeps, orgId: number): Promise<WebhookSubscription[]> {

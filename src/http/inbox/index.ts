@@ -4,9 +4,12 @@ import { createAuthenticator } from "../plugins/auth.ts";
 import { inboxRoutes } from "./inbox.routes.ts";
 import { streamRoutes } from "./stream.routes.ts";
 import { uiRoutes } from "./ui.routes.ts";
+import { createUploadStaging, stagedFileRoutes, uploadRoutes } from "./uploads.routes.ts";
 
 export interface InboxOptions {
   deps: CoreDeps;
+  /** Where this server is reachable from itself (staged uploads are fetched from there). */
+  baseUrl: () => string;
   /** Where the built UI lives (tests and benchmarks may build elsewhere). */
   distDir?: string;
 }
@@ -14,22 +17,26 @@ export interface InboxOptions {
 /**
  * The web inbox face: the UI at `/`, its reads under /openlinq/v1/inbox/* and the live
  * stream at /openlinq/v1/stream. The browser acts through the V2 API and the sandbox
- * endpoints like any client; nothing here writes.
+ * endpoints like any client; nothing here changes a chat.
  *
  * Not rate limited: one person's page makes a handful of reads per change, and a limit
  * here would only hide changes from the person watching.
  */
 export function inboxFace(options: InboxOptions) {
   return async (app: FastifyInstance): Promise<void> => {
+    const staging = createUploadStaging();
+    app.addHook("onClose", async () => staging.clear());
     await app.register(
       async (api) => {
         // Bearer and ?token= too: EventSource cannot send headers.
         api.addHook("onRequest", createAuthenticator(options.deps.store, { acceptBearer: true }));
         await api.register(inboxRoutes, { deps: options.deps });
         await api.register(streamRoutes, { deps: options.deps });
+        await api.register(uploadRoutes, { staging, baseUrl: options.baseUrl });
       },
       { prefix: "/openlinq/v1" },
     );
+    await app.register(stagedFileRoutes, { prefix: "/openlinq/v1", staging });
     await app.register(uiRoutes, options.distDir ? { distDir: options.distDir } : {});
   };
 }

@@ -98,6 +98,7 @@ export function toInboxThread(thread: InboxThread, links: Links) {
     chat: toInboxChatHeader(thread.chat),
     messages: thread.messages.map((m) => toInboxMessage(m, links)),
     has_older: thread.hasOlder,
+    typing: thread.typing.map((t) => ({ handle: t.handle, is_me: t.isMe })),
   };
 }
 

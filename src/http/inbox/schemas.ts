@@ -102,5 +102,10 @@ export const threadSchema = {
     chat: { type: "object", properties: chatHeaderProperties },
     messages: { type: "array", items: inboxMessageSchema },
     has_older: { type: "boolean" },
+    typing: {
+      type: "array",
+      description: "Typing indicators showing now (first page only)",
+      items: { type: "object", properties: { handle: { type: "string" }, is_me: { type: "boolean" } } },
+    },
   },
 } as const;

@@ -15,13 +15,16 @@ declare module "fastify" {
  * instances can replace the in-memory one without changing callers.
  */
 export function createRateLimiter(options: { perSecond: number; burst: number }) {
+  const perSecond =
+    options.perSecond > 0 ? new RateLimiterMemory({ points: options.perSecond, duration: 1 }) : undefined;
+  // A burst of 0 means exactly the steady rate, not "one extra request".
   const steady =
-    options.perSecond > 0
+    perSecond && options.burst > 0
       ? new BurstyRateLimiter(
-          new RateLimiterMemory({ points: options.perSecond, duration: 1 }),
-          new RateLimiterMemory({ keyPrefix: "burst", points: Math.max(options.burst, 1), duration: 10 }),
+          perSecond,
+          new RateLimiterMemory({ keyPrefix: "burst", points: options.burst, duration: 10 }),
         )
-      : undefined;
+      : perSecond;
   const routeLimiters = new Map<string, RateLimiterMemory>();
 
   function headers(reply: FastifyReply, limit: number, result: RateLimiterRes) {

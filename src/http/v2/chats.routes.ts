@@ -78,6 +78,9 @@ export function toOutgoingMessage(input: MessageInput | undefined, prefix: strin
   };
 }
 
+/** Body encodings of the write endpoints that carry files (documented in the OpenAPI output). */
+export const BODY_ENCODINGS = ["application/json", "multipart/form-data", "application/x-www-form-urlencoded"];
+
 export const clampPerPage = (perPage: number) => Math.min(perPage, MAX_PER_PAGE);
 
 interface CreateChatBody {
@@ -125,6 +128,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
       schema: {
         tags: ["Chats"],
         summary: "Create a chat (find-or-create) and send its first message",
+        consumes: BODY_ENCODINGS,
         description:
           "Accepts the reference body `{send_from, chat:{phone_numbers, display_name}, message:{text, idempotency_key, attachment_urls}}` " +
           "and the quickstart's `{phone_number, phone_numbers, message:{text}}`, as JSON or multipart/form-data.",

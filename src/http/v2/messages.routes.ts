@@ -10,7 +10,7 @@ import {
   sendMessage,
 } from "../../core/messages/messages.service.ts";
 import { getReaction, reactToMessage } from "../../core/messages/reactions.service.ts";
-import { clampPerPage, messageInputSchema, toOutgoingMessage } from "./chats.routes.ts";
+import { BODY_ENCODINGS, clampPerPage, messageInputSchema, toOutgoingMessage } from "./chats.routes.ts";
 import { pageMeta, toV2Message, toV2Reaction } from "./presenters.ts";
 import {
   chatMessageSchema,
@@ -92,6 +92,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
       schema: {
         tags: ["Chat Messages"],
         summary: "Send a message (201; 200 when the idempotency key matched an earlier message)",
+        consumes: BODY_ENCODINGS,
         description:
           "Multipart with `message[text]`, `message[idempotency_key]`, `message[attachments][]`, `message[attachment_urls][]`; " +
           "JSON `{message:{…}}`; or the quickstart's JSON `{text, attachment_urls}`.",

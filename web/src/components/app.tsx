@@ -2,18 +2,19 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, setToken, type Session } from "../api.ts";
 import { connectLive, disconnectLive, onLiveStatus, type LiveStatus } from "../live.ts";
 import { hrefFor, useRoute } from "../router.ts";
+import { forgetToken, storeToken, storedToken } from "../session.ts";
 import { ChatsView } from "./chats-view.tsx";
 import { SignIn } from "./sign-in.tsx";
 import { WebhooksView } from "./webhooks-view.tsx";
 
-export function App({ tokenKey }: { tokenKey: string }) {
-  const [token, setTokenState] = useState<string | null>(() => sessionStorage.getItem(tokenKey));
+export function App() {
+  const [token, setTokenState] = useState<string | null>(storedToken);
   const [session, setSession] = useState<Session | null>(null);
   const [signInError, setSignInError] = useState<string | null>(null);
   const [checking, setChecking] = useState(token !== null);
 
   const signOut = (reason: string | null = null) => {
-    sessionStorage.removeItem(tokenKey);
+    forgetToken();
     setToken(null);
     disconnectLive();
     setSession(null);
@@ -30,7 +31,7 @@ export function App({ tokenKey }: { tokenKey: string }) {
       .session()
       .then((s) => {
         if (cancelled) return;
-        sessionStorage.setItem(tokenKey, token);
+        storeToken(token);
         setSession(s);
         setSignInError(null);
         connectLive(token);

@@ -35,14 +35,15 @@ export function Composer(props: {
     if (sending || (!text.trim() && files.length === 0)) return;
     setSending(true);
     props.onError(null);
-    const form = new FormData();
-    form.set("chat_id", String(chat.id));
-    form.set("from", acting.handle);
-    form.set("to", chat.phone_number);
-    if (text) form.set("text", text);
-    for (const file of files) form.append("attachments[]", file, file.name);
     try {
-      await api.simulateInbound(form);
+      // Files travel as URLs, as with a carrier: staged here first, then fetched by the sandbox.
+      const attachmentUrls = await Promise.all(files.map(async (file) => (await api.stageUpload(file)).url));
+      await api.simulateInbound({
+        from: acting.handle,
+        chat_id: chat.id,
+        ...(text ? { text } : {}),
+        ...(attachmentUrls.length ? { attachment_urls: attachmentUrls } : {}),
+      });
       setText("");
       setFiles([]);
       props.onSent();
@@ -57,7 +58,7 @@ export function Composer(props: {
     setTypingBusy(true);
     props.onError(null);
     try {
-      await api.simulateTyping({ chat_id: chat.id, from: acting.handle, typing: !props.typing });
+      await api.simulateTyping({ chat_id: chat.id, from: acting.handle, state: props.typing ? "stopped" : "started" });
     } catch (e) {
       props.onError((e as Error).message);
     } finally {
@@ -68,7 +69,8 @@ export function Composer(props: {
   const markRead = async () => {
     props.onError(null);
     try {
-      await api.simulateRead({ chat_id: chat.id, from: acting.handle });
+      const result = await api.simulateRead({ chat_id: chat.id, from: acting.handle });
+      if (result.data.messages.length === 0) props.onError("Nothing to mark read: every delivered message of ours is read already.");
     } catch (e) {
       props.onError((e as Error).message);
     }

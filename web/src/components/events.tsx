@@ -1,17 +1,20 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, EVENT_TYPES, api, type Delivery, type DeliveryAttempt, type EventDetail, type EventSummary, type Subscription } from "../api.ts";
-import { clockTime, fullTime, listTime, toLocalInput } from "../format.ts";
-import { useActivityRefresh, useLatestRequest } from "../hooks.ts";
+import { eventTime, fullTime, toLocalInput } from "../format.ts";
+import { useActivityRefresh, useDueRefresh, useLatestRequest } from "../hooks.ts";
 import { hrefFor } from "../router.ts";
 
+/** A delivery as a person reads it: pending after a failed attempt is "retrying". */
+export function deliveryState(delivery: Pick<Delivery, "status" | "attempt_count">): string {
+  if (delivery.status === "pending" && delivery.attempt_count > 0) return "retrying";
+  return delivery.status;
+}
+
 /** Overall state of an event's deliveries, worst first: what the list shows. */
-export function eventState(event: Pick<EventSummary, "status" | "deliveries">): string {
-  const statuses = (event.deliveries ?? []).map((d) => d.status);
-  if (statuses.length === 0) return event.status || "none";
-  if (statuses.includes("failed")) return "failed";
-  if (statuses.some((s) => s === "pending" || s === "retrying")) {
-    return (event.deliveries ?? []).some((d) => d.attempt_count > 0 && d.status !== "succeeded") ? "retrying" : "pending";
-  }
+export function eventState(event: Pick<EventSummary, "deliveries">): string {
+  const states = event.deliveries.map(deliveryState);
+  if (states.length === 0) return "none";
+  for (const state of ["failed", "retrying", "pending"]) if (states.includes(state)) return state;
   return "succeeded";
 }
 
@@ -27,43 +30,62 @@ export function StateBadge({ state }: { state: string }) {
   return <span class={`badge state-${state}`}>{STATE_LABEL[state] ?? state}</span>;
 }
 
+const PAGE_SIZE = 50;
+const NO_DELIVERIES: Delivery[] = [];
+
 export function EventList() {
   const [type, setType] = useState("");
   const [chatId, setChatId] = useState("");
   const [since, setSince] = useState("");
   const [events, setEvents] = useState<EventSummary[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
+  const [loadedPages, setLoadedPages] = useState(1);
+  const [totalPages, setTotalPages] = useState(1);
   const [error, setError] = useState<string | null>(null);
   const latest = useLatestRequest();
 
   const filters = () => ({
-    type: type || undefined,
+    event_type: type || undefined,
     chat_id: chatId ? Number(chatId) : undefined,
     since: since ? new Date(since).toISOString() : undefined,
   });
-  const load = () =>
+  const fail = (e: unknown) =>
+    setError(e instanceof ApiError && e.status === 404 ? "The delivery log is not available on this server." : (e as Error).message);
+
+  /** Reloads the newest page; older pages already shown stay below it. */
+  const load = (reset = false) =>
     latest(
-      api.events({ ...filters(), limit: 100 }),
+      api.events({ ...filters(), page: 1, per_page: PAGE_SIZE }),
       (page) => {
-        setEvents(page.events);
-        setCursor(page.next_cursor);
+        setEvents((previous) => {
+          if (reset || !previous) return page.events;
+          const fresh = new Set(page.events.map((e) => e.id));
+          const oldest = page.events[page.events.length - 1]?.created_at ?? "";
+          return [...page.events, ...previous.filter((e) => !fresh.has(e.id) && e.created_at <= oldest)];
+        });
+        setTotalPages(page.pagination.total_pages);
         setError(null);
       },
-      (e) => setError(e instanceof ApiError && e.status === 404 ? "The delivery log is not available on this server." : (e as Error).message),
+      fail,
     );
-  useEffect(load, [type, chatId, since]);
+  useEffect(() => {
+    setLoadedPages(1);
+    load(true);
+  }, [type, chatId, since]);
   // Every change that emits an event also publishes some activity: refreshing on any keeps the list live.
-  useActivityRefresh(() => true, load, 250);
+  useActivityRefresh(() => true, () => load(), 250);
+  const shownDeliveries = useMemo(() => (events ?? []).slice(0, PAGE_SIZE).flatMap((e) => e.deliveries), [events]);
+  useDueRefresh(shownDeliveries, () => load());
 
   const more = () => {
-    if (!cursor) return;
-    api.events({ ...filters(), limit: 100, cursor }).then(
-      (page) => {
-        setEvents([...(events ?? []), ...page.events]);
-        setCursor(page.next_cursor);
-      },
-      (e: Error) => setError(e.message),
-    );
+    const next = loadedPages + 1;
+    api.events({ ...filters(), page: next, per_page: PAGE_SIZE }).then((page) => {
+      setLoadedPages(next);
+      setTotalPages(page.pagination.total_pages);
+      setEvents((previous) => {
+        const known = new Set((previous ?? []).map((e) => e.id));
+        return [...(previous ?? []), ...page.events.filter((e) => !known.has(e.id))];
+      });
+    }, fail);
   };
 
   return (
@@ -102,12 +124,12 @@ export function EventList() {
       <ul class="event-list">
         {events?.map((event) => {
           const state = eventState(event);
-          const attempts = (event.deliveries ?? []).reduce((sum, d) => sum + (d.attempt_count ?? 0), 0);
+          const attempts = event.deliveries.reduce((sum, d) => sum + d.attempt_count, 0);
           return (
-            <li>
-              <a class={`event-row state-row-${state}`} href={hrefFor({ view: "webhooks", eventId: event.event_id })} data-event-id={event.event_id}>
+            <li key={event.id}>
+              <a class={`event-row state-row-${state}`} href={hrefFor({ view: "webhooks", eventId: event.id })} data-event-id={event.id}>
                 <time dateTime={event.created_at} title={fullTime(event.created_at)}>
-                  {listTime(event.created_at)} {clockTime(event.created_at)}
+                  {eventTime(event.created_at)}
                 </time>
                 <span class="event-type">{event.event_type}</span>
                 <span class="muted small">{event.chat_id ? `chat ${event.chat_id}` : ""}</span>
@@ -121,7 +143,7 @@ export function EventList() {
         })}
       </ul>
       {events && events.length === 0 && <p class="muted list-empty">No events yet: they appear as soon as anything happens.</p>}
-      {cursor && (
+      {events && loadedPages < totalPages && (
         <button type="button" class="link-button load-older" onClick={more}>
           Load older events
         </button>
@@ -146,16 +168,23 @@ export function EventDetailView({ eventId, subscriptions }: { eventId: string; s
       (e) => setError((e as Error).message),
     );
   useEffect(load, [eventId]);
+  // Attempts publish no activity of their own everywhere; any activity is a cheap cue to look again.
   useActivityRefresh(() => true, load, 250);
+  useDueRefresh(event?.deliveries ?? NO_DELIVERIES, load);
 
-  const resend = () => {
+  const resend = (subscriptionId?: number) => {
     setResending(true);
     setNotice(null);
     setError(null);
     api
-      .resendEvent(eventId)
-      .then(() => {
-        setNotice("Queued for delivery again");
+      .resendEvent(eventId, subscriptionId)
+      .then((result) => {
+        const queued = result.deliveries.filter((d) => d.result === "queued").length;
+        setNotice(
+          result.deliveries.length === 0
+            ? "No active subscription listens to this event type now."
+            : `Queued again for ${queued || result.deliveries.length} subscription${(queued || result.deliveries.length) === 1 ? "" : "s"}`,
+        );
         load();
       })
       .catch((e: Error) => setError(e.message))
@@ -163,7 +192,7 @@ export function EventDetailView({ eventId, subscriptions }: { eventId: string; s
   };
 
   const urlOf = (delivery: Delivery) =>
-    delivery.webhook_url ?? subscriptions.find((s) => s.id === delivery.subscription_id)?.webhook_url ?? `subscription ${delivery.subscription_id}`;
+    delivery.webhook_url || subscriptions.find((s) => s.id === delivery.subscription_id)?.webhook_url || `subscription ${delivery.subscription_id}`;
 
   return (
     <div class="event-detail">
@@ -181,7 +210,7 @@ export function EventDetailView({ eventId, subscriptions }: { eventId: string; s
             <div>
               <h1>{event.event_type}</h1>
               <p class="muted small">
-                <code>{event.event_id}</code> · {fullTime(event.created_at)}
+                <code>{event.id}</code> · {fullTime(event.created_at)}
                 {event.chat_id ? (
                   <>
                     {" · "}
@@ -192,7 +221,7 @@ export function EventDetailView({ eventId, subscriptions }: { eventId: string; s
             </div>
             <div class="event-actions">
               <StateBadge state={eventState(event)} />
-              <button type="button" class="primary small" onClick={resend} disabled={resending}>
+              <button type="button" class="primary small" onClick={() => resend()} disabled={resending}>
                 {resending ? "Resending…" : "Resend"}
               </button>
             </div>
@@ -202,43 +231,60 @@ export function EventDetailView({ eventId, subscriptions }: { eventId: string; s
               {notice}
             </p>
           )}
+          <h2>Deliveries</h2>
+          {event.deliveries.length === 0 && <p class="muted">No subscription was listening to this event type.</p>}
+          {event.deliveries.map((delivery) => {
+            const state = deliveryState(delivery);
+            const attempts = event.attempts.filter((a) => a.delivery_id === delivery.id);
+            return (
+              <div class={`delivery state-box-${state}`} data-delivery-state={state} data-subscription-id={delivery.subscription_id} key={delivery.id}>
+                <div class="delivery-head">
+                  <code class="url" title={urlOf(delivery)}>
+                    {urlOf(delivery)}
+                  </code>
+                  <StateBadge state={state} />
+                </div>
+                <p class="muted small">
+                  {attempts.length} attempt{attempts.length === 1 ? "" : "s"}
+                  {delivery.status === "pending" && delivery.next_attempt_at
+                    ? ` · ${delivery.attempt_count > 0 ? "next retry" : "due"} ${fullTime(delivery.next_attempt_at)}`
+                    : ""}
+                  {delivery.status === "failed" ? " · gave up" : ""}
+                  {delivery.last_error ? ` · ${delivery.last_error}` : ""}
+                </p>
+                <ol class="attempts">
+                  {attempts.map((attempt, i) => (
+                    <AttemptView attempt={attempt} open={i === attempts.length - 1 && !isSuccess(attempt)} key={attempt.id} />
+                  ))}
+                </ol>
+                {delivery.status !== "pending" && (
+                  <button type="button" class="chip" onClick={() => resend(delivery.subscription_id)} disabled={resending}>
+                    Resend to this URL
+                  </button>
+                )}
+              </div>
+            );
+          })}
           <h2>Payload</h2>
           <pre class="code">{pretty(event.payload)}</pre>
-          <h2>Deliveries</h2>
-          {(event.deliveries ?? []).length === 0 && <p class="muted">No subscription was listening to this event type.</p>}
-          {(event.deliveries ?? []).map((delivery) => (
-            <div class={`delivery state-box-${delivery.status}`} data-subscription-id={delivery.subscription_id}>
-              <div class="delivery-head">
-                <code class="url">{urlOf(delivery)}</code>
-                <StateBadge state={delivery.status === "pending" && delivery.attempt_count > 0 ? "retrying" : delivery.status} />
-              </div>
-              <p class="muted small">
-                {delivery.attempt_count} attempt{delivery.attempt_count === 1 ? "" : "s"}
-                {delivery.next_attempt_at && delivery.status === "pending" ? ` · next attempt ${fullTime(delivery.next_attempt_at)}` : ""}
-              </p>
-              <ol class="attempts">
-                {(delivery.attempts ?? []).map((attempt) => (
-                  <AttemptView attempt={attempt} />
-                ))}
-              </ol>
-            </div>
-          ))}
         </>
       )}
     </div>
   );
 }
 
-function AttemptView({ attempt }: { attempt: DeliveryAttempt }) {
-  const ok = attempt.response_status !== null && attempt.response_status >= 200 && attempt.response_status < 300;
+const isSuccess = (attempt: DeliveryAttempt) =>
+  attempt.response !== null && attempt.response.status >= 200 && attempt.response.status < 300;
+
+function AttemptView({ attempt, open }: { attempt: DeliveryAttempt; open: boolean }) {
+  const ok = isSuccess(attempt);
+  const { response } = attempt;
   return (
     <li class={`attempt ${ok ? "attempt-ok" : "attempt-failed"}`} data-attempt={attempt.attempt_number}>
-      <details>
+      <details open={open}>
         <summary>
           <span class="attempt-number">#{attempt.attempt_number}</span>
-          <span class={`badge ${ok ? "state-succeeded" : "state-failed"}`}>
-            {attempt.response_status !== null ? `HTTP ${attempt.response_status}` : "No response"}
-          </span>
+          <span class={`badge ${ok ? "state-succeeded" : "state-failed"}`}>{response ? `HTTP ${response.status}` : "No response"}</span>
           <span class="muted small">
             {fullTime(attempt.attempted_at)} · {attempt.duration_ms} ms
           </span>
@@ -246,12 +292,12 @@ function AttemptView({ attempt }: { attempt: DeliveryAttempt }) {
         </summary>
         <div class="attempt-body">
           <h3>Request</h3>
-          <pre class="code">{`POST ${attempt.url}\n${headerLines(attempt.request_headers)}\n\n${prettyText(attempt.request_body)}`}</pre>
+          <pre class="code">{`POST ${attempt.url}\n${headerLines(attempt.request.headers)}\n\n${prettyText(attempt.request.body)}`}</pre>
           <h3>Response</h3>
           <pre class="code">
-            {attempt.response_status === null
-              ? attempt.error ?? "No response"
-              : `HTTP ${attempt.response_status}\n${headerLines(attempt.response_headers)}\n\n${attempt.response_body ?? ""}`}
+            {response
+              ? `HTTP ${response.status}\n${headerLines(response.headers)}${response.body ? `\n\n${prettyText(response.body)}` : ""}`
+              : (attempt.error ?? "No response")}
           </pre>
         </div>
       </details>

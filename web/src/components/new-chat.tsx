@@ -19,17 +19,17 @@ export function NewChatDialog({ session, onClose }: { session: Session; onClose:
   const submit = async () => {
     setBusy(true);
     setError(null);
-    const form = new FormData();
-    form.set("from", from.trim());
-    form.set("to", to);
-    if (text) form.set("text", text);
-    if (file) form.append("attachments[]", file, file.name);
     try {
-      const result = (await api.simulateInbound(form)) as Record<string, unknown>;
-      const data = (result?.data ?? result) as Record<string, unknown>;
-      const chatId = Number(data?.chat_id ?? (data?.chat as Record<string, unknown> | undefined)?.id);
+      const attachmentUrls = file ? [(await api.stageUpload(file)).url] : [];
+      const result = await api.simulateInbound({
+        from: from.trim(),
+        to,
+        ...(text ? { text } : {}),
+        ...(attachmentUrls.length ? { attachment_urls: attachmentUrls } : {}),
+      });
+      const chatId = result.data.chat.id;
       onClose();
-      if (Number.isInteger(chatId) && chatId > 0) navigate({ view: "chats", chatId });
+      navigate({ view: "chats", chatId });
     } catch (e) {
       setError((e as Error).message);
     } finally {

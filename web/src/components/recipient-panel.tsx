@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, type ChatHeader, type HandleProfile, type Session } from "../api.ts";
+import { api, type ChatHeader, type HandleProfile, type HandleProfileChanges, type ReactionType, type Session } from "../api.ts";
+import { REACTIONS } from "../format.ts";
 import { onActivity } from "../live.ts";
 
 /** The recipients' side of a chat: who is in it, how the simulator plays them, a call. */
@@ -98,7 +99,10 @@ export function RecipientPanel(props: {
             type="button"
             class="secondary small"
             onClick={() =>
-              void run(() => api.simulateCall({ from: actingAs, to: chat.phone_number }), "Call completed (call.completed)")
+              void run(
+                () => api.simulateCall({ from: actingAs, to: chat.phone_number, duration_seconds: 42 }),
+                "A 42-second call ended (call.completed)",
+              )
             }
           >
             Call {chat.participants.find((p) => p.is_me)?.display ?? chat.phone_number}
@@ -119,88 +123,163 @@ export function RecipientPanel(props: {
   );
 }
 
+interface ProfileDraft {
+  service: string;
+  reachable: boolean;
+  replyMode: "none" | "echo" | "script";
+  /** One scripted reply per line. */
+  script: string;
+  loop: boolean;
+  /** Seconds after delivery until they read; empty: never (no read receipts). */
+  readAfter: string;
+  autoReaction: string;
+}
+
+function draftOf(profile: HandleProfile): ProfileDraft {
+  const reply = profile.auto_reply;
+  return {
+    service: profile.service,
+    reachable: profile.reachable,
+    replyMode: reply.type,
+    script: reply.type === "script" ? reply.replies.map((r) => r.text).join("\n") : "",
+    loop: reply.type === "script" ? reply.loop : false,
+    readAfter: profile.read_after_ms === null ? "" : String(profile.read_after_ms / 1000),
+    autoReaction: profile.auto_reaction?.type ?? "",
+  };
+}
+
+function changesOf(draft: ProfileDraft): HandleProfileChanges {
+  const seconds = draft.readAfter.trim() === "" ? null : Math.max(0, Math.round(Number(draft.readAfter) * 1000));
+  return {
+    service: draft.service,
+    reachable: draft.reachable,
+    auto_reply:
+      draft.replyMode === "script"
+        ? {
+            type: "script",
+            loop: draft.loop,
+            replies: draft.script
+              .split("\n")
+              .map((line) => line.trim())
+              .filter(Boolean)
+              .map((text) => ({ text, delay_ms: 1000 })),
+          }
+        : draft.replyMode === "echo"
+          ? { type: "echo", delay_ms: 1000 }
+          : { type: "none" },
+    read_after_ms: seconds === null || Number.isNaN(seconds) ? null : seconds,
+    auto_reaction: draft.autoReaction ? { type: draft.autoReaction as ReactionType, delay_ms: 1000 } : null,
+  };
+}
+
+/** How the simulator plays this handle when we write to it. */
 function ProfileEditor(props: { handle: string; onError: (m: string | null) => void; onNotice: (m: string | null) => void }) {
   const [profile, setProfile] = useState<HandleProfile | null>(null);
-  const [draft, setDraft] = useState<{ service: string; reachable: boolean; auto_reply: string }>({
-    service: "iMessage",
-    reachable: true,
-    auto_reply: "",
-  });
+  const [draft, setDraft] = useState<ProfileDraft | null>(null);
   const [saving, setSaving] = useState(false);
 
-  const load = () =>
-    api.handleProfile(props.handle).then(
-      (p) => {
-        setProfile(p);
-        setDraft({ service: String(p.service ?? "iMessage"), reachable: p.reachable !== false, auto_reply: p.auto_reply ?? "" });
-      },
-      (e: Error) => props.onError(e.message),
-    );
   useEffect(() => {
     setProfile(null);
+    const load = () =>
+      api.handleProfile(props.handle).then(
+        (p) => {
+          setProfile(p);
+          setDraft(draftOf(p));
+        },
+        (e: Error) => props.onError(e.message),
+      );
     void load();
     return onActivity((a) => {
-      if (a.kind === "profile" || a.kind === "resync") void load();
+      if ((a.kind === "profile" && a.detail?.handle === props.handle) || a.kind === "resync") void load();
     });
   }, [props.handle]);
 
+  if (!profile || !draft) {
+    return (
+      <section>
+        <h4>Profile</h4>
+        <p class="muted small">Loading…</p>
+      </section>
+    );
+  }
+  const set = (changes: Partial<ProfileDraft>) => setDraft({ ...draft, ...changes });
   return (
     <section>
       <h4>Profile of {props.handle}</h4>
-      {!profile ? (
-        <p class="muted small">Loading…</p>
-      ) : (
-        <form
-          class="profile-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setSaving(true);
-            props.onError(null);
-            api
-              .updateHandleProfile(props.handle, {
-                service: draft.service,
-                reachable: draft.reachable,
-                auto_reply: draft.auto_reply.trim() ? draft.auto_reply.trim() : null,
-              })
-              .then(
-                (p) => {
-                  setProfile(p);
-                  props.onNotice("Profile saved");
-                },
-                (err: Error) => props.onError(err.message),
-              )
-              .finally(() => setSaving(false));
-          }}
-        >
-          <label class="field">
-            <span>Service</span>
-            <select value={draft.service} onChange={(e) => setDraft({ ...draft, service: e.currentTarget.value })}>
-              <option value="iMessage">iMessage</option>
-              <option value="RCS">RCS</option>
-              <option value="SMS">SMS</option>
-            </select>
-          </label>
-          <label class="check">
-            <input
-              type="checkbox"
-              checked={draft.reachable}
-              onChange={(e) => setDraft({ ...draft, reachable: e.currentTarget.checked })}
-            />
-            <span>Reachable (messages to this number are delivered)</span>
-          </label>
-          <label class="field">
-            <span>Auto-reply</span>
-            <input
-              value={draft.auto_reply}
-              placeholder="Off: leave empty"
-              onInput={(e) => setDraft({ ...draft, auto_reply: e.currentTarget.value })}
-            />
-          </label>
-          <button type="submit" class="secondary small" disabled={saving}>
-            {saving ? "Saving…" : "Save profile"}
-          </button>
-        </form>
-      )}
+      {profile.magic && <p class="muted small">Magic number: {profile.magic}</p>}
+      <form
+        class="profile-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSaving(true);
+          props.onError(null);
+          api
+            .updateHandleProfile(props.handle, changesOf(draft))
+            .then(
+              (p) => {
+                setProfile(p);
+                setDraft(draftOf(p));
+                props.onNotice("Profile saved: it applies to the next messages we send");
+              },
+              (err: Error) => props.onError(err.message),
+            )
+            .finally(() => setSaving(false));
+        }}
+      >
+        <label class="field">
+          <span>Service their phone speaks</span>
+          <select value={draft.service} onChange={(e) => set({ service: e.currentTarget.value })}>
+            <option value="iMessage">iMessage</option>
+            <option value="RCS">RCS</option>
+            <option value="SMS">SMS</option>
+          </select>
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={draft.reachable} onChange={(e) => set({ reachable: e.currentTarget.checked })} />
+          <span>Reachable (off: our messages fail)</span>
+        </label>
+        <label class="field">
+          <span>Auto-reply</span>
+          <select
+            value={draft.replyMode}
+            onChange={(e) => set({ replyMode: e.currentTarget.value as ProfileDraft["replyMode"] })}
+          >
+            <option value="none">None</option>
+            <option value="echo">Echo our text back</option>
+            <option value="script">Scripted replies</option>
+          </select>
+        </label>
+        {draft.replyMode === "script" && (
+          <>
+            <label class="field">
+              <span>Replies, one per line (the n-th message we send gets the n-th)</span>
+              <textarea rows={3} value={draft.script} onInput={(e) => set({ script: e.currentTarget.value })} />
+            </label>
+            <label class="check small">
+              <input type="checkbox" checked={draft.loop} onChange={(e) => set({ loop: e.currentTarget.checked })} />
+              <span>Start over after the last</span>
+            </label>
+          </>
+        )}
+        <label class="field">
+          <span>Reads our messages after (seconds; empty: never)</span>
+          <input inputMode="decimal" value={draft.readAfter} onInput={(e) => set({ readAfter: e.currentTarget.value })} />
+        </label>
+        <label class="field">
+          <span>Tapback on each of our messages</span>
+          <select value={draft.autoReaction} onChange={(e) => set({ autoReaction: e.currentTarget.value })}>
+            <option value="">None</option>
+            {REACTIONS.map((r) => (
+              <option value={r.type}>
+                {r.emoji} {r.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" class="secondary small" disabled={saving}>
+          {saving ? "Saving…" : "Save profile"}
+        </button>
+      </form>
     </section>
   );
 }

@@ -39,7 +39,7 @@ export function SignIn({ busy, error, onSubmit }: { busy: boolean; error: string
         <button class="primary" type="submit" disabled={busy || !value.trim()}>
           {busy ? "Checking…" : "Sign in"}
         </button>
-        <p class="muted small">Kept for this browser tab only (session storage).</p>
+        <p class="muted small">Kept until the browser closes (a session cookie the server never reads).</p>
       </form>
     </div>
   );

@@ -5,7 +5,7 @@ import { dayKey, dayLabel, initials } from "../format.ts";
 import { useActivityRefresh, useLatestRequest } from "../hooks.ts";
 import { onActivity } from "../live.ts";
 import { hrefFor } from "../router.ts";
-import { useTyping } from "../typing.ts";
+import { seedTyping, useTyping } from "../typing.ts";
 import { Bubble } from "./bubble.tsx";
 import { ServiceBadge } from "./chats-view.tsx";
 import { Composer } from "./composer.tsx";
@@ -49,6 +49,7 @@ export function ThreadView({ session, chatId }: { session: Session; chatId: numb
     latest(
       api.thread(chatId),
       (t) => {
+        seedTyping(chatId, t.typing);
         setThread((previous) => {
           // A reload keeps older pages the person already scrolled to.
           if (!previous || !previous.has_older || previous.messages.length <= t.messages.length) return t;
@@ -111,7 +112,7 @@ export function ThreadView({ session, chatId }: { session: Session; chatId: numb
       setPickerFor(null);
       setActionError(null);
       api
-        .simulateReaction({ chat_id: chatId, message_id: message.id, from: actingAs, reaction, operation: remove ? "remove" : "add" })
+        .simulateReaction({ chat_message_id: message.id, from: actingAs, type: reaction, operation: remove ? "remove" : "add" })
         .catch((e: Error) => setActionError(e.message));
     },
     [actingAs, chatId],

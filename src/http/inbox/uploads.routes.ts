@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyPluginAsync } from "fastify";
+import { DomainError } from "../../core/errors.ts";
+import { isIncomingFile } from "../plugins/multipart.ts";
+import { errorResponses } from "../v2/schemas.ts";
+
+/**
+ * Files the person at the inbox attaches when writing as a recipient. The simulator takes
+ * attachments the way a carrier does, as URLs it downloads; so the browser first stages
+ * the file here and passes the returned URL as `attachment_urls`. The download then runs
+ * through the same fetcher and checks as any attachment URL (so it needs
+ * OPENLINQ_ALLOW_PRIVATE_URLS, on by default, when the server fetches from itself).
+ *
+ * Staged files live in memory for a short while: long enough to be fetched once, bounded
+ * in total so a forgotten tab cannot grow the process.
+ */
+const STAGING_TTL_MS = 15 * 60_000;
+const MAX_STAGED_BYTES = 256 * 1024 * 1024;
+
+interface StagedFile {
+  filename: string;
+  type: string;
+  data: Uint8Array;
+  timer: NodeJS.Timeout;
+}
+
+export interface UploadOptions {
+  /** Where this server is reachable from itself (the configured or listening base URL). */
+  baseUrl: () => string;
+}
+
+export function createUploadStaging() {
+  const staged = new Map<string, StagedFile>();
+  let total = 0;
+  const drop = (id: string) => {
+    const file = staged.get(id);
+    if (!file) return;
+    clearTimeout(file.timer);
+    staged.delete(id);
+    total -= file.data.byteLength;
+  };
+  return {
+    put(filename: string, type: string, data: Uint8Array): string {
+      // Oldest first out when over budget: the newest upload is the one someone waits for.
+      for (const id of staged.keys()) {
+        if (total + data.byteLength <= MAX_STAGED_BYTES) break;
+        drop(id);
+      }
+      const id = randomUUID();
+      const timer = setTimeout(() => drop(id), STAGING_TTL_MS);
+      timer.unref();
+      staged.set(id, { filename, type, data, timer });
+      total += data.byteLength;
+      return id;
+    },
+    get: (id: string) => staged.get(id),
+    clear() {
+      for (const id of [...staged.keys()]) drop(id);
+    },
+  };
+}
+
+export type UploadStaging = ReturnType<typeof createUploadStaging>;
+
+/** POST /openlinq/v1/inbox/uploads (authenticated by the parent scope). */
+export const uploadRoutes: FastifyPluginAsync<UploadOptions & { staging: UploadStaging }> = async (app, options) => {
+  app.post<{ Body: { file?: unknown } }>(
+    "/inbox/uploads",
+    {
+      schema: {
+        tags: ["Inbox"],
+        summary: "Stage a file for a simulated recipient's message; answers the URL to pass as attachment_urls",
+        consumes: ["multipart/form-data"],
+        body: { type: "object", properties: { file: { description: "The file (multipart/form-data)" } } },
+        response: {
+          201: {
+            type: "object",
+            properties: {
+              url: { type: "string" },
+              filename: { type: "string" },
+              mime_type: { type: "string" },
+              file_size: { type: "integer" },
+              expires_in_seconds: { type: "integer" },
+            },
+          },
+          ...errorResponses("render", [400, 413]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const file = request.body?.file;
+      if (!isIncomingFile(file)) {
+        throw new DomainError("bad_request", "file is required, sent as multipart/form-data", { field: "file" });
+      }
+      const type = file.declaredType || "application/octet-stream";
+      const id = options.staging.put(file.filename, type, file.data);
+      return reply.code(201).send({
+        url: `${options.baseUrl()}/openlinq/v1/inbox/uploads/${id}/${encodeURIComponent(file.filename)}`,
+        filename: file.filename,
+        mime_type: type,
+        file_size: file.data.byteLength,
+        expires_in_seconds: STAGING_TTL_MS / 1000,
+      });
+    },
+  );
+};
+
+/** GET /openlinq/v1/inbox/uploads/{id}/{filename}: no token, the id is the secret (like attachment URLs). */
+export const stagedFileRoutes: FastifyPluginAsync<{ staging: UploadStaging }> = async (app, { staging }) => {
+  app.get<{ Params: { id: string; filename: string } }>(
+    "/inbox/uploads/:id/:filename",
+    {
+      schema: {
+        tags: ["Inbox"],
+        summary: "Download a staged file (what the simulator fetches)",
+        params: {
+          type: "object",
+          required: ["id", "filename"],
+          properties: { id: { type: "string", format: "uuid" }, filename: { type: "string" } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const file = staging.get(request.params.id);
+      if (!file) throw new DomainError("attachment_not_found", "Staged file not found (they expire after 15 minutes)");
+      return reply
+        .type(file.type)
+        .header("content-disposition", `attachment; filename="${file.filename.replace(/["\\\r\n]/g, "")}"`)
+        .header("cache-control", "no-store")
+        .send(Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength));
+    },
+  );
+};
