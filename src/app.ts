@@ -62,6 +62,8 @@ export interface OpenLinq {
  */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<OpenLinq> {
   const logger = overrides.logger ?? pino({ level: config.logLevel });
+  // Read first, so a bad seed file stops the start with every problem listed and nothing opened.
+  const seed = readSeedFile(config.seedFile);
   const storage = openStorage(config.storage);
   await storage.migrate();
 
@@ -77,8 +79,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const simulator = overrides.transport
     ? undefined
     : createSimulator({ clock, random, logger: logger.child({ component: "simulator" }) });
-  // Read at start so a bad seed file stops the start with every problem listed.
-  const seed = readSeedFile(config.seedFile);
   const ids = overrides.ids ?? cryptoIds;
   const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls });
   let baseUrl = config.publicUrl;

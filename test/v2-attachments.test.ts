@@ -112,6 +112,24 @@ for (const dialect of DIALECTS) {
       assert.equal(json.body.data.attachments[0].mime_type, "application/pdf");
     });
 
+    it("reads one file sent as message[attachments] (no brackets) as a list of one; more than 20 files is a 413", async () => {
+      const chat = await createChat(t, ["+15554440008"]);
+      const one = await t.multipart("POST", `${V2}/chats/${chat.id}/chat_messages`, [
+        ["message[attachments]", { filename: "dot.gif", data: GIF, type: "image/gif" }],
+      ]);
+      assert.equal(one.status, 201, one.raw);
+      assert.equal(one.body.data.attachments[0].mime_type, "image/gif");
+      const files = storedFiles(t).length;
+      const many = await t.multipart(
+        "POST",
+        `${V2}/chats/${chat.id}/chat_messages`,
+        Array.from({ length: 21 }, () => ["message[attachments][]", { filename: "dot.png", data: PNG }] as const),
+      );
+      assertRenderError(many, 413, /Too many files: at most 20/);
+      assert.equal(storedFiles(t).length, files);
+      assert.equal((await listMessages(t, chat.id)).length, 2);
+    });
+
     it("create chat takes attachment URLs too", async () => {
       const res = await t.request("POST", `${V2}/chats`, {
         body: {

@@ -186,6 +186,10 @@ for (const dialect of DIALECTS) {
       });
       assertStandardError(pollutingForm, 400, "BAD_REQUEST");
       assert.equal(({} as Record<string, unknown>).polluted, undefined);
+
+      const noBoundary = { payload: "message[text]=x", headers: { "content-type": "multipart/form-data" } };
+      assertRenderError(await t.request("POST", `${V2}/chats/${ids.chatId}/chat_messages`, noBoundary), 400, /boundary/);
+      assertRenderError(await t.request("POST", `${V2}/chats/${ids.chatId}/chat_messages`, { ...noBoundary, token: null }), 401);
       assert.deepEqual(await snapshot(t, ids), before_);
     });
 

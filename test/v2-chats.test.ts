@@ -178,6 +178,18 @@ for (const dialect of DIALECTS) {
         assert.equal(await countChats(t), before);
       });
 
+      it("reads scalars leniently, as Rails params would: a number as text, one string as a list of one", async () => {
+        const res = await t.request("POST", `${V2}/chats`, {
+          body: { send_from: 19998887777, chat: { phone_numbers: "+16175550111" }, message: { text: 42 } },
+        });
+        assert.equal(res.status, 200, res.raw);
+        assert.deepEqual(
+          res.body.data.chat_handles.map((h: any) => h.phone_number),
+          ["+16175550111"],
+        );
+        assert.equal(res.body.data.chat_messages.text, "42");
+      });
+
       it("refuses bad bodies with render_error and writes nothing", async () => {
         const before = await countChats(t);
         const cases: [unknown, number, RegExp][] = [

@@ -12,6 +12,7 @@ const USAGE = `openlinq — a self-hosted Linq Partner API
 
 Usage:
   openlinq serve [--host H] [--port P] [--data-dir D] [--database-url URL] [--token T] [--no-worker]
+                 [--clock system|virtual] [--seed-file FILE.yaml] [--random-seed N]
   openlinq worker [--data-dir D] [--database-url URL]
                                         deliver webhooks only (pair with \`serve --no-worker\`)
   openlinq migrate                      run database migrations and exit
@@ -33,6 +34,9 @@ const FLAG_KEYS = {
   "rate-limit": "RATE_LIMIT",
   "log-level": "LOG_LEVEL",
   "public-url": "PUBLIC_URL",
+  clock: "CLOCK",
+  "seed-file": "SEED_FILE",
+  "random-seed": "RANDOM_SEED",
 } as const;
 
 export async function main(argv: string[]): Promise<void> {
@@ -141,6 +145,8 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<void> {
       ? `  Token      ${bootstrap.token}${bootstrap.tokenCreated && !config.token ? "   (new; shown once — keep it)" : ""}`
       : "  Token      (created on first start; make a new one with `npx openlinq tokens create`)",
     `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}`,
+    ...(config.clock === "virtual" ? ["  Clock      virtual: time moves only on POST /openlinq/v1/clock/advance"] : []),
+    ...(config.seedFile ? [`  Seed file  ${config.seedFile}`] : []),
     "",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

@@ -61,8 +61,9 @@ export interface OutboundMessage {
 
 /**
  * The carrier network. Core tells it what we do; it answers how a message will travel.
- * The default adapter delivers everything at once over iMessage; the simulator adapter
- * plays the recipients. Core never asks which one it has.
+ * The default adapter is the simulator (src/transport/simulator), which plays the recipients
+ * from their profiles; the instant adapter delivers everything at once over iMessage. Core
+ * never asks which one it has.
  */
 export interface Transport {
   /** Service a new chat with these recipients uses (iMessage, RCS or SMS fallback). */

@@ -26,6 +26,8 @@ export interface ClaimedDelivery {
   payload: string;
   /** Attempts made in the current round; drives the retry schedule. */
   attemptCount: number;
+  /** Attempts made in every round so far; numbers the next attempt in the log. */
+  attemptsBefore: number;
   subscription: {
     id: number;
     url: string;
@@ -55,6 +57,7 @@ export type DeliveryTransition =
   | { status: "pending"; nextAttemptAt: Date };
 
 export interface AttemptResult {
+  delivery: ClaimedDelivery;
   attempt: AttemptRecord;
   next: DeliveryTransition;
   /** 410 Gone: the receiver asked us to stop; the subscription becomes inactive. */
@@ -121,11 +124,12 @@ export interface DeliveryRepository {
    */
   claimDue(workerId: string, now: Date, claimUntil: Date, limit: number): Promise<ClaimedDelivery[]>;
   /**
-   * Writes the attempt, moves the delivery on and counts the attempt on the subscription,
-   * in one transaction. Returns false when the claim was lost (expired and retaken): the
-   * attempt is still logged and counted, the delivery is left to its new holder.
+   * Writes finished attempts, moves their deliveries on and counts them on their
+   * subscriptions, all in one transaction (a group commit: one per batch, not per attempt).
+   * A delivery whose claim was lost (expired and retaken) keeps its new holder's state; its
+   * attempt is still logged and counted. Returns the ids of such deliveries.
    */
-  recordAttempt(workerId: string, delivery: ClaimedDelivery, result: AttemptResult): Promise<boolean>;
+  recordAttempts(workerId: string, results: readonly AttemptResult[]): Promise<number[]>;
   /** Ends a claimed delivery without an HTTP attempt (its subscription is inactive). */
   failWithoutAttempt(workerId: string, deliveryId: number, error: string, now: Date): Promise<void>;
   /** Hands back every claim of `workerId` (graceful shutdown); returns how many. */

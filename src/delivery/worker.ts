@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Clock } from "../core/ports.ts";
 import type { WebhookSender } from "./http-sender.ts";
-import type { ClaimedDelivery, DeliveryRepository, DeliveryTransition, OutboxWakeups } from "./ports.ts";
+import type { AttemptResult, ClaimedDelivery, DeliveryRepository, DeliveryTransition, OutboxWakeups } from "./ports.ts";
 import { judgeAttempt, type RetryPolicy } from "./retry-schedule.ts";
 import { deliveryHeaders } from "./signer.ts";
 
@@ -44,6 +44,8 @@ export interface DeliveryWorker {
 }
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+/** Attempts written per transaction at most. */
+const RECORD_BATCH = 200;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -68,6 +70,14 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let wakeTimer: { at: number; cancel: () => void } | undefined;
   let cancelPoll: (() => void) | undefined;
   let cancelPurge: (() => void) | undefined;
+  /** Finished attempts waiting for the transaction that records them. */
+  const unrecorded: { result: AttemptResult; done: (error?: unknown) => void }[] = [];
+  let recording: Promise<void> | undefined;
+  /**
+   * Under load, claiming one delivery per freed slot costs a claim per attempt; waiting for
+   * a quarter of the slots batches claims. With nothing in flight any single delivery goes.
+   */
+  const claimBatch = Math.max(1, Math.floor(concurrency / 4));
 
   function wake(): void {
     if (closed) return;
@@ -86,7 +96,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       do {
         pumpAgain = false;
         const free = concurrency - inFlight.size;
-        if (free <= 0) return; // each finishing attempt wakes us again
+        if (free < (inFlight.size === 0 ? 1 : claimBatch)) return; // each finishing attempt wakes us again
         const now = clock.now();
         const batch = await repository.claimDue(id, now, new Date(now.getTime() + options.claimTtlMs), free);
         claimedTotal += batch.length;
@@ -162,7 +172,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     else next = { status: "failed" };
 
     const lastError = verdict.kind === "failed" ? [result.error, verdict.reason].filter(Boolean).join("; ") : result.error;
-    await repository.recordAttempt(id, delivery, {
+    await record({
+      delivery,
       attempt: {
         url: delivery.subscription.url,
         requestHeaders: headers,
@@ -182,6 +193,34 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     if (next.status === "pending") wakeAt(next.nextAttemptAt);
     if (verdict.kind === "failed" && verdict.deactivate) {
       logger.warn({ subscriptionId: delivery.subscription.id }, "webhook subscription deactivated: receiver answered 410 Gone");
+    }
+  }
+
+  /**
+   * Group commit: an attempt finishing while a batch is being written joins the next
+   * batch, so the database sees one transaction per batch, and none waits for a timer.
+   */
+  function record(result: AttemptResult): Promise<void> {
+    return new Promise((resolve, reject) => {
+      unrecorded.push({ result, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      recording ??= writeRecords();
+    });
+  }
+
+  async function writeRecords(): Promise<void> {
+    try {
+      while (unrecorded.length > 0) {
+        const batch = unrecorded.splice(0, RECORD_BATCH);
+        try {
+          const lost = await repository.recordAttempts(id, batch.map((entry) => entry.result));
+          if (lost.length > 0) logger.warn({ deliveryIds: lost }, "webhook delivery: claims expired before their attempts were recorded");
+          batch.forEach((entry) => entry.done());
+        } catch (error) {
+          batch.forEach((entry) => entry.done(error));
+        }
+      }
+    } finally {
+      recording = undefined;
     }
   }
 

@@ -5,7 +5,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { CoreDeps } from "../core/deps.ts";
 import { DomainError } from "../core/errors.ts";
 import { domainErrorInput, sendError } from "./errors.ts";
-import { registerMultipart } from "./plugins/multipart.ts";
+import { MULTIPART_LIMITS, registerMultipart } from "./plugins/multipart.ts";
 import { v2Api } from "./v2/index.ts";
 
 export interface HttpOptions {
@@ -66,7 +66,11 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
         detail:
           fastifyError.code === "FST_REQ_FILE_TOO_LARGE"
             ? `An attachment is larger than the limit of ${options.maxAttachmentBytes} bytes`
-            : `Request body is larger than the limit of ${JSON_BODY_LIMIT} bytes; send files as multipart/form-data`,
+            : fastifyError.code === "FST_FILES_LIMIT"
+              ? `Too many files: at most ${MULTIPART_LIMITS.files} per request`
+              : fastifyError.code === "FST_FIELDS_LIMIT" || fastifyError.code === "FST_PARTS_LIMIT"
+                ? `Too many form fields: at most ${MULTIPART_LIMITS.fields} per request`
+                : `Request body is larger than the limit of ${JSON_BODY_LIMIT} bytes; send files as multipart/form-data`,
       });
     }
     if (status >= 400 && status < 500) {

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from "kysely";
 import type { WebhookEventType } from "../core/model.ts";
 import type {
+  AttemptResult,
   DeliveryRepository,
   DeliveryStatus,
   DeliverySummary,
@@ -14,6 +15,12 @@ import type { Database, EventRow, WebhookAttemptRow, WebhookDeliveryRow } from "
 
 /** Rows deleted per statement by the retention sweep, so it never holds the writer long. */
 const PURGE_BATCH = 500;
+/** Attempt rows per INSERT: 13 columns each stays far below either dialect's parameter limit. */
+const INSERT_BATCH = 100;
+
+function latest(results: readonly AttemptResult[]): Date {
+  return new Date(Math.max(...results.map((r) => r.attempt.attemptedAt.getTime())));
+}
 
 type DeliveryWithUrl = WebhookDeliveryRow & Pick<Selectable<Database["webhook_subscriptions"]>, "webhook_url">;
 
@@ -126,6 +133,13 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
           "s.webhook_url",
           "s.secret",
           "s.active",
+          (eb) =>
+            eb
+              .selectFrom("webhook_attempts as a")
+              .select((c) => c.fn.countAll<number>().as("n"))
+              .whereRef("a.event_id", "=", "d.event_id")
+              .whereRef("a.delivery_id", "=", "d.id")
+              .as("attempts_before"),
         ])
         .where(
           "d.id",
@@ -142,63 +156,108 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
         eventType: row.event_type as WebhookEventType,
         payload: row.payload,
         attemptCount: row.attempt_count,
+        attemptsBefore: Number(row.attempts_before ?? 0),
         subscription: { id: row.subscription_id, url: row.webhook_url, secret: row.secret, active: row.active === 1 },
       }));
     },
 
-    async recordAttempt(workerId, delivery, result) {
-      const { attempt, next } = result;
-      const at = stamp(attempt.attemptedAt);
+    async recordAttempts(workerId, results) {
+      if (results.length === 0) return [];
       return db.transaction().execute(async (trx) => {
-        const moved = await trx
-          .updateTable("webhook_deliveries")
-          .set({
-            status: next.status,
-            attempt_count: delivery.attemptCount + 1,
-            ...(next.status === "pending" ? { next_attempt_at: stamp(next.nextAttemptAt) } : {}),
-            claimed_by: null,
-            claimed_until: null,
-            last_response_status: attempt.responseStatus,
-            last_error: result.lastError,
-            updated_at: at,
-          })
-          .where("id", "=", delivery.id)
-          .where("claimed_by", "=", workerId)
-          .executeTakeFirst();
-        const previous = await trx
-          .selectFrom("webhook_attempts")
-          .select((eb) => eb.fn.countAll<number>().as("count"))
-          .where("event_id", "=", delivery.eventId)
-          .where("delivery_id", "=", delivery.id)
-          .executeTakeFirstOrThrow();
-        await trx
-          .insertInto("webhook_attempts")
-          .values({
-            delivery_id: delivery.id,
-            event_id: delivery.eventId,
-            subscription_id: delivery.subscription.id,
-            attempt_number: Number(previous.count) + 1,
-            url: attempt.url,
-            request_headers: JSON.stringify(attempt.requestHeaders),
-            request_body: attempt.requestBody,
-            response_status: attempt.responseStatus,
-            response_headers: attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
-            response_body: attempt.responseBody,
-            duration_ms: attempt.durationMs,
-            error: attempt.error,
-            attempted_at: at,
-          })
-          .execute();
-        await trx
-          .updateTable("webhook_subscriptions")
-          .set((eb) => ({
-            delivery_attempts: eb("delivery_attempts", "+", 1),
-            ...(next.status === "succeeded" ? { last_delivered_at: at } : {}),
-            ...(result.deactivateSubscription ? { active: 0, updated_at: at } : {}),
-          }))
-          .where("id", "=", delivery.subscription.id)
-          .execute();
-        return Number(moved.numUpdatedRows) === 1;
+        const held = new Set<number>();
+        // Successes move in one statement per (status, note) pair; retries and failures one by one.
+        const successes = new Map<string, AttemptResult[]>();
+        for (const result of results) {
+          if (result.next.status !== "succeeded") continue;
+          const key = JSON.stringify([result.attempt.responseStatus, result.lastError]);
+          successes.set(key, [...(successes.get(key) ?? []), result]);
+        }
+        for (const group of successes.values()) {
+          const [first] = group;
+          const moved = await trx
+            .updateTable("webhook_deliveries")
+            .set((eb) => ({
+              status: "succeeded",
+              attempt_count: eb("attempt_count", "+", 1),
+              claimed_by: null,
+              claimed_until: null,
+              last_response_status: first!.attempt.responseStatus,
+              last_error: first!.lastError,
+              updated_at: stamp(latest(group)),
+            }))
+            .where(
+              "id",
+              "in",
+              group.map((r) => r.delivery.id),
+            )
+            .where("claimed_by", "=", workerId)
+            .returning("id")
+            .execute();
+          moved.forEach((row) => held.add(row.id));
+        }
+        for (const result of results) {
+          const { next, attempt, delivery } = result;
+          if (next.status === "succeeded") continue;
+          const moved = await trx
+            .updateTable("webhook_deliveries")
+            .set({
+              status: next.status,
+              attempt_count: delivery.attemptCount + 1,
+              ...(next.status === "pending" ? { next_attempt_at: stamp(next.nextAttemptAt) } : {}),
+              claimed_by: null,
+              claimed_until: null,
+              last_response_status: attempt.responseStatus,
+              last_error: result.lastError,
+              updated_at: stamp(attempt.attemptedAt),
+            })
+            .where("id", "=", delivery.id)
+            .where("claimed_by", "=", workerId)
+            .executeTakeFirst();
+          if (Number(moved.numUpdatedRows) === 1) held.add(delivery.id);
+        }
+
+        for (let offset = 0; offset < results.length; offset += INSERT_BATCH) {
+          await trx
+            .insertInto("webhook_attempts")
+            .values(
+              results.slice(offset, offset + INSERT_BATCH).map(({ delivery, attempt }) => ({
+                delivery_id: delivery.id,
+                event_id: delivery.eventId,
+                subscription_id: delivery.subscription.id,
+                attempt_number: delivery.attemptsBefore + 1,
+                url: attempt.url,
+                request_headers: JSON.stringify(attempt.requestHeaders),
+                request_body: attempt.requestBody,
+                response_status: attempt.responseStatus,
+                response_headers: attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
+                response_body: attempt.responseBody,
+                duration_ms: attempt.durationMs,
+                error: attempt.error,
+                attempted_at: stamp(attempt.attemptedAt),
+              })),
+            )
+            .execute();
+        }
+
+        const bySubscription = new Map<number, AttemptResult[]>();
+        for (const result of results) {
+          const id = result.delivery.subscription.id;
+          bySubscription.set(id, [...(bySubscription.get(id) ?? []), result]);
+        }
+        for (const [subscriptionId, group] of bySubscription) {
+          const delivered = group.filter((r) => r.next.status === "succeeded");
+          const deactivated = group.find((r) => r.deactivateSubscription);
+          await trx
+            .updateTable("webhook_subscriptions")
+            .set((eb) => ({
+              delivery_attempts: eb("delivery_attempts", "+", group.length),
+              ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
+              ...(deactivated ? { active: 0, updated_at: stamp(deactivated.attempt.attemptedAt) } : {}),
+            }))
+            .where("id", "=", subscriptionId)
+            .execute();
+        }
+        return results.map((r) => r.delivery.id).filter((id) => !held.has(id));
       });
     },
 

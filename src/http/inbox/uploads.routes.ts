@@ -88,9 +88,12 @@ export const uploadRoutes: FastifyPluginAsync<UploadOptions & { staging: UploadS
       },
     },
     async (request, reply) => {
-      const file = request.body?.file;
-      if (!isIncomingFile(file)) {
-        throw new DomainError("bad_request", "file is required, sent as multipart/form-data", { field: "file" });
+      // The multipart plugin hands every file field over as a list.
+      const given = request.body?.file;
+      const files = Array.isArray(given) ? given : [given];
+      const file = files[0];
+      if (files.length !== 1 || !isIncomingFile(file)) {
+        throw new DomainError("bad_request", "exactly one file is required, sent as multipart/form-data", { field: "file" });
       }
       const type = file.declaredType || "application/octet-stream";
       const id = options.staging.put(file.filename, type, file.data);

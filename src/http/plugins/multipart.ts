@@ -9,11 +9,22 @@ import { DomainError } from "../../core/errors.ts";
  * nested object a JSON body would give, with files as IncomingFile values, before schema
  * validation runs. Files are buffered: the attachment limit bounds each one.
  */
+/** Per-request multipart limits besides the per-file size (OPENLINQ_MAX_ATTACHMENT_BYTES). */
+export const MULTIPART_LIMITS = { files: 20, fields: 200, fieldSize: 1024 * 1024 } as const;
+
 export async function registerMultipart(app: FastifyInstance, maxFileBytes: number): Promise<void> {
   await app.register(multipart, {
     attachFieldsToBody: true,
-    limits: { fileSize: maxFileBytes, files: 20, fields: 200, fieldSize: 1024 * 1024 },
+    limits: { fileSize: maxFileBytes, ...MULTIPART_LIMITS },
     throwFileSizeLimit: true,
+  });
+  // Without a boundary busboy throws a plain Error (a 500); it is the client's mistake.
+  // preParsing runs after authentication, so an anonymous request still gets its 401.
+  app.addHook("preParsing", async (request: FastifyRequest) => {
+    const type = request.headers["content-type"];
+    if (typeof type === "string" && /^multipart\/form-data\b/i.test(type) && !/;\s*boundary=/i.test(type)) {
+      throw new DomainError("bad_request", "multipart/form-data needs a boundary parameter in Content-Type");
+    }
   });
   app.addHook("preValidation", async (request: FastifyRequest) => {
     if (!request.isMultipart()) return;
@@ -21,7 +32,13 @@ export async function registerMultipart(app: FastifyInstance, maxFileBytes: numb
     const entries: [string, unknown][] = [];
     for (const [key, value] of Object.entries(raw)) {
       for (const part of Array.isArray(value) ? value : [value]) {
-        entries.push([key, part.type === "file" ? await toIncomingFile(part) : part.value]);
+        if (part.type === "file") {
+          // Files only ever come as lists (`message[attachments][]`): without the brackets,
+          // `message[attachments]` is read as a list of one rather than refused.
+          entries.push([key.endsWith("[]") ? key : `${key}[]`, await toIncomingFile(part)]);
+        } else {
+          entries.push([key, part.value]);
+        }
       }
     }
     request.body = nestBracketKeys(entries);

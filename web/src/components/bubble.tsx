@@ -14,10 +14,12 @@ export interface BubbleProps {
   showStatus: boolean;
   nameOf: (handle: string) => string;
   pickerOpen: boolean;
+  /** Open the picker under the bubble (no room above it in the scroller). */
+  pickerBelow: boolean;
   /** Reactions the acting recipient already left on this message (the picker toggles them). */
   actingReactions: ReactionType[];
   actingLabel: string | null;
-  onOpenPicker: (messageId: number | null) => void;
+  onOpenPicker: (messageId: number | null, below?: boolean) => void;
   onReact: (message: Message, reaction: ReactionType, remove: boolean) => void;
 }
 
@@ -96,13 +98,19 @@ function BubbleView(props: BubbleProps) {
             class="react-button"
             aria-label={`React to this message as ${props.actingLabel}`}
             aria-expanded={props.pickerOpen}
-            onClick={() => props.onOpenPicker(props.pickerOpen ? null : message.id)}
+            onClick={(e) => {
+              if (props.pickerOpen) return props.onOpenPicker(null);
+              // Above the bubble, as on a phone, unless the scroller's top edge would cut it off.
+              const line = e.currentTarget.parentElement!.getBoundingClientRect();
+              const scroller = e.currentTarget.closest(".messages")?.getBoundingClientRect();
+              props.onOpenPicker(message.id, scroller ? line.top - scroller.top < 64 : false);
+            }}
           >
             ☺
           </button>
         )}
         {props.pickerOpen && (
-          <div class="tapback-picker" role="menu" aria-label={`Tapback as ${props.actingLabel}`}>
+          <div class={`tapback-picker ${props.pickerBelow ? "below" : ""}`} role="menu" aria-label={`Tapback as ${props.actingLabel}`}>
             {REACTIONS.map((r) => {
               const active = props.actingReactions.includes(r.type);
               return (

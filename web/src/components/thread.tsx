@@ -36,7 +36,9 @@ export function ThreadView({ session, chatId }: { session: Session; chatId: numb
   const [error, setError] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [actingAs, setActingAs] = useState<string | null>(null);
-  const [pickerFor, setPickerFor] = useState<number | null>(null);
+  const [picker, setPicker] = useState<{ id: number; below: boolean } | null>(null);
+  const pickerFor = picker?.id ?? null;
+  const openPicker = useCallback((id: number | null, below = false) => setPicker(id === null ? null : { id, below }), []);
   const [panelOpen, setPanelOpen] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const scroller = useRef<HTMLDivElement>(null);
@@ -109,7 +111,7 @@ export function ThreadView({ session, chatId }: { session: Session; chatId: numb
   const onReact = useCallback(
     (message: Message, reaction: ReactionType, remove: boolean) => {
       if (!actingAs) return;
-      setPickerFor(null);
+      setPicker(null);
       setActionError(null);
       api
         .simulateReaction({ chat_message_id: message.id, from: actingAs, type: reaction, operation: remove ? "remove" : "add" })
@@ -185,9 +187,10 @@ export function ThreadView({ session, chatId }: { session: Session; chatId: numb
         showStatus={message.is_from_me && (message.id === lastOutbound || message.delivery_status !== "delivered")}
         nameOf={nameOf}
         pickerOpen={pickerFor === message.id}
+        pickerBelow={pickerFor === message.id && Boolean(picker?.below)}
         actingReactions={acting.length ? acting : NONE}
         actingLabel={actingLabel}
-        onOpenPicker={setPickerFor}
+        onOpenPicker={openPicker}
         onReact={onReact}
       />,
     );
@@ -227,7 +230,7 @@ export function ThreadView({ session, chatId }: { session: Session; chatId: numb
             atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
           }}
           onClick={(e) => {
-            if (pickerFor !== null && !(e.target as HTMLElement).closest(".tapback-picker, .react-button")) setPickerFor(null);
+            if (pickerFor !== null && !(e.target as HTMLElement).closest(".tapback-picker, .react-button")) setPicker(null);
           }}
         >
           {thread.has_older && (

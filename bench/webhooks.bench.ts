@@ -1,0 +1,226 @@
+/**
+ * Webhook delivery benchmark: `npm run bench:webhooks [-- --events N]`.
+ *
+ * For each store (SQLite always; Postgres too when OPENLINQ_BENCH_DATABASE_URL or
+ * TEST_DATABASE_URL is set) it measures, against one local receiver running in its own
+ * thread:
+ *   ceiling  a raw undici POST loop (same concurrency, same body size) — the baseline;
+ *   drain    N queued events delivered by a worker started afterwards (delivery throughput);
+ *   live     N events created through core one after another while the worker runs:
+ *            events/s and latency from commit to first attempt (p50/p99).
+ * Targets: drain ≥ 50 % of the ceiling, live p99 < 50 ms.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import pg from "pg";
+import { Agent, request } from "undici";
+import { buildApp } from "../src/app.ts";
+import { loadConfig } from "../src/config/config.ts";
+import { createContact } from "../src/core/contacts/contacts.service.ts";
+import { createSubscription } from "../src/core/webhooks/subscriptions.service.ts";
+
+const { values } = parseArgs({
+  options: { events: { type: "string", default: "3000" }, concurrency: { type: "string", default: "32" } },
+});
+const EVENTS = Number(values.events);
+const CONCURRENCY = Number(values.concurrency);
+const now = () => performance.timeOrigin + performance.now();
+
+/** The receiver: answers 200 at once and notes when each key (data.id of the body) first arrived. */
+const RECEIVER_SOURCE = `
+const { parentPort } = require("node:worker_threads");
+const { createServer } = require("node:http");
+const { performance } = require("node:perf_hooks");
+let first = new Map();
+let expected = Infinity;
+let total = 0;
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const at = performance.timeOrigin + performance.now();
+    total += 1;
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end("ok");
+    const key = String(JSON.parse(Buffer.concat(chunks).toString()).data.id);
+    if (!first.has(key)) first.set(key, at);
+    if (first.size >= expected) report();
+  });
+});
+function report() {
+  parentPort.postMessage({ arrivals: [...first], total });
+  first = new Map();
+  expected = Infinity;
+  total = 0;
+}
+parentPort.on("message", (message) => {
+  if (message.expect !== undefined) {
+    expected = message.expect;
+    if (first.size >= expected) report();
+  }
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }));
+`;
+
+interface ReceiverThread {
+  url: string;
+  /** Resolves with first-arrival times once `count` distinct keys arrived. */
+  expect(count: number): Promise<{ arrivals: Map<string, number>; total: number }>;
+  close(): Promise<void>;
+}
+
+async function startReceiverThread(): Promise<ReceiverThread> {
+  const worker = new Worker(RECEIVER_SOURCE, { eval: true });
+  const port = await new Promise<number>((resolve) => worker.once("message", (m) => resolve(m.port)));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    expect(count) {
+      return new Promise((resolve) => {
+        worker.once("message", (m) => resolve({ arrivals: new Map(m.arrivals), total: m.total }));
+        worker.postMessage({ expect: count });
+      });
+    },
+    async close() {
+      await worker.terminate();
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The ceiling: the same number of POSTs with a body of the same size, straight through undici. */
+async function rawLoop(receiver: ReceiverThread, sampleBody: string, count: number): Promise<number> {
+  const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 10_000 });
+  const template = JSON.parse(sampleBody);
+  const bodies = Array.from({ length: count }, (_, i) => JSON.stringify({ ...template, data: { ...template.data, id: `raw-${i}` } }));
+  let next = 0;
+  const arrived = receiver.expect(count);
+  const started = now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) {
+        const body = bodies[next++]!;
+        const res = await request(`${receiver.url}/raw`, {
+          dispatcher: agent,
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        await res.body.dump();
+      }
+    }),
+  );
+  await arrived;
+  const elapsed = now() - started;
+  await agent.close();
+  return (count / elapsed) * 1000;
+}
+
+async function runOn(kind: "sqlite" | "postgres", databaseUrl?: string): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "openlinq-bench-"));
+  const schema = `bench_${randomBytes(5).toString("hex")}`;
+  const config = loadConfig(
+    {},
+    {
+      DATA_DIR: dataDir,
+      TOKEN: "bench-token-0001",
+      LOG_LEVEL: "silent",
+      RATE_LIMIT: "0",
+      PORT: "0",
+      WORKER: "false",
+      WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {}),
+    },
+  );
+  const app = await buildApp(config);
+  const receiver = await startReceiverThread();
+  const deps = app.deps;
+  const orgId = 1;
+  try {
+    await createSubscription(deps, orgId, { webhook_url: `${receiver.url}/hook`, version: 2, events: ["contact.created"] });
+    const makeContact = (i: number) => createContact(deps, orgId, { first_name: `Bench ${i}`, phone_number: "+15550001234" });
+
+    // Warm up JIT, connections and the database.
+    const warm = app.newDeliveryWorker();
+    const unsubscribeWarm = app.onOutboxNotify(warm.wake);
+    await warm.start();
+    const warmCount = Math.min(500, EVENTS);
+    const warmArrived = receiver.expect(warmCount);
+    for (let i = 0; i < warmCount; i += 1) await makeContact(i);
+    await warmArrived;
+    await warm.runDue();
+    unsubscribeWarm();
+    await warm.close();
+    const sampleBody = await lastDeliveredBody();
+    async function lastDeliveredBody(): Promise<string> {
+      const headers = { "x-linq-integration-token": "bench-token-0001" };
+      const list = await app.http.inject({ method: "GET", url: "/openlinq/v1/events?per_page=1", headers });
+      const id = JSON.parse(list.body).events[0].id;
+      const detail = await app.http.inject({ method: "GET", url: `/openlinq/v1/events/${id}`, headers });
+      return JSON.parse(detail.body).event.attempts[0].request.body;
+    }
+
+    const ceiling = await rawLoop(receiver, sampleBody, EVENTS);
+
+    // Drain: queue N events first, then let a worker loose on them.
+    for (let i = 0; i < EVENTS; i += 1) await makeContact(i);
+    const drainArrived = receiver.expect(EVENTS);
+    const drainWorker = app.newDeliveryWorker();
+    const drainStart = now();
+    await drainWorker.start();
+    await drainArrived;
+    const drainRate = (EVENTS / (now() - drainStart)) * 1000;
+    await drainWorker.runDue();
+
+    // Live: the worker runs while events are created one after another.
+    const unsubscribe = app.onOutboxNotify(drainWorker.wake);
+    const committed = new Map<string, number>();
+    const liveArrived = receiver.expect(EVENTS);
+    const liveStart = now();
+    for (let i = 0; i < EVENTS; i += 1) {
+      const contact = await makeContact(i);
+      committed.set(String(contact.id), now());
+    }
+    const { arrivals } = await liveArrived;
+    const liveEnd = Math.max(...arrivals.values());
+    const liveRate = (EVENTS / (liveEnd - liveStart)) * 1000;
+    const latencies = [...committed].map(([id, at]) => arrivals.get(id)! - at).sort((a, b) => a - b);
+    unsubscribe();
+    await drainWorker.runDue();
+    await drainWorker.close();
+
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    const ratio = drainRate / ceiling;
+    console.log(`\n${kind}: ${fmt(EVENTS)} events, concurrency ${CONCURRENCY}, body ${sampleBody.length} bytes`);
+    console.log(`  ceiling  raw undici POST loop          ${fmt(ceiling).padStart(8)} req/s`);
+    console.log(`  drain    queued → delivered            ${fmt(drainRate).padStart(8)} events/s   ${fmt(ratio * 100, 1)} % of ceiling ${ratio >= 0.5 ? "(target ≥ 50 % met)" : "(target ≥ 50 % MISSED)"}`);
+    console.log(`  live     created one by one, delivered ${fmt(liveRate).padStart(8)} events/s   ${fmt((liveRate / ceiling) * 100, 1)} % of ceiling`);
+    console.log(`           commit → first attempt        p50 ${fmt(p50, 2)} ms   p99 ${fmt(p99, 2)} ms   max ${fmt(latencies.at(-1)!, 2)} ms ${p99 < 50 ? "(target p99 < 50 ms met)" : "(target p99 < 50 ms MISSED)"}`);
+  } finally {
+    await receiver.close();
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    if (databaseUrl) {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    }
+  }
+}
+
+const postgresUrl = process.env.OPENLINQ_BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+await runOn("sqlite");
+if (postgresUrl) await runOn("postgres", postgresUrl);
+else console.log("\npostgres: skipped (set OPENLINQ_BENCH_DATABASE_URL or TEST_DATABASE_URL)");
