@@ -190,6 +190,9 @@ async function runOn(kind: "sqlite" | "postgres", databaseUrl?: string): Promise
     for (let i = 0; i < EVENTS; i += 1) {
       const contact = await makeContact(i);
       committed.set(String(contact.id), now());
+      // SQLite calls resolve synchronously; without a yield this loop would never let I/O in,
+      // which no real stream of API requests does.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const { arrivals } = await liveArrived;
     const liveEnd = Math.max(...arrivals.values());

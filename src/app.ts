@@ -111,8 +111,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   simulator?.start(deps);
   const bootstrapResult = await bootstrap(deps, { token: config.token, phoneNumbers: config.phoneNumbers });
-  const seeded = await seedIfPristine(deps, bootstrapResult.organization.id, seed);
+  const seeded = config.seedFile ? await seedIfPristine(deps, bootstrapResult.organization.id, seed) : undefined;
   if (seeded) logger.info({ seedFile: config.seedFile, ...seeded }, "seed file loaded");
+  else if (config.seedFile) logger.info({ seedFile: config.seedFile }, "seed file not loaded: the organization has data already (POST /openlinq/v1/reset reloads it)");
 
   // A stream of its own, so webhook retries never shift the simulator's draws.
   const retryRandom = createSeededRandom((randomSeed + 1) >>> 0);

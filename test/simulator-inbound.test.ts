@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { DIALECTS, OUR_NUMBER, type TestApp } from "./helpers/app.ts";
 import { SANDBOX, advance, getChat, getMessage, listen, simulate, startSandbox, type Listener } from "./helpers/sandbox.ts";
 import { V2, assertRenderError, createChat, listMessages, sendMessage } from "./helpers/v2.ts";
+import { startFileServer, type FileServer } from "./helpers/file-server.ts";
+import { PNG } from "./fixtures/media.ts";
 
 /** `2025-05-21 15:30:00 -0600` (the webhook time format) as epoch milliseconds. */
 const rubyTimeMs = (text: string) => Date.parse(text.replace(" ", "T").replace(/ ([+-]\d\d)(\d\d)$/, "$1:$2"));
@@ -12,11 +14,14 @@ for (const dialect of DIALECTS) {
   describe(`simulator: the other side writes, reacts, types, reads, joins and calls (${dialect})`, () => {
     let t: TestApp;
     let hooks: Listener;
+    let cdn: FileServer;
     before(async () => {
       t = await startSandbox(dialect);
       hooks = await listen(t);
+      cdn = await startFileServer({ "/photo.png": { body: PNG, type: "image/png" } });
     });
     after(async () => {
+      await cdn.close();
       await hooks.close();
       await t.close();
     });
@@ -72,6 +77,32 @@ for (const dialect of DIALECTS) {
       assert.equal(again.created_chat, false);
       assert.equal(again.chat.id, data.chat.id);
       await received();
+    });
+
+    it("their message can carry pictures, fetched from attachment_urls like ours", async () => {
+      const data = await simulate(t, "inbound_message", {
+        from: "+15551230213",
+        to: OUR_NUMBER,
+        text: "Here is the photo",
+        attachment_urls: [cdn.url("/photo.png")],
+      });
+      assert.equal(data.message.attachments.length, 1);
+      const [attachment] = data.message.attachments;
+      assert.equal(attachment.mime_type, "image/png");
+      assert.equal(attachment.file_size, PNG.length);
+      const download = await t.request("GET", new URL(attachment.url).pathname, { token: null });
+      assert.equal(download.status, 200);
+      assert.equal(download.headers["content-type"], "image/png");
+      const [event] = await received();
+      assert.equal(event!.event_type, "message.received");
+      assert.deepEqual(event!.data.attachments, [
+        { id: attachment.id, url: attachment.url, filename: attachment.filename, mime_type: "image/png" },
+      ]);
+
+      const missing = await t.request("POST", `${SANDBOX}/simulate/inbound_message`, {
+        body: { from: "+15551230213", to: OUR_NUMBER, attachment_urls: [cdn.url("/gone.png")] },
+      });
+      assertRenderError(missing, 422, /Could not download attachment/);
     });
 
     it("tapback: reaction.received on add, replace and remove, and the message shows it", async () => {

@@ -197,13 +197,14 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   }
 
   /**
-   * Group commit: an attempt finishing while a batch is being written joins the next
-   * batch, so the database sees one transaction per batch, and none waits for a timer.
+   * Group commit: attempts finishing in the same turn of the event loop, or while a batch
+   * is being written, are recorded together, so the database sees one transaction per
+   * batch. The wait is a yield to the event loop (setImmediate), never a timer.
    */
   function record(result: AttemptResult): Promise<void> {
     return new Promise((resolve, reject) => {
       unrecorded.push({ result, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      recording ??= writeRecords();
+      recording ??= new Promise<void>((resolve) => setImmediate(resolve)).then(writeRecords);
     });
   }
 
@@ -224,8 +225,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     }
   }
 
-  async function purge(): Promise<void> {
-    if (options.retentionDays <= 0 || closed) return;
+  let purging: Promise<void> | undefined;
+  function purge(): void {
+    if (options.retentionDays <= 0 || closed || purging) return;
+    purging = sweep().finally(() => {
+      purging = undefined;
+    });
+  }
+
+  async function sweep(): Promise<void> {
     try {
       const cutoff = new Date(clock.now().getTime() - options.retentionDays * DAY_MS);
       const removed = await repository.purgeEventsBefore(cutoff);
@@ -250,14 +258,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   function armPurge(): void {
     cancelPurge = clock.setTimer(PURGE_INTERVAL_MS, () => {
       if (closed) return;
-      void purge();
+      purge();
       armPurge();
     });
   }
 
   async function settle(): Promise<void> {
-    while (pumpPromise || inFlight.size > 0) {
+    while (pumpPromise || inFlight.size > 0 || purging) {
       if (pumpPromise) await pumpPromise;
+      if (purging) await purging;
       await Promise.allSettled([...inFlight.values()].map((f) => f.promise));
     }
   }
@@ -271,7 +280,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       }
       armPoll();
       armPurge();
-      void purge();
+      purge();
       refreshDue = true;
       wake();
     },

@@ -6,6 +6,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
 import type { StorageConfig } from "../config/config.ts";
 import type { Database } from "./schema.ts";
 import { migrationProvider, type MigrationDialect } from "./migrations/index.ts";
+import { withStatementCache } from "./statement-cache.ts";
 
 // COUNT(*) and other int8 values come back from pg as strings; every count we make fits a double.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -29,7 +30,7 @@ export function openStorage(config: StorageConfig): StorageHandle {
     database.pragma("synchronous = NORMAL");
     database.pragma("foreign_keys = ON");
     database.pragma("busy_timeout = 5000");
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     return makeHandle(db, "sqlite");
   }
   const pool = new pg.Pool({

@@ -17,3 +17,32 @@ export function storeToken(token: string): void {
 export function forgetToken(): void {
   document.cookie = `${COOKIE}=; path=/; SameSite=Strict; max-age=0`;
 }
+
+/**
+ * The organization and numbers of the last sign-in, kept so a reload paints at once while
+ * the token is checked again in the background. Nothing secret: only a token hint.
+ */
+const SESSION_CACHE = "openlinq.session";
+const hint = (token: string) => token.slice(-6);
+
+export function cachedSession<T>(token: string | null): T | null {
+  if (!token) return null;
+  try {
+    const cached = JSON.parse(localStorage.getItem(SESSION_CACHE) ?? "null") as { hint: string; session: T } | null;
+    return cached && cached.hint === hint(token) ? cached.session : null;
+  } catch {
+    return null;
+  }
+}
+
+export function cacheSession(token: string, session: unknown): void {
+  try {
+    localStorage.setItem(SESSION_CACHE, JSON.stringify({ hint: hint(token), session }));
+  } catch {
+    // Storage full or disabled: the page simply waits for the check next time.
+  }
+}
+
+export function forgetSession(): void {
+  localStorage.removeItem(SESSION_CACHE);
+}

@@ -1,7 +1,7 @@
-import { loadChat } from "../chats/chat-loading.ts";
+import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError, notFound } from "../errors.ts";
-import { REACTION_TYPES, type ChatWithHandles, type Message, type Reaction, type ReactionType } from "../model.ts";
+import { REACTION_TYPES, type ChatWithHandles, type MessageDetails, type Reaction, type ReactionType } from "../model.ts";
 import { normalizeExternalHandle } from "../profiles/profiles.service.ts";
 import { messageReadEventData, reactionEventData, typingEventData } from "../webhooks/payloads.ts";
 import { activeParticipant, emitRef, requireRichService, typingHandleData, type EventRef } from "./inbound.ts";
@@ -126,7 +126,7 @@ export async function recipientTyping(
 export interface ReadReceipt {
   chat: ChatWithHandles;
   /** Our messages this read marked read (already-read and undelivered ones are left out). */
-  messages: Message[];
+  messages: MessageDetails[];
   events: EventRef[];
 }
 
@@ -149,11 +149,11 @@ export async function readByRecipient(
     for (const message of changed) {
       events.push(await emitRef(tx, deps, orgId, "message.read", messageReadEventData(message), chat.chat.id));
     }
-    return { chat, messages: changed, events };
+    return { chat, messages: await loadMessageDetails(tx, changed), events };
   });
   if (result.events.length > 0) {
     deps.outbox.notify();
-    for (const message of result.messages) {
+    for (const { message } of result.messages) {
       deps.activity.publish({ orgId, kind: "message", chatId: input.chatId, messageId: message.id });
     }
   }

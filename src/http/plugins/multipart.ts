@@ -3,15 +3,15 @@ import multipart, { type Multipart, type MultipartFile } from "@fastify/multipar
 import type { IncomingFile } from "../../core/attachments/attachments.ts";
 import { DomainError } from "../../core/errors.ts";
 
+/** Per-request multipart limits besides the per-file size (OPENLINQ_MAX_ATTACHMENT_BYTES). */
+export const MULTIPART_LIMITS = { files: 20, fields: 200, fieldSize: 1024 * 1024 } as const;
+
 /**
  * Every write endpoint takes JSON or multipart (v2.md §1.3). Multipart keys use Rails
  * brackets — `message[text]`, `message[attachments][]` — and are turned into the same
  * nested object a JSON body would give, with files as IncomingFile values, before schema
  * validation runs. Files are buffered: the attachment limit bounds each one.
  */
-/** Per-request multipart limits besides the per-file size (OPENLINQ_MAX_ATTACHMENT_BYTES). */
-export const MULTIPART_LIMITS = { files: 20, fields: 200, fieldSize: 1024 * 1024 } as const;
-
 export async function registerMultipart(app: FastifyInstance, maxFileBytes: number): Promise<void> {
   await app.register(multipart, {
     attachFieldsToBody: true,

@@ -6,6 +6,7 @@ import { receiveMessage } from "../../core/inbound/inbound-messages.service.ts";
 import { changeParticipants } from "../../core/inbound/participants.service.ts";
 import { readByRecipient, receiveReaction, recipientTyping } from "../../core/inbound/recipient-actions.service.ts";
 import type { ReactionType } from "../../core/model.ts";
+import { isoMillis } from "../../core/time.ts";
 import { toV2Chat, toV2Message, toV2Reaction } from "../v2/presenters.ts";
 import { chatHandleSchema, chatMessageSchema, chatSchema, errorResponses, reactionSchema, reactionTypeSchema } from "../v2/schemas.ts";
 import { toWireEvents } from "./presenters.ts";
@@ -169,13 +170,10 @@ export const simulateRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app
     async (request) => {
       const { orgId } = request.caller;
       const result = await readByRecipient(deps, orgId, { from: request.body.from, chatId: request.body.chat_id });
-      const senders = result.chat.phoneNumber;
       return {
         data: {
           chat_id: result.chat.chat.id,
-          messages: result.messages.map((message) =>
-            toV2Message({ message, sender: senders, attachments: [], reactions: [] }, deps.links),
-          ),
+          messages: result.messages.map((message) => toV2Message(message, deps.links)),
           events: toWireEvents(result.events),
         },
       };
@@ -219,7 +217,7 @@ export const simulateRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app
         id: h.id,
         phone_number: h.handle,
         service: h.service,
-        joined_at: h.joinedAt.toISOString(),
+        joined_at: isoMillis(h.joinedAt),
       });
       return {
         data: {

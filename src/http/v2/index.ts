@@ -52,6 +52,10 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
 function acceptFormBodies(app: FastifyInstance): void {
   app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
-    done(null, nestBracketKeys([...new URLSearchParams(body as string)]));
+    try {
+      done(null, nestBracketKeys([...new URLSearchParams(body as string)]));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
 }

@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from "kysely";
 import * as initial from "./2026-11-25-0001-initial.ts";
 import * as simulator from "./2026-11-26-0001-simulator.ts";
 import * as attachmentPosition from "./2026-11-26-0002-attachment-position.ts";
+import * as webhookDeliveryIndexes from "./2026-11-26-0003-webhook-delivery-indexes.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-11-25-0001-initial": initial,
   "2026-11-26-0001-simulator": simulator,
   "2026-11-26-0002-attachment-position": attachmentPosition,
+  "2026-11-26-0003-webhook-delivery-indexes": webhookDeliveryIndexes,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */

@@ -2,19 +2,26 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, setToken, type Session } from "../api.ts";
 import { connectLive, disconnectLive, onLiveStatus, type LiveStatus } from "../live.ts";
 import { hrefFor, useRoute } from "../router.ts";
-import { forgetToken, storeToken, storedToken } from "../session.ts";
+import { cacheSession, cachedSession, forgetSession, forgetToken, storeToken, storedToken } from "../session.ts";
 import { ChatsView } from "./chats-view.tsx";
 import { SignIn } from "./sign-in.tsx";
 import { WebhooksView } from "./webhooks-view.tsx";
 
 export function App() {
-  const [token, setTokenState] = useState<string | null>(storedToken);
-  const [session, setSession] = useState<Session | null>(null);
+  const [token, setTokenState] = useState<string | null>(() => {
+    // Before any child renders: their first requests already carry the token.
+    const stored = storedToken();
+    setToken(stored);
+    return stored;
+  });
+  // A cached session paints at once; the check below confirms (or refuses) the token meanwhile.
+  const [session, setSession] = useState<Session | null>(() => cachedSession<Session>(token));
   const [signInError, setSignInError] = useState<string | null>(null);
   const [checking, setChecking] = useState(token !== null);
 
   const signOut = (reason: string | null = null) => {
     forgetToken();
+    forgetSession();
     setToken(null);
     disconnectLive();
     setSession(null);
@@ -27,14 +34,16 @@ export function App() {
     let cancelled = false;
     setToken(token);
     setChecking(true);
+    if (session) connectLive(token);
     api
       .session()
       .then((s) => {
         if (cancelled) return;
         storeToken(token);
+        cacheSession(token, s);
         setSession(s);
         setSignInError(null);
-        connectLive(token);
+        if (!session) connectLive(token);
       })
       .catch((error: unknown) => {
         if (cancelled) return;

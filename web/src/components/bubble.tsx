@@ -49,6 +49,19 @@ function AttachmentView({ attachment }: { attachment: Attachment }) {
   );
 }
 
+/** Times and id on hover; built only then, so a long thread renders without formatting dates it never shows. */
+function detailsOf(message: Message): string {
+  return [
+    `Sent ${fullTime(message.sent_at)}`,
+    message.delivered_at ? `Delivered ${fullTime(message.delivered_at)}` : null,
+    message.read_at ? `Read ${fullTime(message.read_at)}` : null,
+    message.edited_at ? `Edited ${fullTime(message.edited_at)}` : null,
+    `Message ${message.id}`,
+  ]
+    .filter(Boolean)
+    .join("\n");
+}
+
 function BubbleView(props: BubbleProps) {
   const { message, nameOf } = props;
   const side = message.is_from_me ? "out" : "in";
@@ -58,15 +71,6 @@ function BubbleView(props: BubbleProps) {
     const who = r.is_from_me ? "You" : nameOf(r.from_phone);
     counts.set(r.reaction, [...(counts.get(r.reaction) ?? []), who]);
   }
-  const title = [
-    `Sent ${fullTime(message.sent_at)}`,
-    message.delivered_at ? `Delivered ${fullTime(message.delivered_at)}` : null,
-    message.read_at ? `Read ${fullTime(message.read_at)}` : null,
-    message.edited_at ? `Edited ${fullTime(message.edited_at)}` : null,
-    `Message ${message.id}`,
-  ]
-    .filter(Boolean)
-    .join("\n");
   return (
     <div class={`row row-${side} ${props.tail ? "row-tail" : ""}`} data-message-id={message.id}>
       {props.senderLabel && <div class="sender-label">{props.senderLabel}</div>}
@@ -75,7 +79,7 @@ function BubbleView(props: BubbleProps) {
           class={`bubble bubble-${side} ${side === "out" ? props.serviceClass : ""} ${failed ? "bubble-failed" : ""} ${
             message.text ? "" : "bubble-media-only"
           }`}
-          title={title}
+          onPointerEnter={(e) => (e.currentTarget.title = detailsOf(message))}
         >
           {message.attachments.map((a) => (
             <AttachmentView attachment={a} />

@@ -19,8 +19,8 @@ export function WebhooksView({ eventId }: { eventId: string | null }) {
       (e) => setError((e as Error).message),
     );
   useEffect(load, []);
-  // Attempts change delivery counters; any activity may have caused one.
-  useActivityRefresh((a) => a.kind === "delivery" || a.kind === "event", load, 400);
+  // Attempts change the counters; any activity may have caused one (or will shortly).
+  useActivityRefresh(() => true, load, 400);
 
   return (
     <div class={`webhooks ${eventId ? "has-detail" : ""}`}>
@@ -86,7 +86,8 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
         <span class={`badge ${s.active ? "badge-ok" : "badge-muted"}`}>{s.active ? "Active" : "Paused"}</span>
       </div>
       <p class="muted small">
-        {s.events.length === EVENT_TYPES.length ? "All events" : s.events.join(", ")} · {s.delivery_attempts} attempts
+        {s.events.length === EVENT_TYPES.length ? "All events" : s.events.join(", ")} · {s.delivery_attempts}{" "}
+        {s.delivery_attempts === 1 ? "attempt" : "attempts"}
         {s.last_delivered_at ? ` · last delivered ${fullTime(s.last_delivered_at)}` : ""}
         {s.secret_configured ? " · signed" : " · unsigned"}
       </p>
