@@ -1,5 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { DIALECTS, OUR_NUMBER, startTestApp, type TestApp } from "./helpers/app.ts";
 import { SANDBOX, getProfile, putProfile, startSandbox } from "./helpers/sandbox.ts";
 import { V2, assertRenderError } from "./helpers/v2.ts";
@@ -55,6 +56,13 @@ for (const dialect of DIALECTS) {
         "tapback-fan",
         "scripted",
       ]);
+      const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+      const documented = [...readme.matchAll(/^\| `(\+1555\d+)` \| ([a-z-]+) \|/gm)].map((m) => [m[1], m[2]]);
+      assert.deepEqual(
+        documented,
+        res.body.data.map((m: { handle: string; name: string }) => [m.handle, m.name]),
+        "README's magic number table matches the product",
+      );
       const sms = await getProfile(t, "+15550100002");
       assert.equal(sms.magic, "sms-only");
       assert.equal(sms.service, "SMS");

@@ -503,7 +503,7 @@ for (const dialect of DIALECTS) {
       clock = createManualClock(new Date());
       // No in-process worker: the API alone, as with `serve --no-worker`.
       t = await startTestApp(dialect, {
-        config: { ...DELIVERY_CONFIG, WORKER: "false", WEBHOOK_TIMEOUT: "10s" },
+        config: { ...DELIVERY_CONFIG, WORKER: "false", WEBHOOK_TIMEOUT: "10s", WEBHOOK_POLL_INTERVAL: "50ms" },
         overrides: { clock },
       });
       receiver = await startReceiver();
@@ -533,8 +533,7 @@ for (const dialect of DIALECTS) {
       const worker = newWorker();
       await worker.start();
       await createContact(t, "Polled");
-      // Postgres: LISTEN/NOTIFY wakes it; SQLite: the next poll does.
-      if (dialect === "sqlite") clock.advance(SECOND);
+      // Postgres: LISTEN/NOTIFY wakes it; SQLite: the next poll (wall-clock time) does.
       await receiver.waitFor((requests) => requests.length === 1);
       await worker.runDue(); // lets the attempt be recorded before the worker closes
       assert.equal(receiver.requests[0]!.answeredWith, 200);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Clock } from "../core/ports.ts";
-import type { WebhookSender } from "./http-sender.ts";
+import type { SendResult, WebhookSender } from "./http-sender.ts";
 import type { AttemptResult, ClaimedDelivery, DeliveryRepository, DeliveryTransition, OutboxWakeups } from "./ports.ts";
 import { judgeAttempt, type RetryPolicy } from "./retry-schedule.ts";
 import { deliveryHeaders } from "./signer.ts";
@@ -14,7 +14,12 @@ export interface DeliveryWorkerOptions {
   policy: RetryPolicy;
   /** How long a claim holds; must exceed the HTTP timeout so a live attempt is never retaken. */
   claimTtlMs: number;
-  /** How often to look for work other processes queued (and expired claims). */
+  /**
+   * How often to look for work other processes queued (and expired claims), in wall-clock
+   * time: other processes live in real time, and ticking through a virtual clock's jumps
+   * would cost a query per virtual interval while finding nothing the in-process signal
+   * and the Clock timers have not already delivered.
+   */
   pollIntervalMs: number;
   /** Attempts in flight at once. Only this many deliveries are claimed, so claims never wait in a queue. */
   concurrency: number;
@@ -50,9 +55,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The outbox worker: claims due deliveries, signs and POSTs them, records every attempt
- * and reschedules from the retry policy. Every wait goes through the Clock, so a fake or
- * virtual clock fires retries deterministically; several workers (threads of this one,
- * other processes) share the queue through claims.
+ * and reschedules from the retry policy. Every wait of the schedule (retries, the
+ * retention sweep) goes through the Clock, so a fake or virtual clock fires them
+ * deterministically; only the poll for other processes' work runs on wall-clock time.
+ * Several workers (in this process or others) share the queue through claims.
  */
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { repository, clock, send, policy, logger } = options;
@@ -64,7 +70,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let pumpAgain = false;
   /** Set by timers and polls: look up the next due time once the queue is drained. */
   let refreshDue = false;
+  /** Claimed deliveries not yet finished (sending, or waiting for their record to be written). */
   const inFlight = new Map<number, { promise: Promise<void>; controller: AbortController }>();
+  /** Of those, the ones with a request on the wire: the number `concurrency` bounds. */
+  let sending = 0;
   let claimedTotal = 0;
   let attemptsTotal = 0;
   let wakeTimer: { at: number; cancel: () => void } | undefined;
@@ -95,8 +104,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     try {
       do {
         pumpAgain = false;
-        const free = concurrency - inFlight.size;
-        if (free < (inFlight.size === 0 ? 1 : claimBatch)) return; // each finishing attempt wakes us again
+        // A slot frees when a response arrives, so claiming overlaps with recording.
+        // Responses waiting for their record are bounded too, should the database fall behind.
+        const free = Math.min(concurrency - sending, 4 * concurrency - inFlight.size);
+        if (free < (sending === 0 ? 1 : claimBatch)) return; // each arriving response wakes us again
         const now = clock.now();
         const batch = await repository.claimDue(id, now, new Date(now.getTime() + options.claimTtlMs), free);
         claimedTotal += batch.length;
@@ -154,7 +165,14 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       body: delivery.payload,
       at: attemptedAt,
     });
-    const result = await send({ url: delivery.subscription.url, headers, body: delivery.payload, signal });
+    sending += 1;
+    let result: SendResult;
+    try {
+      result = await send({ url: delivery.subscription.url, headers, body: delivery.payload, signal });
+    } finally {
+      sending -= 1;
+      wake();
+    }
     // Abandoned by shutdown: nothing to record, close() hands the claim back.
     if (result.failure === "aborted") return;
 
@@ -244,15 +262,16 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   }
 
   function armPoll(): void {
-    cancelPoll = clock.setTimer(options.pollIntervalMs, () => {
+    const poll = setInterval(() => {
       if (closed) return;
       refreshDue = true;
       wake();
       if (options.wakeups) {
         options.wakeups.listen(wake).catch((error) => logger.warn({ err: error }, "webhook delivery: listen failed"));
       }
-      armPoll();
-    });
+    }, options.pollIntervalMs);
+    poll.unref();
+    cancelPoll = () => clearInterval(poll);
   }
 
   function armPurge(): void {

@@ -210,6 +210,41 @@ describe("web inbox (headless Chromium)", { skip: chromiumMissing }, () => {
     }
   });
 
+  it("manages a subscription: the secret shown once, pause, recover, delete", async () => {
+    const page = await browser.page();
+    page.on("dialog", (dialog) => void dialog.accept());
+    await openInbox(page, server, "#/webhooks");
+    await page.getByRole("button", { name: "New subscription" }).click();
+    await page.getByLabel("Webhook URL").fill(`${receiver.url}/managed`);
+    await page.getByRole("button", { name: "Create subscription" }).click();
+    const secret = await page.locator(".secret-once .secret").innerText({ timeout: UI_TIMEOUT });
+    assert.match(secret, /^whsec_/);
+    const card = page.locator(".subscription", { hasText: `${receiver.url}/managed` });
+    await card.waitFor({ timeout: UI_TIMEOUT });
+    await page.getByRole("button", { name: "I saved it" }).click();
+    assert.equal(await page.locator(".secret-once").count(), 0, "the secret is not shown again");
+
+    const listed = async () =>
+      (await server.request("GET", `${V2}/webhook_subscriptions`)).body.webhook_subscriptions.find(
+        (s: { webhook_url: string }) => s.webhook_url === `${receiver.url}/managed`,
+      );
+    assert.equal((await listed()).events.length, 14, "all event types by default");
+    await card.getByRole("button", { name: "Pause" }).click();
+    await card.locator(".badge", { hasText: "Paused" }).waitFor({ timeout: UI_TIMEOUT });
+    assert.equal((await listed()).active, false);
+    await card.getByRole("button", { name: "Resume" }).click();
+    await card.locator(".badge", { hasText: "Active" }).waitFor({ timeout: UI_TIMEOUT });
+
+    await card.getByRole("button", { name: "Recover…" }).click();
+    await card.getByRole("button", { name: "Recover", exact: true }).click();
+    await card.getByRole("status").filter({ hasText: "No failed delivery since then" }).waitFor({ timeout: UI_TIMEOUT });
+
+    await card.getByRole("button", { name: "Delete" }).click();
+    await card.waitFor({ state: "detached", timeout: UI_TIMEOUT });
+    assert.equal(await listed(), undefined);
+    await page.close();
+  });
+
   it("starts a new inbound chat from a new number, with an attachment", async () => {
     const page = await browser.page();
     await openInbox(page, server, `#/chats`);

@@ -1,10 +1,16 @@
 import type { ReactionType } from "./api.ts";
 
-const time = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
-const weekday = new Intl.DateTimeFormat(undefined, { weekday: "short" });
-const shortDate = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
-const longDate = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric", year: "numeric" });
-const full = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+/** Built on first use: creating Intl formatters costs start-up time the first render needs. */
+function lazyFormat(options: Intl.DateTimeFormatOptions): { format(date: Date): string } {
+  let formatter: Intl.DateTimeFormat | undefined;
+  return { format: (date) => (formatter ??= new Intl.DateTimeFormat(undefined, options)).format(date) };
+}
+
+const time = lazyFormat({ hour: "numeric", minute: "2-digit" });
+const weekday = lazyFormat({ weekday: "short" });
+const shortDate = lazyFormat({ month: "short", day: "numeric" });
+const longDate = lazyFormat({ weekday: "long", month: "long", day: "numeric", year: "numeric" });
+const full = lazyFormat({ dateStyle: "medium", timeStyle: "medium" });
 
 const DAY = 86_400_000;
 
@@ -19,7 +25,7 @@ export function listTime(iso: string, now = Date.now()): string {
 
 export const clockTime = (iso: string) => time.format(new Date(iso));
 
-const preciseTime = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", second: "2-digit" });
+const preciseTime = lazyFormat({ hour: "numeric", minute: "2-digit", second: "2-digit" });
 /** 5:19:07 PM today, Nov 24 5:19:07 PM before: the events list, where seconds matter. */
 export function eventTime(iso: string, now = Date.now()): string {
   const date = new Date(iso);

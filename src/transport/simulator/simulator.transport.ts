@@ -58,6 +58,17 @@ export function createSimulator(options: { clock: Clock; random: Random; logger:
     else logger.error({ action: label, err: error }, "simulated action failed");
   });
 
+  /**
+   * Profiles read by accept() inside the send's transaction, handed to the plan made after
+   * commit (same chat object): the plan follows exactly what accept decided, without a re-read.
+   */
+  const acceptedProfiles = new WeakMap<ChatWithHandles, HandleProfile[]>();
+  /**
+   * Chats where this process showed our typing. Sending clears the indicator only there,
+   * saving a read per send; an indicator left from before a restart times out within 60 s.
+   */
+  const typingShown = new Set<number>();
+
   /** Up to `jitterMs` extra, drawn only when jitter is on (so sequences stay put otherwise). */
   const jitter = (profile: HandleProfile): number =>
     profile.jitterMs > 0 ? Math.floor(random.next() * (profile.jitterMs + 1)) : 0;
@@ -75,8 +86,9 @@ export function createSimulator(options: { clock: Clock; random: Random; logger:
     const chatId = chat.chat.id;
     const recipients = otherParticipants(chat);
     // Sending ends our typing indicator (v2.md §3.1.6).
-    await clearDeviceSignal(deps, orgId, chatId, recipients.map((h) => h.handle), "our_typing");
-    const profiles = await profilesOf(orgId, recipients.map((h) => h.handle));
+    if (typingShown.delete(chatId)) await clearDeviceSignal(deps, orgId, chatId, recipients.map((h) => h.handle), "our_typing");
+    const profiles = acceptedProfiles.get(chat) ?? (await profilesOf(orgId, recipients.map((h) => h.handle)));
+    acceptedProfiles.delete(chat);
     const reachable = profiles.filter((p) => p.reachable);
     const sentAt = message.sentAt.getTime();
     let deliveredAt = message.deliveredAt?.getTime() ?? null;
@@ -148,9 +160,10 @@ export function createSimulator(options: { clock: Clock; random: Random; logger:
     async serviceFor(orgId, handles) {
       return commonService((await profilesOf(orgId, handles)).map((p) => p.service));
     },
-    async accept(orgId, _chat, recipients, repos) {
+    async accept(orgId, chat, recipients, repos) {
       const byHandle = await effectiveProfiles(repos, orgId, recipients);
       const profiles = recipients.map((h) => byHandle.get(h)!);
+      acceptedProfiles.set(chat, profiles);
       const service = commonService(profiles.map((p) => p.service));
       const handleServices = new Map(profiles.map((p) => [p.handle, p.service]));
       const reachable = profiles.filter((p) => p.reachable);
@@ -167,6 +180,7 @@ export function createSimulator(options: { clock: Clock; random: Random; logger:
       void agenda.enqueue(`plan message ${outbound.message.id}`, () => plan(outbound));
     },
     startedTyping(chat) {
+      typingShown.add(chat.chat.id);
       void agenda.enqueue(`our typing in chat ${chat.chat.id}`, async () => {
         const deps = core();
         const expiresAt = new Date(clock.now().getTime() + TYPING_TIMEOUT_MS);
@@ -174,6 +188,7 @@ export function createSimulator(options: { clock: Clock; random: Random; logger:
       });
     },
     stoppedTyping(chat) {
+      typingShown.delete(chat.chat.id);
       void agenda.enqueue(`our typing ends in chat ${chat.chat.id}`, async () => {
         const handles = otherParticipants(chat).map((h) => h.handle);
         await clearDeviceSignal(core(), chat.chat.orgId, chat.chat.id, handles, "our_typing");

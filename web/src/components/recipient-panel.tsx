@@ -91,7 +91,14 @@ export function RecipientPanel(props: {
           </button>
         </form>
       </section>
-      {actingAs && <ProfileEditor handle={actingAs} onError={setError} onNotice={setNotice} />}
+      {actingAs && (
+        <ProfileEditor
+          handle={actingAs}
+          display={members.find((p) => p.handle === actingAs)?.display ?? actingAs}
+          onError={setError}
+          onNotice={setNotice}
+        />
+      )}
       {actingAs && (
         <section>
           <h4>Call</h4>
@@ -173,7 +180,7 @@ function changesOf(draft: ProfileDraft): HandleProfileChanges {
 }
 
 /** How the simulator plays this handle when we write to it. */
-function ProfileEditor(props: { handle: string; onError: (m: string | null) => void; onNotice: (m: string | null) => void }) {
+function ProfileEditor(props: { handle: string; display: string; onError: (m: string | null) => void; onNotice: (m: string | null) => void }) {
   const [profile, setProfile] = useState<HandleProfile | null>(null);
   const [draft, setDraft] = useState<ProfileDraft | null>(null);
   const [saving, setSaving] = useState(false);
@@ -205,7 +212,7 @@ function ProfileEditor(props: { handle: string; onError: (m: string | null) => v
   const set = (changes: Partial<ProfileDraft>) => setDraft({ ...draft, ...changes });
   return (
     <section>
-      <h4>Profile of {props.handle}</h4>
+      <h4>How {props.display} behaves</h4>
       {profile.magic && <p class="muted small">Magic number: {profile.magic}</p>}
       <form
         class="profile-form"

@@ -117,7 +117,19 @@ export function ThreadView({ session, chatId }: { session: Session; chatId: numb
     } else if (atBottom.current) {
       el.scrollTop = el.scrollHeight;
     }
-  }, [thread?.messages, typists.length]);
+  }, [thread?.messages, typists.length, drawn]);
+
+  // Images arrive after the scroll to the bottom and push it up; follow them while at the bottom.
+  // (load does not bubble, but it can be captured.)
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const follow = () => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    };
+    el.addEventListener("load", follow, true);
+    return () => el.removeEventListener("load", follow, true);
+  }, [thread !== null]);
 
   const total = thread?.messages.length ?? 0;
   useEffect(() => {

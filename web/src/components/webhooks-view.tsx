@@ -65,12 +65,14 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
+  /** Runs an action; a string it resolves to (or `done`) is shown as the outcome. */
   const run = async (action: () => Promise<unknown>, done?: string) => {
     setError(null);
     setNotice(null);
     try {
-      await action();
-      if (done) setNotice(done);
+      const outcome = await action();
+      if (typeof outcome === "string") setNotice(outcome);
+      else if (done) setNotice(done);
       onChanged();
     } catch (e) {
       setError((e as Error).message);
@@ -116,10 +118,12 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
           class="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void run(
-              () => api.recoverSubscription(s.id, new Date(since).toISOString()),
-              "Queued again every event since then",
-            );
+            void run(async () => {
+              const { requeued } = await api.recoverSubscription(s.id, new Date(since).toISOString());
+              return requeued === 0
+                ? "No failed delivery since then"
+                : `${requeued} failed deliver${requeued === 1 ? "y" : "ies"} queued again`;
+            });
           }}
         >
           <label class="field grow">

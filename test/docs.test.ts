@@ -1,0 +1,52 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { CONFIG_KEYS } from "../src/config/config.ts";
+
+/**
+ * The README's configuration table and .env.example are how users learn the settings:
+ * every key the server reads is in both, with the default it really has, and neither
+ * documents a key that does not exist.
+ */
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const README = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+const ENV_EXAMPLE = readFileSync(join(REPO_ROOT, ".env.example"), "utf8");
+const KEYS = Object.keys(CONFIG_KEYS) as (keyof typeof CONFIG_KEYS)[];
+
+function readmeRows(): Map<string, string> {
+  const rows = new Map<string, string>();
+  for (const match of README.matchAll(/^\| `OPENLINQ_([A-Z_]+)` \| ([^|]*) \|/gm)) {
+    rows.set(match[1]!, match[2]!.trim());
+  }
+  return rows;
+}
+
+function envExampleValues(): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const match of ENV_EXAMPLE.matchAll(/^#? ?OPENLINQ_([A-Z_]+)=(.*)$/gm)) values.set(match[1]!, match[2]!);
+  return values;
+}
+
+describe("configuration docs", () => {
+  it("the README table lists every OPENLINQ_* key with its default", () => {
+    const rows = readmeRows();
+    for (const key of KEYS) {
+      const { default: value } = CONFIG_KEYS[key];
+      assert.ok(rows.has(key), `README.md has no row for OPENLINQ_${key}`);
+      assert.equal(rows.get(key), value === "" ? "*(empty)*" : `\`${value}\``, `README.md default of OPENLINQ_${key}`);
+    }
+    for (const key of rows.keys()) assert.ok(key in CONFIG_KEYS, `README.md documents unknown OPENLINQ_${key}`);
+  });
+
+  it(".env.example lists every OPENLINQ_* key with its default", () => {
+    const values = envExampleValues();
+    for (const key of KEYS) {
+      assert.ok(values.has(key), `.env.example has no OPENLINQ_${key}`);
+      assert.equal(values.get(key), CONFIG_KEYS[key].default, `.env.example default of OPENLINQ_${key}`);
+    }
+    for (const key of values.keys()) assert.ok(key in CONFIG_KEYS, `.env.example documents unknown OPENLINQ_${key}`);
+  });
+});
