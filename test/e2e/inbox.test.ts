@@ -317,6 +317,27 @@ describe("web inbox (headless Chromium)", { skip: chromiumMissing }, () => {
     await page.close();
   });
 
+  it("a long thread opens at its newest message and draws every older one, in order", async () => {
+    const count = 450;
+    const chatId = await createChat(server, ["+15551230014"], "Long thread 1");
+    for (let i = 2; i <= count; i++) {
+      const res = await server.request("POST", `${V2}/chats/${chatId}/chat_messages`, { body: { text: `Long thread ${i}` } });
+      assert.equal(res.status, 201, res.raw);
+    }
+    const page = await browser.page();
+    await openInbox(page, server, `#/chats/${chatId}`);
+    const newest = bubble(page, `Long thread ${count}`);
+    await newest.waitFor({ timeout: UI_TIMEOUT });
+    await page.waitForFunction((n) => document.querySelectorAll(".messages .row").length === n, count, { timeout: UI_TIMEOUT });
+    // textContent: rows far off screen are not rendered (content-visibility), so they have no innerText.
+    const texts = await page.locator(".messages .bubble-text").evaluateAll((els) => els.map((el) => el.textContent));
+    assert.deepEqual(texts, Array.from({ length: count }, (_, i) => `Long thread ${i + 1}`));
+    assert.ok(await newest.isVisible(), "still scrolled to the newest message after the older ones were drawn");
+    const atBottom = await page.locator(".messages").evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 80);
+    assert.ok(atBottom);
+    await page.close();
+  });
+
   it("at phone width shows the list, then the thread alone", async () => {
     const chatId = await createChat(server, ["+15551230012", "+15551230013"], "Phone-width check 📱", "Weekend plans");
     await server.request("POST", "/openlinq/v1/simulate/inbound_message", {

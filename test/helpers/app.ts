@@ -9,8 +9,16 @@ import { addPhoneNumber, createOrganization, createToken } from "../../src/core/
 
 export type Dialect = "sqlite" | "postgres";
 
-/** SQLite always; Postgres too when TEST_DATABASE_URL is set (as `npm run test:pg` and CI do). */
-export const DIALECTS: Dialect[] = process.env.TEST_DATABASE_URL ? ["sqlite", "postgres"] : ["sqlite"];
+/**
+ * SQLite always; Postgres too when TEST_DATABASE_URL is set (as `npm run test:pg` does).
+ * TEST_DIALECTS=postgres keeps only the Postgres pass: CI's second run, after `npm test`
+ * already ran the SQLite one.
+ */
+export const DIALECTS: Dialect[] = process.env.TEST_DATABASE_URL
+  ? process.env.TEST_DIALECTS === "postgres"
+    ? ["postgres"]
+    : ["sqlite", "postgres"]
+  : ["sqlite"];
 
 export const TEST_TOKEN = "test-token-org-one";
 export const OUR_NUMBER = "+19998887777";
