@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import pg from "pg";
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from "kysely";
 import type { StorageConfig } from "../config/config.ts";
 import type { Database } from "./schema.ts";
 import { migrationProvider, type MigrationDialect } from "./migrations/index.ts";
@@ -30,7 +30,9 @@ export function openStorage(config: StorageConfig): StorageHandle {
     database.pragma("synchronous = NORMAL");
     database.pragma("foreign_keys = ON");
     database.pragma("busy_timeout = 5000");
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+    const db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withImmediateTransactions(withStatementCache(database)) }),
+    });
     return makeHandle(db, "sqlite");
   }
   const pool = new pg.Pool({
@@ -40,6 +42,21 @@ export function openStorage(config: StorageConfig): StorageHandle {
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return makeHandle(db, "postgres", pool, config.schema);
+}
+
+/**
+ * Kysely begins SQLite transactions with a deferred `begin`: the write lock is taken at the
+ * first write. When another process (`openlinq worker` beside `serve --no-worker`) commits
+ * between a transaction's first read and its first write, SQLite cannot upgrade the stale
+ * snapshot and fails at once with SQLITE_BUSY ("database is locked"), busy_timeout or not.
+ * `begin immediate` takes the write lock up front, so such a transaction waits its turn.
+ * Within one process nothing changes: Kysely already runs one transaction at a time.
+ */
+function withImmediateTransactions(database: SqliteDatabase): SqliteDatabase {
+  return {
+    close: () => database.close(),
+    prepare: (text: string) => database.prepare(text === "begin" ? "begin immediate" : text),
+  };
 }
 
 function makeHandle(

@@ -84,7 +84,16 @@ function send(request: FastifyRequest, reply: FastifyReply, asset: Asset) {
 
 /** The built inbox at `/` and `/assets/*`; the build runs here first when it is missing or stale. */
 export const uiRoutes: FastifyPluginAsync<{ distDir?: string }> = async (app, options) => {
-  const assets = await loadAssets(options.distDir ?? INBOX_DIST_DIR);
+  let assets: Map<string, Asset>;
+  try {
+    assets = await loadAssets(options.distDir ?? INBOX_DIST_DIR);
+  } catch (error) {
+    // The API must start even where the UI cannot be built (a read-only install, say).
+    app.log.warn({ err: error }, "inbox UI unavailable: its build failed");
+    const detail = `The inbox UI is not built (${(error as Error).message}). Run \`npm run build\` and restart.`;
+    app.get("/", { schema: { hide: true } }, (_request, reply) => reply.code(503).type("text/plain; charset=utf-8").send(detail));
+    return;
+  }
   const notFound = (request: FastifyRequest, reply: FastifyReply) =>
     reply.code(404).type("text/plain; charset=utf-8").send(`No inbox asset at ${request.url.split("?")[0]}`);
 
