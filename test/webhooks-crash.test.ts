@@ -176,6 +176,31 @@ describe("webhook delivery survives kill -9", () => {
     await stopGracefully(second);
   });
 
+  it("SQLite: `serve --no-worker` and `openlinq worker` share the database file under concurrent writes", async () => {
+    receiver.requests.length = 0;
+    receiver.answer({ status: 200 });
+    const dataDir = mkdtempSync(join(tmpdir(), "openlinq-split-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const env = { ...baseEnv, OPENLINQ_DATA_DIR: dataDir };
+    const [server, worker] = [
+      track(await spawnOpenlinq(["serve", "--no-worker"], env)),
+      track(await spawnOpenlinq(["worker"], env)),
+    ];
+    await api(server!.baseUrl!, "POST", "/api/partner/v2/webhook_subscriptions", {
+      webhook_subscription: { webhook_url: `${receiver.url}/split`, version: 2, events: ["contact.created"] },
+    });
+    // Four writers at once in the API process while the worker process records attempts.
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, writer) => {
+        for (let i = 0; i < MESSAGES / 4; i += 1) {
+          await api(server!.baseUrl!, "POST", "/api/partner/v2/contacts", { contact: { first_name: `w${writer}-${i}` } });
+        }
+      }),
+    );
+    await receiver.waitFor(() => receiver.byEvent().size === MESSAGES && receiver.requests.every((r) => r.answeredWith === 200));
+    await Promise.all([stopGracefully(server!), stopGracefully(worker!)]);
+  });
+
   const postgres = DIALECTS.includes("postgres");
   it("Postgres: API alone plus two workers; one is killed mid-delivery and restarted", { skip: !postgres && "TEST_DATABASE_URL not set" }, async () => {
     receiver.requests.length = 0;

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Clock } from "../core/ports.ts";
-import type { SendResult, WebhookSender } from "./http-sender.ts";
+import type { WebhookSender } from "./http-sender.ts";
 import type { AttemptResult, ClaimedDelivery, DeliveryRepository, DeliveryTransition, OutboxWakeups } from "./ports.ts";
 import { judgeAttempt, type RetryPolicy } from "./retry-schedule.ts";
 import { deliveryHeaders } from "./signer.ts";
@@ -70,10 +70,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let pumpAgain = false;
   /** Set by timers and polls: look up the next due time once the queue is drained. */
   let refreshDue = false;
-  /** Claimed deliveries not yet finished (sending, or waiting for their record to be written). */
+  /**
+   * Claimed deliveries until their attempt is recorded: `concurrency` bounds them. Freeing a
+   * slot only once the record is written (rather than when the response arrives) makes
+   * claims and records come in larger batches, which measured faster on both stores.
+   */
   const inFlight = new Map<number, { promise: Promise<void>; controller: AbortController }>();
-  /** Of those, the ones with a request on the wire: the number `concurrency` bounds. */
-  let sending = 0;
   let claimedTotal = 0;
   let attemptsTotal = 0;
   let wakeTimer: { at: number; cancel: () => void } | undefined;
@@ -104,10 +106,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     try {
       do {
         pumpAgain = false;
-        // A slot frees when a response arrives, so claiming overlaps with recording.
-        // Responses waiting for their record are bounded too, should the database fall behind.
-        const free = Math.min(concurrency - sending, 4 * concurrency - inFlight.size);
-        if (free < (sending === 0 ? 1 : claimBatch)) return; // each arriving response wakes us again
+        const free = concurrency - inFlight.size;
+        if (free < (inFlight.size === 0 ? 1 : claimBatch)) return; // each finished attempt wakes us again
         const now = clock.now();
         const batch = await repository.claimDue(id, now, new Date(now.getTime() + options.claimTtlMs), free);
         claimedTotal += batch.length;
@@ -165,14 +165,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       body: delivery.payload,
       at: attemptedAt,
     });
-    sending += 1;
-    let result: SendResult;
-    try {
-      result = await send({ url: delivery.subscription.url, headers, body: delivery.payload, signal });
-    } finally {
-      sending -= 1;
-      wake();
-    }
+    const result = await send({ url: delivery.subscription.url, headers, body: delivery.payload, signal });
     // Abandoned by shutdown: nothing to record, close() hands the claim back.
     if (result.failure === "aborted") return;
 

@@ -40,7 +40,14 @@ function deliveryRowToSummary(row: DeliveryWithUrl): DeliverySummary {
   };
 }
 
-function attemptRowToAttempt(row: WebhookAttemptRow): LoggedAttempt {
+/**
+ * The body of an attempt is, by construction, the event's stored payload; it is kept on the
+ * attempt row only when it is not (SAME_AS_PAYLOAD marks the usual case), which spares the
+ * writer a second copy of every payload.
+ */
+const SAME_AS_PAYLOAD = "";
+
+function attemptRowToAttempt(row: WebhookAttemptRow, payload: string): LoggedAttempt {
   return {
     id: row.id,
     deliveryId: row.delivery_id,
@@ -48,7 +55,7 @@ function attemptRowToAttempt(row: WebhookAttemptRow): LoggedAttempt {
     attemptNumber: row.attempt_number,
     url: row.url,
     requestHeaders: JSON.parse(row.request_headers) as Record<string, string>,
-    requestBody: row.request_body,
+    requestBody: row.request_body === SAME_AS_PAYLOAD ? payload : row.request_body,
     responseStatus: row.response_status,
     responseHeaders: row.response_headers === null ? null : (JSON.parse(row.response_headers) as Record<string, string>),
     responseBody: row.response_body,
@@ -115,49 +122,53 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
             .limit(limit);
           return dialect === "postgres" ? due.forUpdate().skipLocked() : due;
         })
-        .returning(["id"])
-        .execute();
-      if (claimed.length === 0) return [];
-      const rows = await db
-        .selectFrom("webhook_deliveries as d")
-        .innerJoin("events as e", "e.id", "d.event_id")
-        .innerJoin("webhook_subscriptions as s", "s.id", "d.subscription_id")
-        .select([
-          "d.id",
-          "d.org_id",
-          "d.event_id",
-          "d.attempt_count",
-          "e.event_type",
-          "e.payload",
-          "s.id as subscription_id",
-          "s.webhook_url",
-          "s.secret",
-          "s.active",
-          (eb) =>
-            eb
-              .selectFrom("webhook_attempts as a")
-              .select((c) => c.fn.countAll<number>().as("n"))
-              .whereRef("a.event_id", "=", "d.event_id")
-              .whereRef("a.delivery_id", "=", "d.id")
-              .as("attempts_before"),
+        // One statement claims and fetches: scalar subqueries in RETURNING (both dialects)
+        // spare a second round trip per claim.
+        .returning((eb) => [
+          "id",
+          "org_id",
+          "event_id",
+          "attempt_count",
+          "next_attempt_at",
+          eb.selectFrom("events as e").select("e.event_type").whereRef("e.id", "=", "webhook_deliveries.event_id").as("event_type"),
+          eb.selectFrom("events as e").select("e.payload").whereRef("e.id", "=", "webhook_deliveries.event_id").as("payload"),
+          "subscription_id",
+          eb
+            .selectFrom("webhook_subscriptions as s")
+            .select("s.webhook_url")
+            .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+            .as("webhook_url"),
+          eb
+            .selectFrom("webhook_subscriptions as s")
+            .select("s.secret")
+            .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+            .as("secret"),
+          eb
+            .selectFrom("webhook_subscriptions as s")
+            .select("s.active")
+            .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+            .as("active"),
+          eb
+            .selectFrom("webhook_attempts as a")
+            .select((c) => c.fn.countAll<number>().as("n"))
+            .whereRef("a.event_id", "=", "webhook_deliveries.event_id")
+            .whereRef("a.delivery_id", "=", "webhook_deliveries.id")
+            .as("attempts_before"),
         ])
-        .where(
-          "d.id",
-          "in",
-          claimed.map((c) => c.id),
-        )
-        .orderBy("d.next_attempt_at")
-        .orderBy("d.id")
         .execute();
+      // RETURNING promises no order; hand them out oldest due first.
+      const rows = claimed.sort((a, b) =>
+        a.next_attempt_at === b.next_attempt_at ? a.id - b.id : a.next_attempt_at < b.next_attempt_at ? -1 : 1,
+      );
       return rows.map((row) => ({
         id: row.id,
         orgId: row.org_id,
         eventId: row.event_id,
         eventType: row.event_type as WebhookEventType,
-        payload: row.payload,
+        payload: row.payload!,
         attemptCount: row.attempt_count,
         attemptsBefore: Number(row.attempts_before ?? 0),
-        subscription: { id: row.subscription_id, url: row.webhook_url, secret: row.secret, active: row.active === 1 },
+        subscription: { id: row.subscription_id, url: row.webhook_url!, secret: row.secret ?? null, active: row.active === 1 },
       }));
     },
 
@@ -227,7 +238,7 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
                 attempt_number: delivery.attemptsBefore + 1,
                 url: attempt.url,
                 request_headers: JSON.stringify(attempt.requestHeaders),
-                request_body: attempt.requestBody,
+                request_body: attempt.requestBody === delivery.payload ? SAME_AS_PAYLOAD : attempt.requestBody,
                 response_status: attempt.responseStatus,
                 response_headers: attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
                 response_body: attempt.responseBody,
@@ -364,7 +375,7 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
         deliveriesFor([row.id]),
         db.selectFrom("webhook_attempts").selectAll().where("event_id", "=", row.id).orderBy("id").execute(),
       ]);
-      return { ...eventRowToEvent(row, deliveries.get(row.id) ?? []), attempts: attempts.map(attemptRowToAttempt) };
+      return { ...eventRowToEvent(row, deliveries.get(row.id) ?? []), attempts: attempts.map((a) => attemptRowToAttempt(a, row.payload)) };
     },
 
     async requeueEvent(orgId, eventId, subscriptionIds, now) {

@@ -183,6 +183,7 @@ export interface WebhookAttemptTable {
   url: string;
   /** JSON object of request headers. */
   request_headers: string;
+  /** Empty when it is the event's payload (always, so far): see deliveries.repository.ts. */
   request_body: string;
   response_status: number | null;
   /** JSON object of response headers. */

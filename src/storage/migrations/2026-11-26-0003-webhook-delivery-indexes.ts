@@ -11,10 +11,11 @@ import type { MigrationDialect } from "./index.ts";
  */
 export async function up(db: Kysely<any>, _dialect: MigrationDialect): Promise<void> {
   await db.schema.createIndex("webhook_attempts_delivery").on("webhook_attempts").column("delivery_id").execute();
+  // Not (subscription_id, status): every status change would move an entry of it too.
   await db.schema
     .createIndex("webhook_deliveries_subscription")
     .on("webhook_deliveries")
-    .columns(["subscription_id", "status"])
+    .column("subscription_id")
     .execute();
   await db.schema.createIndex("events_created").on("events").column("created_at").execute();
 }
