@@ -93,7 +93,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   };
 
   const deps: CoreDeps = {
-    store: createStore(storage.db),
+    store: createStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() }),
     clock,
     ids,
     transport: overrides.transport ? overrides.transport(clock) : simulator!.transport,

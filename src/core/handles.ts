@@ -68,8 +68,22 @@ export function normalizeHandle(input: string, field: string, allowEmail = true)
   );
 }
 
+const prettyCache = new Map<string, string>();
+const PRETTY_CACHE_SIZE = 10_000;
+
 /** `+1 (555) 123-4567` for NANP numbers, international format otherwise; emails unchanged. */
 export function prettyHandle(handle: string): string {
+  // Formatting is a hot path (every chat listed, every webhook payload) and pure: memoize it.
+  let pretty = prettyCache.get(handle);
+  if (pretty === undefined) {
+    pretty = formatHandle(handle);
+    if (prettyCache.size >= PRETTY_CACHE_SIZE) prettyCache.delete(prettyCache.keys().next().value!);
+    prettyCache.set(handle, pretty);
+  }
+  return pretty;
+}
+
+function formatHandle(handle: string): string {
   if (isEmailHandle(handle)) return handle;
   const parsed = parsePhoneNumberFromString(handle);
   if (!parsed) return handle;

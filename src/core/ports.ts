@@ -118,7 +118,10 @@ export interface Random {
   next(): number;
 }
 
-/** Wakes the webhook delivery worker after a commit that wrote outbox rows. */
+/**
+ * Wakes the webhook delivery worker. The store calls it after every commit that queued
+ * deliveries; code that re-queues deliveries directly (resend, recover) calls it too.
+ */
 export interface OutboxSignal {
   notify(): void;
 }

@@ -24,7 +24,7 @@ import {
   sandboxRepository,
 } from "./simulator.repository.ts";
 
-function repositories(db: Kysely<Database>): Repositories {
+function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => void): Repositories {
   return {
     organizations: organizationRepository(db),
     users: userRepository(db),
@@ -36,7 +36,7 @@ function repositories(db: Kysely<Database>): Repositories {
     reactions: reactionRepository(db),
     contacts: contactRepository(db),
     webhookSubscriptions: webhookSubscriptionRepository(db),
-    events: eventRepository(db),
+    events: eventRepository(db, onDeliveriesWritten),
     inbox: inboxRepository(db),
     handleProfiles: handleProfileRepository(db),
     deviceSignals: deviceSignalRepository(db),
@@ -45,10 +45,31 @@ function repositories(db: Kysely<Database>): Repositories {
   };
 }
 
+export interface StoreHooks {
+  /**
+   * Called after a commit that queued webhook deliveries (never for a rollback, never
+   * for a change that fanned out to no subscription), so the worker wakes only when
+   * there is work and only once that work is visible to it.
+   */
+  onDeliveriesCommitted?: () => void;
+}
+
 /** The Kysely adapter of the Store port: the same code on SQLite and Postgres. */
-export function createStore(db: Kysely<Database>): Store {
+export function createStore(db: Kysely<Database>, hooks: StoreHooks = {}): Store {
+  const committed = () => hooks.onDeliveriesCommitted?.();
   return {
-    read: repositories(db),
-    transaction: (work) => db.transaction().execute((trx) => work(repositories(trx))),
+    read: repositories(db, committed),
+    async transaction(work) {
+      let queuedDeliveries = false;
+      const result = await db.transaction().execute((trx) =>
+        work(
+          repositories(trx, () => {
+            queuedDeliveries = true;
+          }),
+        ),
+      );
+      if (queuedDeliveries) committed();
+      return result;
+    },
   };
 }

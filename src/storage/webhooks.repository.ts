@@ -76,7 +76,8 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
   };
 }
 
-export function eventRepository(db: Kysely<Database>): EventRepository {
+/** `onDeliveriesWritten` is told when an append queued deliveries (the store wakes the worker after commit). */
+export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () => void = () => {}): EventRepository {
   return {
     async append(event, subscriptionIds) {
       const createdAt = stamp(event.createdAt);
@@ -92,6 +93,7 @@ export function eventRepository(db: Kysely<Database>): EventRepository {
         })
         .execute();
       if (subscriptionIds.length === 0) return;
+      onDeliveriesWritten();
       await db
         .insertInto("webhook_deliveries")
         .values(

@@ -113,7 +113,6 @@ export async function completeCall(deps: CoreDeps, orgId: number, input: CallInp
     const event = await emitEvent(tx, deps, orgId, "call.completed", callCompletedEventData(call), null);
     return { call, events: [{ id: event.id, type: "call.completed" as const }] };
   });
-  deps.outbox.notify();
   deps.activity.publish({ orgId, kind: "event", eventId: result.events[0]!.id, eventType: "call.completed" });
   return result;
 }

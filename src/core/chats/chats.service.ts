@@ -163,16 +163,15 @@ export async function findChat(
 
 /** Marks every inbound message read; one message.read event per message that changed. */
 export async function markChatRead(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
-  const { chat, emitted } = await deps.store.transaction(async (tx) => {
+  const chat = await deps.store.transaction(async (tx) => {
     const chat = await loadChat(tx, orgId, chatId);
     const changed = await tx.messages.markChatRead(chatId, deps.clock.now());
     for (const message of changed) {
       await emitEvent(tx, deps, orgId, "message.read", messageReadEventData(message), chatId);
     }
-    return { chat, emitted: changed.length };
+    return chat;
   });
   deps.transport.markedRead(chat);
-  if (emitted > 0) deps.outbox.notify();
   deps.activity.publish({ orgId, kind: "chat", chatId });
 }
 

@@ -104,7 +104,6 @@ export async function createContact(deps: CoreDeps, orgId: number, input: Contac
     await emitEvent(tx, deps, orgId, "contact.created", contactObject(created));
     return created;
   });
-  deps.outbox.notify();
   return contact;
 }
 
@@ -138,7 +137,6 @@ export async function updateContact(deps: CoreDeps, orgId: number, id: number, i
     await emitEvent(tx, deps, orgId, "contact.updated", contactObject(updated));
     return updated;
   });
-  deps.outbox.notify();
   return contact;
 }
 
@@ -149,7 +147,6 @@ export async function deleteContact(deps: CoreDeps, orgId: number, id: number): 
     await tx.contacts.delete(orgId, id);
     await emitEvent(tx, deps, orgId, "contact.deleted", { id });
   });
-  deps.outbox.notify();
 }
 
 /** Lenient lookup: any common US phone format, or email; OR-match when both are given. */

@@ -148,7 +148,6 @@ export async function receiveMessage(
     await removeAttachmentFiles(deps, prepared);
     throw error;
   }
-  deps.outbox.notify();
   const chatId = result.chat.chat.id;
   if (result.createdChat) deps.activity.publish({ orgId, kind: "chat", chatId });
   if (result.typingCleared) deps.activity.publish({ orgId, kind: "typing", chatId, detail: { handle: from, display: false, side: "theirs" } });

@@ -84,7 +84,6 @@ export async function changeParticipants(
     }
     return { chat, added, removed: leaving, events };
   });
-  deps.outbox.notify();
   deps.activity.publish({ orgId, kind: "chat", chatId: input.chatId });
   return result;
 }

@@ -68,7 +68,6 @@ export async function receiveReaction(
     );
     return { chat, reaction, operation: input.operation, events: [event] };
   });
-  deps.outbox.notify();
   deps.activity.publish({ orgId, kind: "message", chatId: result.chat.chat.id, messageId: input.messageId });
   return result;
 }
@@ -112,7 +111,6 @@ export async function recipientTyping(
     return { chat, from, state: input.state, events };
   });
   if (result.events.length > 0) {
-    deps.outbox.notify();
     deps.activity.publish({
       orgId,
       kind: "typing",
@@ -152,7 +150,6 @@ export async function readByRecipient(
     return { chat, messages: await loadMessageDetails(tx, changed), events };
   });
   if (result.events.length > 0) {
-    deps.outbox.notify();
     for (const { message } of result.messages) {
       deps.activity.publish({ orgId, kind: "message", chatId: input.chatId, messageId: message.id });
     }

@@ -166,7 +166,6 @@ export async function runSend(
     throw error;
   }
   deps.transport.dispatched({ orgId, chat: written.chat, message: written.message.message });
-  deps.outbox.notify();
   deps.activity.publish({ orgId, kind: "message", chatId: written.chat.chat.id, messageId: written.message.message.id });
   return { ...written, replayed: false };
 }

@@ -58,7 +58,6 @@ export async function reactToMessage(
     return { reaction, operation, chatId: chat.chat.id, changed: true };
   });
   if (!result.changed) return { reaction: result.reaction, operation };
-  deps.outbox.notify();
   deps.activity.publish({ orgId, kind: "message", chatId: result.chatId, messageId });
   return { reaction: result.reaction, operation };
 }
