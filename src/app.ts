@@ -4,7 +4,7 @@ import pino, { type Logger } from "pino";
 import type { Config } from "./config/config.ts";
 import { bootstrap, type BootstrapResult } from "./core/accounts/accounts.service.ts";
 import type { CoreDeps, Links } from "./core/deps.ts";
-import type { Clock, Ids, OutboxSignal, Transport } from "./core/ports.ts";
+import type { ActivityFeed, Clock, Ids, OutboxSignal, Transport } from "./core/ports.ts";
 import { createActivityFeed, cryptoIds, systemClock } from "./core/system.ts";
 import { createHttpServer } from "./http/server.ts";
 import { eventRoutes } from "./http/openlinq/events.routes.ts";
@@ -119,6 +119,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const retryRandom = createSeededRandom((randomSeed + 1) >>> 0);
   const delivery = buildDelivery(config, storage, clock, logger, {
     random: () => retryRandom.next(),
+    activity: deps.activity,
     // Polling finds work of other processes, whose clocks a virtual clock does not share; here it
     // would only cost a query per virtual second advanced. Commits wake the worker anyway.
     ...(virtualClock ? { pollIntervalMs: VIRTUAL_CLOCK_POLL_MS } : {}),
@@ -217,7 +218,7 @@ function buildDelivery(
   storage: StorageHandle,
   clock: Clock,
   logger: Logger,
-  tuning: { random?: () => number; pollIntervalMs?: number } = {},
+  tuning: { random?: () => number; pollIntervalMs?: number; activity?: ActivityFeed } = {},
 ): Delivery {
   const repository = deliveryRepository(storage.db, storage.dialect);
   const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, connections: config.webhookConcurrency });
@@ -246,6 +247,18 @@ function buildDelivery(
         retentionDays: config.eventRetentionDays,
         logger: log,
         wakeups: channel?.wakeups(),
+        onRecorded: tuning.activity
+          ? (results) => {
+              for (const { delivery } of results) {
+                tuning.activity!.publish({
+                  orgId: delivery.orgId,
+                  kind: "delivery",
+                  eventId: delivery.eventId,
+                  eventType: delivery.eventType,
+                });
+              }
+            }
+          : undefined,
       }),
     async close() {
       await channel?.close();

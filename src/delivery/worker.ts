@@ -28,6 +28,8 @@ export interface DeliveryWorkerOptions {
   logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
   /** Cross-process wake-ups (Postgres LISTEN); polling alone otherwise. */
   wakeups?: OutboxWakeups | undefined;
+  /** Told after attempts are recorded (the inbox refreshes its delivery log live). */
+  onRecorded?: ((results: readonly AttemptResult[]) => void) | undefined;
   id?: string;
 }
 
@@ -227,6 +229,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
           const lost = await repository.recordAttempts(id, batch.map((entry) => entry.result));
           if (lost.length > 0) logger.warn({ deliveryIds: lost }, "webhook delivery: claims expired before their attempts were recorded");
           batch.forEach((entry) => entry.done());
+          options.onRecorded?.(batch.map((entry) => entry.result));
         } catch (error) {
           batch.forEach((entry) => entry.done(error));
         }
