@@ -5,6 +5,7 @@ import type { InboxChat, InboxSession, InboxThread } from "../../core/inbox/inbo
 import type { Activity, Page } from "../../core/ports.ts";
 import type { ChatWithHandles, MessageDetails } from "../../core/model.ts";
 import { isoMillis } from "../../core/time.ts";
+import { toV2Attachment } from "../v2/presenters.ts";
 
 /**
  * Wire shapes of the inbox's own endpoints. Unlike V2 they say which side wrote a message
@@ -65,13 +66,7 @@ export function toInboxMessage(details: MessageDetails, links: Links) {
     is_read: message.isRead,
     read_at: maybeIso(message.readAt),
     edited_at: maybeIso(message.editedAt),
-    attachments: details.attachments.map((a) => ({
-      id: a.id,
-      url: links.attachmentUrl(a.id, a.filename),
-      filename: a.filename,
-      mime_type: a.mimeType,
-      file_size: a.fileSize,
-    })),
+    attachments: details.attachments.map((a) => toV2Attachment(a, links)),
     reactions: details.reactions.map((r) => ({
       id: r.id,
       reaction: r.reaction,

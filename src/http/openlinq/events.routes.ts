@@ -11,7 +11,7 @@ import {
 } from "../../delivery/delivery-log.service.ts";
 import type { DeliveryRepository, DeliverySummary, LoggedAttempt, LoggedEvent } from "../../delivery/ports.ts";
 import { createAuthenticator } from "../plugins/auth.ts";
-import { errorResponses, idParam, MAX_PER_PAGE, pageQueryProperties } from "../v2/schemas.ts";
+import { errorResponses, idParam, MAX_PER_PAGE, pageQueryProperties, paginationSchema } from "../v2/schemas.ts";
 
 /**
  * The delivery log: every event we emitted, where it went, and every attempt with what
@@ -167,15 +167,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
             type: "object",
             properties: {
               events: { type: "array", items: eventSummarySchema },
-              pagination: {
-                type: "object",
-                properties: {
-                  current_page: { type: "integer" },
-                  per_page: { type: "integer" },
-                  total_pages: { type: "integer" },
-                  total_count: { type: "integer" },
-                },
-              },
+              pagination: paginationSchema,
             },
           },
           ...errors(400, 422),

@@ -12,7 +12,7 @@ import type { CoreDeps } from "../../core/deps.ts";
 import { DomainError } from "../../core/errors.ts";
 import { contactObject } from "../../core/webhooks/payloads.ts";
 import { clampPerPage } from "./chats.routes.ts";
-import { contactSchema, errorResponses, idParam, pageQueryProperties } from "./schemas.ts";
+import { contactSchema, errorResponses, idParam, pageQueryProperties, paginationSchema } from "./schemas.ts";
 
 const contactFields = {
   first_name: { type: "string" },
@@ -65,15 +65,7 @@ export const contactRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
             type: "object",
             properties: {
               contacts: { type: "array", items: contactSchema },
-              pagination: {
-                type: "object",
-                properties: {
-                  current_page: { type: "integer" },
-                  per_page: { type: "integer" },
-                  total_pages: { type: "integer" },
-                  total_count: { type: "integer" },
-                },
-              },
+              pagination: paginationSchema,
             },
           },
           ...errors(400),

@@ -1,6 +1,7 @@
 import { chatDisplayName, otherParticipants } from "../../core/chats/chat-names.ts";
 import type { Links } from "../../core/deps.ts";
 import type {
+  Attachment,
   ChatWithHandles,
   MessageDetails,
   PhoneNumber,
@@ -41,6 +42,16 @@ export function toV2Reaction(reaction: Reaction) {
   };
 }
 
+export function toV2Attachment(attachment: Attachment, links: Links) {
+  return {
+    id: attachment.id,
+    url: links.attachmentUrl(attachment.id, attachment.filename),
+    filename: attachment.filename,
+    mime_type: attachment.mimeType,
+    file_size: attachment.fileSize,
+  };
+}
+
 export function toV2Message(details: MessageDetails, links: Links) {
   const { message } = details;
   return {
@@ -53,13 +64,7 @@ export function toV2Message(details: MessageDetails, links: Links) {
     is_read: message.isRead,
     sent_from: details.sender,
     chat_handle_id: message.chatHandleId,
-    attachments: details.attachments.map((a) => ({
-      id: a.id,
-      url: links.attachmentUrl(a.id, a.filename),
-      filename: a.filename,
-      mime_type: a.mimeType,
-      file_size: a.fileSize,
-    })),
+    attachments: details.attachments.map((a) => toV2Attachment(a, links)),
     reactions: details.reactions.map(toV2Reaction),
   };
 }

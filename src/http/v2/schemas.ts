@@ -185,6 +185,17 @@ export const pageQueryProperties = {
 
 export const MAX_PER_PAGE = 100;
 
+/** Pagination style B (v2.md §1.6): `{ <items>: [...], pagination: {...} }`. */
+export const paginationSchema = {
+  type: "object",
+  properties: {
+    current_page: { type: "integer" },
+    per_page: { type: "integer" },
+    total_pages: { type: "integer" },
+    total_count: { type: "integer" },
+  },
+} as const;
+
 export const idParam = (name: string) =>
   ({
     type: "object",
