@@ -4,27 +4,13 @@ import type { ConfigOverrides } from "../../src/config/config.ts";
 import { startTestApp, type Dialect, type TestApp, type TestResponse } from "./app.ts";
 import { startReceiver, type ReceivedRequest, type Receiver } from "./receiver.ts";
 import { V2 } from "./v2.ts";
+import { WEBHOOK_EVENT_TYPES } from "../../src/core/model.ts";
 
 /** Shared steps of the simulator scenario tests: a virtual clock, a real receiver, the events it got. */
 
 export const SANDBOX = "/openlinq/v1";
 
-export const ALL_EVENTS = [
-  "message.sent",
-  "message.received",
-  "message.read",
-  "call.completed",
-  "reaction.sent",
-  "reaction.received",
-  "typing_indicator.received",
-  "typing_indicator.removed",
-  "chat.created",
-  "contact.created",
-  "contact.updated",
-  "contact.deleted",
-  "participant.added",
-  "participant.removed",
-];
+export const ALL_EVENTS = [...WEBHOOK_EVENT_TYPES];
 
 /**
  * The product on a virtual clock with a fixed random seed. One webhook attempt at a time

@@ -4,6 +4,8 @@
  * Wire shapes are declared here; components never build URLs.
  */
 
+import { WEBHOOK_EVENT_TYPES } from "../../src/core/model.ts";
+
 export interface Session {
   organization: { id: number; name: string };
   phone_numbers: { id: number; phone_number: string; display: string }[];
@@ -170,23 +172,8 @@ export interface EventPage {
   pagination: { current_page: number; per_page: number; total_pages: number; total_count: number };
 }
 
-/** The 14 V2 webhook event types (v2.md §4.6). */
-export const EVENT_TYPES = [
-  "message.sent",
-  "message.received",
-  "message.read",
-  "call.completed",
-  "reaction.sent",
-  "reaction.received",
-  "typing_indicator.received",
-  "typing_indicator.removed",
-  "chat.created",
-  "contact.created",
-  "contact.updated",
-  "contact.deleted",
-  "participant.added",
-  "participant.removed",
-];
+/** The 14 V2 webhook event types (v2.md §4.6), from the server's own catalogue. */
+export const EVENT_TYPES: string[] = [...WEBHOOK_EVENT_TYPES];
 
 export class ApiError extends Error {
   constructor(
