@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DIALECTS, OUR_NUMBER, type TestApp } from "./helpers/app.ts";
-import { advance, getMessage, getProfile, listen, putProfile, startSandbox, type Listener } from "./helpers/sandbox.ts";
+import { advance, getMessage, getProfile, listen, putProfile, startSandbox, type Listener, envelopeReader } from "./helpers/sandbox.ts";
 import { createChat, listMessages, sendMessage } from "./helpers/v2.ts";
 
 /** Recipients that act on their own: echo bots, scripted replies, automatic tapbacks, jitter. */
@@ -18,13 +18,7 @@ for (const dialect of DIALECTS) {
       await t.close();
     });
 
-    let cursor = 0;
-    async function received() {
-      await advance(t, 0);
-      const envelopes = hooks.envelopes().slice(cursor);
-      cursor += envelopes.length;
-      return envelopes;
-    }
+    const received = envelopeReader(() => t, () => hooks);
 
     it("echo bot (magic number): reads, then sends our text back one second after delivery", async () => {
       const chat = await createChat(t, ["+15550100004"], "ping");

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DIALECTS, OUR_NUMBER, type TestApp } from "./helpers/app.ts";
-import { SANDBOX, advance, getChat, getMessage, listen, simulate, startSandbox, type Listener } from "./helpers/sandbox.ts";
+import { SANDBOX, advance, getChat, getMessage, listen, simulate, startSandbox, type Listener, envelopeReader } from "./helpers/sandbox.ts";
 import { V2, assertRenderError, createChat, listMessages, sendMessage } from "./helpers/v2.ts";
 import { startFileServer, type FileServer } from "./helpers/file-server.ts";
 import { PNG } from "./fixtures/media.ts";
@@ -26,14 +26,7 @@ for (const dialect of DIALECTS) {
       await t.close();
     });
 
-    /** Settles the clock and returns the envelopes received since the last call. */
-    let cursor = 0;
-    async function received() {
-      await advance(t, 0);
-      const envelopes = hooks.envelopes().slice(cursor);
-      cursor += envelopes.length;
-      return envelopes;
-    }
+    const received = envelopeReader(() => t, () => hooks);
 
     it("reply: the recipient answers in the chat and the receiver gets message.received", async () => {
       const chat = await createChat(t, ["+15551234567"], "Hello! This is my first message via the Linq API.");

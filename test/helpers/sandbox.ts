@@ -114,3 +114,17 @@ export function hasValidV2Signature(request: ReceivedRequest, secret: string): b
   const given = Buffer.from(header.slice("sha256=".length), "hex");
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
+
+/**
+ * Returns a reader that settles the clock and gives the envelopes the receiver got since
+ * the previous read. `hooks` is a getter because suites create their listener in before().
+ */
+export function envelopeReader(t: () => TestApp, hooks: () => Listener) {
+  let cursor = 0;
+  return async () => {
+    await advance(t(), 0);
+    const envelopes = hooks().envelopes().slice(cursor);
+    cursor += envelopes.length;
+    return envelopes;
+  };
+}
