@@ -1,3 +1,4 @@
+import { dropPostgresSchema } from "../src/storage/database.ts";
 /**
  * Webhook delivery benchmark: `npm run bench:webhooks [-- --events N]`.
  *
@@ -19,7 +20,6 @@ import { performance } from "node:perf_hooks";
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import pg from "pg";
 import { Agent, request } from "undici";
 import { buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
@@ -246,10 +246,7 @@ async function runOn(kind: "sqlite" | "postgres", databaseUrl?: string): Promise
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });
     if (databaseUrl) {
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
+      await dropPostgresSchema(databaseUrl, schema);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { dropPostgresSchema } from "../src/storage/database.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
@@ -7,7 +8,6 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
 import { DIALECTS, type Dialect } from "./helpers/app.ts";
 import { startFileServer, type FileServer } from "./helpers/file-server.ts";
 
@@ -115,10 +115,7 @@ function storageFor(dialect: Dialect) {
     async remove() {
       rmSync(dataDir, { recursive: true, force: true });
       if (dialect === "postgres") {
-        const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-        await client.connect();
-        await client.query(`drop schema if exists ${schema} cascade`);
-        await client.end();
+        await dropPostgresSchema(process.env.TEST_DATABASE_URL!, schema);
       }
     },
   };

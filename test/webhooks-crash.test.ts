@@ -1,3 +1,4 @@
+import { dropPostgresSchema } from "../src/storage/database.ts";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -5,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { DIALECTS, OUR_NUMBER } from "./helpers/app.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 
@@ -210,10 +210,7 @@ describe("webhook delivery survives kill -9", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "openlinq-crash-"));
     cleanups.push(async () => {
       rmSync(dataDir, { recursive: true, force: true });
-      const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
+      await dropPostgresSchema(process.env.TEST_DATABASE_URL!, schema);
     });
     const env = {
       ...baseEnv,

@@ -70,22 +70,55 @@ function makeHandle(
     dialect,
     ...(pool ? { pool } : {}),
     async migrate() {
-      if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-      // Kysely looks for its bookkeeping tables in every schema unless told which one; with
-      // a second openlinq schema in the same database it would skip creating its own.
-      const migrator = new Migrator({
-        db,
-        provider: migrationProvider(dialect),
-        ...(schema ? { migrationTableSchema: schema } : {}),
-      });
-      const { error, results } = await migrator.migrateToLatest();
-      if (error) throw error;
-      return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+      const run = async () => {
+        if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+        // Kysely looks for its bookkeeping tables in every schema unless told which one; with
+        // a second openlinq schema in the same database it would skip creating its own.
+        const migrator = new Migrator({
+          db,
+          provider: migrationProvider(dialect),
+          ...(schema ? { migrationTableSchema: schema } : {}),
+        });
+        const { error, results } = await migrator.migrateToLatest();
+        if (error) throw error;
+        return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+      };
+      return pool ? withMigrationLock(pool, run) : run();
     },
     async destroy() {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Kysely's migrator introspects every schema of the database, and that introspection fails
+ * when another schema is dropped at the same moment. Instances starting together, and
+ * schema drops (dropPostgresSchema), therefore take one database-wide advisory lock.
+ */
+const MIGRATION_LOCK_KEY = 7_362_510_001;
+
+async function withMigrationLock<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    return await work(client);
+  } finally {
+    await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    client.release();
+  }
+}
+
+/** Drops an openlinq schema and everything in it (tests and benchmarks clean up with this). */
+export async function dropPostgresSchema(url: string, schema: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await withMigrationLock(pool, async (client) => {
+      await client.query(`drop schema if exists "${schema.replace(/"/g, '""')}" cascade`);
+    });
+  } finally {
+    await pool.end();
+  }
 }
 
 /** True when a write failed on a unique index (SQLite and Postgres spell it differently). */

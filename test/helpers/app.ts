@@ -1,8 +1,8 @@
+import { dropPostgresSchema } from "../../src/storage/database.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { buildApp, type AppOverrides, type OpenLinq } from "../../src/app.ts";
 import { loadConfig, type ConfigOverrides } from "../../src/config/config.ts";
 import { addPhoneNumber, createOrganization, createToken } from "../../src/core/accounts/accounts.service.ts";
@@ -148,10 +148,7 @@ export async function startTestApp(
       await openlinq.close();
       rmSync(dataDir, { recursive: true, force: true });
       if (dialect === "postgres") {
-        const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-        await client.connect();
-        await client.query(`drop schema if exists ${schema} cascade`);
-        await client.end();
+        await dropPostgresSchema(process.env.TEST_DATABASE_URL!, schema);
       }
     },
   };
