@@ -1,4 +1,3 @@
-import { dropPostgresSchema } from "../src/storage/database.ts";
 /**
  * Webhook delivery benchmark: `npm run bench:webhooks [-- --events N]`.
  *
@@ -25,6 +24,7 @@ import { buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { createContact } from "../src/core/contacts/contacts.service.ts";
 import { createSubscription } from "../src/core/webhooks/subscriptions.service.ts";
+import { dropPostgresSchema } from "../src/storage/database.ts";
 
 const { values } = parseArgs({
   options: {

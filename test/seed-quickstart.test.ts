@@ -1,4 +1,3 @@
-import { dropPostgresSchema } from "../src/storage/database.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
@@ -10,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DIALECTS, type Dialect } from "./helpers/app.ts";
 import { startFileServer, type FileServer } from "./helpers/file-server.ts";
+import { dropPostgresSchema } from "../src/storage/database.ts";
 
 /**
  * The seed quickstart (your-first-message.md) as a newcomer runs it: `npm start`, then its

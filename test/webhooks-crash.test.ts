@@ -1,4 +1,3 @@
-import { dropPostgresSchema } from "../src/storage/database.ts";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -8,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DIALECTS, OUR_NUMBER } from "./helpers/app.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { dropPostgresSchema } from "../src/storage/database.ts";
 
 /**
  * Crash safety with real processes: events committed before a kill -9 are delivered after

@@ -1,4 +1,3 @@
-import { dropPostgresSchema } from "../../src/storage/database.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { buildApp, type AppOverrides, type OpenLinq } from "../../src/app.ts";
 import { loadConfig, type ConfigOverrides } from "../../src/config/config.ts";
 import { addPhoneNumber, createOrganization, createToken } from "../../src/core/accounts/accounts.service.ts";
+import { dropPostgresSchema } from "../../src/storage/database.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
