@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type ChatHeader, type HandleProfile, type HandleProfileChanges, type ReactionType, type Session } from "../api.ts";
 import { REACTIONS } from "../format.ts";
 import { onActivity } from "../live.ts";
+import { Feedback } from "./feedback.tsx";
 
 /** The recipients' side of a chat: who is in it, how the simulator plays them, a call. */
 export function RecipientPanel(props: {
@@ -116,16 +117,7 @@ export function RecipientPanel(props: {
           </button>
         </section>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Feedback error={error} notice={notice} />
     </aside>
   );
 }

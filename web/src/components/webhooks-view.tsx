@@ -3,6 +3,7 @@ import { EVENT_TYPES, api, type Subscription } from "../api.ts";
 import { fullTime, toLocalInput } from "../format.ts";
 import { useActivityRefresh, useLatestRequest } from "../hooks.ts";
 import { EventDetailView, EventList } from "./events.tsx";
+import { Feedback } from "./feedback.tsx";
 
 
 export function WebhooksView({ eventId }: { eventId: string | null }) {
@@ -146,16 +147,7 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
           }}
         />
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Feedback error={error} notice={notice} />
     </li>
   );
 }
