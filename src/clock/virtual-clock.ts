@@ -1,4 +1,8 @@
+import { DomainError } from "../core/errors.ts";
 import type { Clock } from "../core/ports.ts";
+
+/** The furthest one advance may move the clock: ten years. */
+export const MAX_ADVANCE_MS = 10 * 365 * 24 * 3600 * 1000;
 
 /**
  * A clock that only moves when told (OPENLINQ_CLOCK=virtual, POST /openlinq/v1/clock/advance).
@@ -110,7 +114,22 @@ export function createVirtualClock(
       };
     },
     advanceBy: (ms) => exclusive(() => now + ms),
-    advanceTo: (target) => exclusive(() => target.getTime()),
+    // Checked when the advance runs, against the time it starts from: time only moves forward.
+    advanceTo: (target) =>
+      exclusive(() => {
+        const at = target.getTime();
+        if (at < now) {
+          throw new DomainError(
+            "validation_failed",
+            `to (${target.toISOString()}) is before the clock's time ${new Date(now).toISOString()}; time only moves forward`,
+            { field: "to" },
+          );
+        }
+        if (at - now > MAX_ADVANCE_MS) {
+          throw new DomainError("validation_failed", "to is more than ten years ahead", { field: "to" });
+        }
+        return at;
+      }),
     pendingTimers: () => timers.length,
     addSettleHook(hook) {
       settleHooks.push(hook);
