@@ -120,8 +120,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const delivery = buildDelivery(config, storage, clock, logger, {
     random: () => retryRandom.next(),
     activity: deps.activity,
-    // Polling finds work of other processes, whose clocks a virtual clock does not share; here it
-    // would only cost a query per virtual second advanced. Commits wake the worker anyway.
+    // Polling (wall-clock time) exists to find work queued by other processes; under a virtual
+    // clock there are none, commits wake the worker and each advance runs what falls due, so a
+    // poll between advances would only deliver at moments the test did not choose.
     ...(virtualClock ? { pollIntervalMs: VIRTUAL_CLOCK_POLL_MS } : {}),
   });
   // Other processes' workers learn of new rows through the channel (Postgres), or by polling.
@@ -202,7 +203,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   };
 }
 
-/** Webhook polling period under a virtual clock: once an hour of virtual time. */
+/** Webhook polling period under a virtual clock: rare enough never to interleave with a test's advances. */
 const VIRTUAL_CLOCK_POLL_MS = 3_600_000;
 
 interface Delivery {
