@@ -6,6 +6,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatab
 import type { StorageConfig } from "../config/config.ts";
 import type { Database } from "./schema.ts";
 import { migrationProvider, type MigrationDialect } from "./migrations/index.ts";
+import { withPreparedStatements } from "./prepared-statements.ts";
 import { withStatementCache } from "./statement-cache.ts";
 
 // COUNT(*) and other int8 values come back from pg as strings; every count we make fits a double.
@@ -40,8 +41,9 @@ export function openStorage(config: StorageConfig): StorageHandle {
     max: 10,
     ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}),
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return makeHandle(db, "postgres", pool, config.schema);
+  const preparing = withPreparedStatements(pool);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparing }) });
+  return makeHandle(db, "postgres", pool, config.schema, () => preparing.enable());
 }
 
 /**
@@ -64,6 +66,7 @@ function makeHandle(
   dialect: MigrationDialect,
   pool?: pg.Pool,
   schema?: string,
+  onMigrated?: () => void,
 ): StorageHandle {
   return {
     db,
@@ -83,7 +86,9 @@ function makeHandle(
         if (error) throw error;
         return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
       };
-      return pool ? withMigrationLock(pool, run) : run();
+      const applied = await (pool ? withMigrationLock(pool, run) : run());
+      onMigrated?.();
+      return applied;
     },
     async destroy() {
       await db.destroy();
