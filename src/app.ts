@@ -243,6 +243,7 @@ function buildDelivery(
         send,
         policy: { schedule: config.webhookRetrySchedule, jitter: config.webhookRetryJitter, random: tuning.random ?? Math.random },
         claimTtlMs: config.webhookClaimTtlMs,
+        attemptTimeoutMs: config.webhookTimeoutMs,
         pollIntervalMs: tuning.pollIntervalMs ?? config.webhookPollIntervalMs,
         concurrency: config.webhookConcurrency,
         retentionDays: config.eventRetentionDays,

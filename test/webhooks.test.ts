@@ -596,6 +596,50 @@ for (const dialect of DIALECTS) {
     });
   });
 
+  describe(`webhook claims waiting for a slot (${dialect})`, () => {
+    let t: TestApp;
+    let clock: ManualClock;
+    let receiver: Receiver;
+
+    before(async () => {
+      clock = createManualClock(new Date());
+      // One slot: a second claimed delivery waits for it.
+      t = await startTestApp(dialect, {
+        config: { ...DELIVERY_CONFIG, WORKER: "false", WEBHOOK_CONCURRENCY: "1" },
+        overrides: { clock },
+      });
+      receiver = await startReceiver();
+      await subscribe(t, receiver, ["contact.created"]);
+    });
+    after(async () => {
+      await receiver.close();
+      await t.close();
+    });
+
+    it("a delivery whose claim ran low while it waited is not started, and goes out once its claim expires", async () => {
+      const worker = t.openlinq.newDeliveryWorker();
+      try {
+        receiver.queue({ status: 200, delayMs: 300 });
+        await createContact(t, "First");
+        await createContact(t, "Second");
+        const running = worker.runDue();
+        await receiver.waitFor((requests) => requests.length === 1);
+        // The claim lasts 20 s and an attempt may take 2 s: with 1 s left the second must not start.
+        clock.advance(19 * SECOND);
+        assert.equal((await running).attempts, 1);
+        assert.equal(receiver.requests.length, 1, "the second delivery did not start on a claim about to expire");
+
+        clock.advance(2 * SECOND);
+        assert.equal((await worker.runDue()).attempts, 1, "claimed afresh once the old claim expired");
+        const byEvent = receiver.byEvent();
+        assert.equal(byEvent.size, 2);
+        assert.ok([...byEvent.values()].every((requests) => requests.length === 1 && requests[0]!.answeredWith === 200));
+      } finally {
+        await worker.close();
+      }
+    });
+  });
+
   describe(`webhook URL safety (${dialect})`, () => {
     let t: TestApp;
     let receiver: Receiver;

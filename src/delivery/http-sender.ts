@@ -62,11 +62,20 @@ export function createHttpSender(options: {
       return { status: null, headers: null, body: null, failure: "refused", error: message, durationMs: elapsed() };
     }
 
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = input.signal ? AbortSignal.any([timeout, input.signal]) : timeout;
+    // One controller and one timer per attempt; AbortSignal.timeout and AbortSignal.any cost
+    // several times as much, which shows at thousands of attempts a second.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onShutdown = () => controller.abort();
+    input.signal?.addEventListener("abort", onShutdown, { once: true });
+    const signal = controller.signal;
     const describe = (error: unknown): Pick<SendResult, "failure" | "error"> => {
       if (input.signal?.aborted) return { failure: "aborted", error: "attempt abandoned: worker shutting down" };
-      if (timeout.aborted) return { failure: "timeout", error: `timed out after ${timeoutMs} ms` };
+      if (timedOut) return { failure: "timeout", error: `timed out after ${timeoutMs} ms` };
       const code = errorCode(error);
       if (code === "EPRIVATEADDRESS") {
         return { failure: "refused", error: (error as Error).message };
@@ -74,7 +83,22 @@ export function createHttpSender(options: {
       const message = (error as Error)?.message ?? String(error);
       return { failure: "connection", error: code && !message.includes(code) ? `${code}: ${message}` : message };
     };
+    try {
+      return await exchange(url, input, signal, describe, started);
+    } finally {
+      clearTimeout(timer);
+      input.signal?.removeEventListener("abort", onShutdown);
+    }
+  };
 
+  async function exchange(
+    url: URL,
+    input: SendRequest,
+    signal: AbortSignal,
+    describe: (error: unknown) => Pick<SendResult, "failure" | "error">,
+    started: number,
+  ): Promise<SendResult> {
+    const elapsed = () => Math.round(performance.now() - started);
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {

@@ -116,20 +116,31 @@ export interface RequeueOutcome {
   result: "queued" | "already_pending";
 }
 
+export interface ClaimRequest {
+  now: Date;
+  claimUntil: Date;
+  limit: number;
+}
+
 export interface DeliveryRepository {
   /**
-   * Claims up to `limit` pending deliveries due at `now` (unclaimed, or whose claim has
-   * expired) for `workerId` until `claimUntil`. Concurrent workers never get the same
-   * delivery (Postgres: FOR UPDATE SKIP LOCKED; SQLite: one writer at a time).
+   * One turn of a worker, in one transaction: writes the finished attempts, then claims.
+   *
+   * Recording moves each delivery on and counts the attempt on its subscription (a group
+   * commit: one transaction per turn, not per attempt). A delivery whose claim was lost
+   * (expired and retaken) keeps its new holder's state; its attempt is still logged and
+   * counted; its id is returned in `lost`.
+   *
+   * Claiming takes up to `claim.limit` pending deliveries due at `claim.now` (unclaimed, or
+   * whose claim has expired) for `workerId` until `claim.claimUntil`. Concurrent workers
+   * never get the same delivery (Postgres: FOR UPDATE SKIP LOCKED; SQLite: one writer at a
+   * time). Claimed deliveries come oldest due first.
    */
-  claimDue(workerId: string, now: Date, claimUntil: Date, limit: number): Promise<ClaimedDelivery[]>;
-  /**
-   * Writes finished attempts, moves their deliveries on and counts them on their
-   * subscriptions, all in one transaction (a group commit: one per batch, not per attempt).
-   * A delivery whose claim was lost (expired and retaken) keeps its new holder's state; its
-   * attempt is still logged and counted. Returns the ids of such deliveries.
-   */
-  recordAttempts(workerId: string, results: readonly AttemptResult[]): Promise<number[]>;
+  recordAndClaim(
+    workerId: string,
+    results: readonly AttemptResult[],
+    claim: ClaimRequest | null,
+  ): Promise<{ lost: number[]; claimed: ClaimedDelivery[] }>;
   /** Ends a claimed delivery without an HTTP attempt (its subscription is inactive). */
   failWithoutAttempt(workerId: string, deliveryId: number, error: string, now: Date): Promise<void>;
   /** Hands back every claim of `workerId` (graceful shutdown); returns how many. */

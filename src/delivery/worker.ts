@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Clock } from "../core/ports.ts";
@@ -14,6 +15,8 @@ export interface DeliveryWorkerOptions {
   policy: RetryPolicy;
   /** How long a claim holds; must exceed the HTTP timeout so a live attempt is never retaken. */
   claimTtlMs: number;
+  /** The HTTP timeout: a claimed delivery starts its attempt only while more than this is left of its claim. */
+  attemptTimeoutMs: number;
   /**
    * How often to look for work other processes queued (and expired claims), in wall-clock
    * time: other processes live in real time, and ticking through a virtual clock's jumps
@@ -21,7 +24,7 @@ export interface DeliveryWorkerOptions {
    * and the Clock timers have not already delivered.
    */
   pollIntervalMs: number;
-  /** Attempts in flight at once. Only this many deliveries are claimed, so claims never wait in a queue. */
+  /** Attempts in flight at once; up to three times as many claimed deliveries wait for a slot. */
   concurrency: number;
   /** Days finished events are kept; 0 keeps them forever. */
   retentionDays: number;
@@ -55,12 +58,26 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 const RECORD_BATCH = 200;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** A claimed delivery waiting for a free slot. */
+interface ReadyDelivery {
+  delivery: ClaimedDelivery;
+  claimedUntil: number;
+}
+
 /**
  * The outbox worker: claims due deliveries, signs and POSTs them, records every attempt
  * and reschedules from the retry policy. Every wait of the schedule (retries, the
  * retention sweep) goes through the Clock, so a fake or virtual clock fires them
  * deterministically; only the poll for other processes' work runs on wall-clock time.
  * Several workers (in this process or others) share the queue through claims.
+ *
+ * The database is reached in turns, one at a time: each turn records the attempts that
+ * finished since the last one and claims more, in one transaction. Attempts finishing
+ * while a turn runs wait for the next, so under load every turn carries a batch (group
+ * commit) without any timer. Up to `concurrency` attempts are in flight while claimed
+ * deliveries wait for a slot, so a finished attempt is followed by the next one at once
+ * rather than after a round trip to the database. A crash repeats only attempts sent and
+ * not yet recorded: fewer than 2 × `concurrency`.
  */
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { repository, clock, send, policy, logger } = options;
@@ -68,62 +85,115 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const concurrency = Math.max(1, options.concurrency);
 
   let closed = false;
-  let pumpPromise: Promise<void> | undefined;
-  let pumpAgain = false;
+  let turnPromise: Promise<void> | undefined;
+  let turnAgain = false;
   /** Set by timers and polls: look up the next due time once the queue is drained. */
   let refreshDue = false;
-  /**
-   * Claimed deliveries until their attempt is recorded: `concurrency` bounds them. Freeing a
-   * slot only once the record is written (rather than when the response arrives) makes
-   * claims and records come in larger batches, which measured faster on both stores.
-   */
-  const inFlight = new Map<number, { promise: Promise<void>; controller: AbortController }>();
+  /** Claimed, waiting for a slot; oldest due first. */
+  const ready: ReadyDelivery[] = [];
+  /** HTTP attempts in flight; at most `concurrency`. */
+  const inFlight = new Map<number, Promise<void>>();
+  /** Aborted by close(): abandons every attempt in flight at once. */
+  const shutdown = new AbortController();
+  // Every attempt in flight listens to it; more than Node's default of 10 is expected.
+  setMaxListeners(Infinity, shutdown.signal);
+  /** Finished attempts waiting for the turn that records them. */
+  const finished: AttemptResult[] = [];
+  /** Finished attempts the running turn is writing. */
+  let recording = 0;
+  /** Attempts sent and not yet recorded: what a crash now would repeat. */
+  const unrecorded = () => inFlight.size + finished.length + recording;
   let claimedTotal = 0;
   let attemptsTotal = 0;
   let wakeTimer: { at: number; cancel: () => void } | undefined;
   let cancelPoll: (() => void) | undefined;
   let cancelPurge: (() => void) | undefined;
-  /** Finished attempts waiting for the transaction that records them. */
-  const unrecorded: { result: AttemptResult; done: (error?: unknown) => void }[] = [];
-  let recording: Promise<void> | undefined;
-  /**
-   * Under load, claiming one delivery per freed slot costs a claim per attempt; waiting for
-   * a quarter of the slots batches claims. With nothing in flight any single delivery goes.
-   */
-  const claimBatch = Math.max(1, Math.floor(concurrency / 4));
 
   function wake(): void {
-    if (closed) return;
-    if (pumpPromise) {
-      pumpAgain = true;
+    if (turnPromise) {
+      turnAgain = true;
       return;
     }
-    pumpPromise = pump().finally(() => {
-      pumpPromise = undefined;
-      if (pumpAgain) wake();
+    // A yield first: attempts finishing in this turn of the event loop join the batch. SQLite
+    // answers synchronously, so without it every finished attempt would be a transaction.
+    turnPromise = new Promise<void>((resolve) => setImmediate(resolve)).then(turns).finally(() => {
+      turnPromise = undefined;
+      if (turnAgain) wake();
     });
   }
 
-  async function pump(): Promise<void> {
-    try {
-      do {
-        pumpAgain = false;
-        const free = concurrency - inFlight.size;
-        if (free < (inFlight.size === 0 ? 1 : claimBatch)) return; // each finished attempt wakes us again
-        const now = clock.now();
-        const batch = await repository.claimDue(id, now, new Date(now.getTime() + options.claimTtlMs), free);
-        claimedTotal += batch.length;
-        for (const delivery of batch) launch(delivery);
-        if (batch.length === free) pumpAgain = true;
-        else if (refreshDue) {
+  /**
+   * How many to claim now. Up to four rounds' worth (`concurrency` each) are held, refilled
+   * once at most two are left: claims come in batches of two rounds, and slots never wait
+   * for the database while a round is on its way.
+   */
+  function claimRoom(): number {
+    if (closed) return 0;
+    const held = ready.length + inFlight.size;
+    return held <= 2 * concurrency ? 4 * concurrency - held : 0;
+  }
+
+  /**
+   * Whether finished attempts should be written now rather than with the next claim. While
+   * plenty is claimed they wait for a round's worth (fewer, larger transactions); when the
+   * worker runs dry or closes they are written at once, so a quiet worker records every
+   * attempt as it finishes.
+   */
+  function recordNow(): boolean {
+    return finished.length > 0 && (closed || finished.length >= concurrency || inFlight.size === 0);
+  }
+
+  async function turns(): Promise<void> {
+    do {
+      turnAgain = false;
+      const room = claimRoom();
+      if (room === 0 && !recordNow()) return;
+      const results = finished.splice(0, RECORD_BATCH);
+      recording = results.length;
+      const now = clock.now();
+      try {
+        const { lost, claimed } = await repository.recordAndClaim(
+          id,
+          results,
+          room > 0 ? { now, claimUntil: new Date(now.getTime() + options.claimTtlMs), limit: room } : null,
+        );
+        recording = 0;
+        if (results.length > 0) afterRecorded(results, lost);
+        claimedTotal += claimed.length;
+        const claimedUntil = now.getTime() + options.claimTtlMs;
+        for (const delivery of claimed) ready.push({ delivery, claimedUntil });
+        launchReady();
+        if (room > 0 && claimed.length === room) turnAgain = true; // more may be due
+        else if (room > 0 && refreshDue) {
           refreshDue = false;
           const due = await repository.nextDueAt();
           if (due && due.getTime() > clock.now().getTime()) wakeAt(due);
         }
-      } while (pumpAgain && !closed);
-    } catch (error) {
-      if (!closed) logger.error({ err: error }, "webhook delivery: claiming failed; trying again at the next poll");
+      } catch (error) {
+        recording = 0;
+        // Unrecorded attempts keep their claims until those expire; then this or another
+        // worker retries the deliveries. Nothing is lost, an attempt may repeat.
+        if (results.length > 0) {
+          logger.error({ err: error, deliveryIds: results.map((r) => r.delivery.id) }, "webhook delivery: recording attempts failed");
+        } else if (!closed) {
+          logger.error({ err: error }, "webhook delivery: claiming failed; trying again at the next poll");
+        }
+        if (!closed) return;
+      }
+      if (recordNow()) turnAgain = true;
+    } while (turnAgain);
+  }
+
+  function afterRecorded(results: AttemptResult[], lost: number[]): void {
+    attemptsTotal += results.length;
+    if (lost.length > 0) logger.warn({ deliveryIds: lost }, "webhook delivery: claims expired before their attempts were recorded");
+    for (const result of results) {
+      if (result.next.status === "pending") wakeAt(result.next.nextAttemptAt);
+      if (result.deactivateSubscription) {
+        logger.warn({ subscriptionId: result.delivery.subscription.id }, "webhook subscription deactivated: receiver answered 410 Gone");
+      }
     }
+    options.onRecorded?.(results);
   }
 
   function wakeAt(due: Date): void {
@@ -138,25 +208,48 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     wakeTimer = { at, cancel };
   }
 
+  /**
+   * Starts waiting deliveries while slots are free. Attempts sent but not yet recorded are
+   * the ones a crash would repeat; they stay below 2 × concurrency (sending pauses while the
+   * database is that far behind).
+   */
+  function launchReady(): void {
+    while (!closed && inFlight.size < concurrency && unrecorded() < 2 * concurrency && ready.length > 0) {
+      const { delivery, claimedUntil } = ready.shift()!;
+      // A delivery waited while every slot hung up to the timeout: too little of its claim may
+      // be left to cover an attempt. It is left to expire and be claimed afresh.
+      if (claimedUntil - clock.now().getTime() <= options.attemptTimeoutMs) {
+        logger.debug({ deliveryId: delivery.id }, "webhook delivery: claim too old to start an attempt; left to expire");
+        refreshDue = true;
+        continue;
+      }
+      launch(delivery);
+    }
+  }
+
   function launch(delivery: ClaimedDelivery): void {
-    const controller = new AbortController();
-    const promise = attempt(delivery, controller.signal)
+    const promise = attempt(delivery, shutdown.signal)
+      .then((result) => {
+        if (result) finished.push(result);
+      })
       .catch((error) => {
         // The claim stays until it expires; then this or another worker retries the delivery.
-        logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery: recording an attempt failed");
+        logger.error({ err: error, deliveryId: delivery.id }, "webhook delivery: attempt failed unexpectedly");
       })
       .finally(() => {
         inFlight.delete(delivery.id);
+        launchReady();
         wake();
       });
-    inFlight.set(delivery.id, { promise, controller });
+    inFlight.set(delivery.id, promise);
   }
 
-  async function attempt(delivery: ClaimedDelivery, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
+  /** One attempt; resolves with what to record, or nothing (abandoned, or no attempt made). */
+  async function attempt(delivery: ClaimedDelivery, signal: AbortSignal): Promise<AttemptResult | undefined> {
+    if (signal.aborted) return undefined;
     if (!delivery.subscription.active) {
       await repository.failWithoutAttempt(id, delivery.id, "subscription is inactive", clock.now());
-      return;
+      return undefined;
     }
     const attemptedAt = clock.now();
     const headers = deliveryHeaders({
@@ -169,13 +262,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     });
     const result = await send({ url: delivery.subscription.url, headers, body: delivery.payload, signal });
     // Abandoned by shutdown: nothing to record, close() hands the claim back.
-    if (result.failure === "aborted") return;
+    if (result.failure === "aborted") return undefined;
 
     const now = clock.now();
-    const attemptsMade = delivery.attemptCount + 1;
     const verdict = judgeAttempt(
       policy,
-      attemptsMade,
+      delivery.attemptCount + 1,
       { status: result.status, failure: result.failure, retryAfter: result.headers?.["retry-after"] ?? null },
       now,
     );
@@ -184,8 +276,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     else if (verdict.kind === "retry") next = { status: "pending", nextAttemptAt: new Date(now.getTime() + verdict.delayMs) };
     else next = { status: "failed" };
 
-    const lastError = verdict.kind === "failed" ? [result.error, verdict.reason].filter(Boolean).join("; ") : result.error;
-    await record({
+    return {
       delivery,
       attempt: {
         url: delivery.subscription.url,
@@ -200,43 +291,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       },
       next,
       deactivateSubscription: verdict.kind === "failed" && verdict.deactivate,
-      lastError,
-    });
-    attemptsTotal += 1;
-    if (next.status === "pending") wakeAt(next.nextAttemptAt);
-    if (verdict.kind === "failed" && verdict.deactivate) {
-      logger.warn({ subscriptionId: delivery.subscription.id }, "webhook subscription deactivated: receiver answered 410 Gone");
-    }
-  }
-
-  /**
-   * Group commit: attempts finishing in the same turn of the event loop, or while a batch
-   * is being written, are recorded together, so the database sees one transaction per
-   * batch. The wait is a yield to the event loop (setImmediate), never a timer.
-   */
-  function record(result: AttemptResult): Promise<void> {
-    return new Promise((resolve, reject) => {
-      unrecorded.push({ result, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      recording ??= new Promise<void>((resolve) => setImmediate(resolve)).then(writeRecords);
-    });
-  }
-
-  async function writeRecords(): Promise<void> {
-    try {
-      while (unrecorded.length > 0) {
-        const batch = unrecorded.splice(0, RECORD_BATCH);
-        try {
-          const lost = await repository.recordAttempts(id, batch.map((entry) => entry.result));
-          if (lost.length > 0) logger.warn({ deliveryIds: lost }, "webhook delivery: claims expired before their attempts were recorded");
-          batch.forEach((entry) => entry.done());
-          options.onRecorded?.(batch.map((entry) => entry.result));
-        } catch (error) {
-          batch.forEach((entry) => entry.done(error));
-        }
-      }
-    } finally {
-      recording = undefined;
-    }
+      lastError: verdict.kind === "failed" ? [result.error, verdict.reason].filter(Boolean).join("; ") : result.error,
+    };
   }
 
   let purging: Promise<void> | undefined;
@@ -278,11 +334,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     });
   }
 
+  /** Resolves once no turn runs, nothing is in flight, waiting for a slot or waiting to be recorded. */
   async function settle(): Promise<void> {
-    while (pumpPromise || inFlight.size > 0 || purging) {
-      if (pumpPromise) await pumpPromise;
+    while (turnPromise || inFlight.size > 0 || purging || finished.length > 0 || (ready.length > 0 && !closed)) {
+      if (turnPromise) await turnPromise;
       if (purging) await purging;
-      await Promise.allSettled([...inFlight.values()].map((f) => f.promise));
+      await Promise.allSettled(inFlight.values());
+      if (!turnPromise && finished.length > 0) wake();
+      // Waiting deliveries whose claims went stale are dropped in launchReady, never started.
+      if (!turnPromise && inFlight.size === 0 && ready.length > 0) launchReady();
     }
   }
 
@@ -316,10 +376,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       wakeTimer?.cancel();
       cancelPoll?.();
       cancelPurge?.();
-      while (pumpPromise || inFlight.size > 0) {
-        for (const flight of inFlight.values()) flight.controller.abort();
-        await settle();
-      }
+      shutdown.abort();
+      // Attempts that finished are recorded (no more claims once closed); abandoned ones are not.
+      await settle();
+      ready.length = 0;
       try {
         const released = await repository.releaseClaims(id, clock.now());
         if (released > 0) logger.info({ released }, "webhook deliveries handed back for another worker");

@@ -1,7 +1,9 @@
-import type { Kysely, Selectable } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import type { WebhookEventType } from "../core/model.ts";
 import type {
   AttemptResult,
+  ClaimedDelivery,
+  ClaimRequest,
   DeliveryRepository,
   DeliveryStatus,
   DeliverySummary,
@@ -78,6 +80,185 @@ function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEv
 }
 
 /**
+ * Claims up to `limit` due deliveries in one statement: UPDATE … WHERE id IN (due rows
+ * LIMIT n) RETURNING, atomic on both dialects.
+ */
+async function claimDue(
+  db: Kysely<Database>,
+  dialect: MigrationDialect,
+  workerId: string,
+  { now, claimUntil, limit }: ClaimRequest,
+): Promise<ClaimedDelivery[]> {
+  const at = stamp(now);
+  const claimed = await db
+    .updateTable("webhook_deliveries")
+    .set({ claimed_by: workerId, claimed_until: stamp(claimUntil), updated_at: at })
+    .where((eb) => {
+      const due = eb
+        .selectFrom("webhook_deliveries")
+        .select("id")
+        .where("status", "=", "pending")
+        .where("next_attempt_at", "<=", at)
+        .where((w) => w.or([w("claimed_until", "is", null), w("claimed_until", "<=", at)]))
+        .orderBy("next_attempt_at")
+        .orderBy("id")
+        .limit(limit);
+      // On Postgres `id IN (subquery)` plans as a hash join over the whole table, whose
+      // finished rows only grow until the retention sweep; `= ANY(ARRAY(subquery))` looks
+      // the few claimed ids up by primary key.
+      return dialect === "postgres"
+        ? eb("id", "=", eb.fn.any(sql<number[]>`array(${due.forUpdate().skipLocked()})`))
+        : eb("id", "in", due);
+    })
+    // One statement claims and fetches: scalar subqueries in RETURNING (both dialects)
+    // spare a second round trip per claim.
+    .returning((eb) => [
+      "id",
+      "org_id",
+      "event_id",
+      "attempt_count",
+      "next_attempt_at",
+      eb.selectFrom("events as e").select("e.event_type").whereRef("e.id", "=", "webhook_deliveries.event_id").as("event_type"),
+      eb.selectFrom("events as e").select("e.payload").whereRef("e.id", "=", "webhook_deliveries.event_id").as("payload"),
+      "subscription_id",
+      eb
+        .selectFrom("webhook_subscriptions as s")
+        .select("s.webhook_url")
+        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+        .as("webhook_url"),
+      eb
+        .selectFrom("webhook_subscriptions as s")
+        .select("s.secret")
+        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+        .as("secret"),
+      eb
+        .selectFrom("webhook_subscriptions as s")
+        .select("s.active")
+        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+        .as("active"),
+      eb
+        .selectFrom("webhook_attempts as a")
+        .select((c) => c.fn.countAll<number>().as("n"))
+        .whereRef("a.event_id", "=", "webhook_deliveries.event_id")
+        .whereRef("a.delivery_id", "=", "webhook_deliveries.id")
+        .as("attempts_before"),
+    ])
+    .execute();
+  // RETURNING promises no order; hand them out oldest due first.
+  const rows = claimed.sort((a, b) =>
+    a.next_attempt_at === b.next_attempt_at ? a.id - b.id : a.next_attempt_at < b.next_attempt_at ? -1 : 1,
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    orgId: row.org_id,
+    eventId: row.event_id,
+    eventType: row.event_type as WebhookEventType,
+    payload: row.payload!,
+    attemptCount: row.attempt_count,
+    attemptsBefore: Number(row.attempts_before ?? 0),
+    subscription: { id: row.subscription_id, url: row.webhook_url!, secret: row.secret ?? null, active: row.active === 1 },
+  }));
+}
+
+/** Writes finished attempts (see DeliveryRepository.recordAndClaim); returns the ids whose claim was lost. */
+async function recordAttempts(trx: Kysely<Database>, workerId: string, results: readonly AttemptResult[]): Promise<number[]> {
+  const held = new Set<number>();
+  // Successes move in one statement per (status, note) pair; retries and failures one by one.
+  const successes = new Map<string, AttemptResult[]>();
+  for (const result of results) {
+    if (result.next.status !== "succeeded") continue;
+    const key = JSON.stringify([result.attempt.responseStatus, result.lastError]);
+    successes.set(key, [...(successes.get(key) ?? []), result]);
+  }
+  for (const group of successes.values()) {
+    const [first] = group;
+    const moved = await trx
+      .updateTable("webhook_deliveries")
+      .set((eb) => ({
+        status: "succeeded",
+        attempt_count: eb("attempt_count", "+", 1),
+        claimed_by: null,
+        claimed_until: null,
+        last_response_status: first!.attempt.responseStatus,
+        last_error: first!.lastError,
+        updated_at: stamp(latest(group)),
+      }))
+      .where(
+        "id",
+        "in",
+        group.map((r) => r.delivery.id),
+      )
+      .where("claimed_by", "=", workerId)
+      .returning("id")
+      .execute();
+    moved.forEach((row) => held.add(row.id));
+  }
+  for (const result of results) {
+    const { next, attempt, delivery } = result;
+    if (next.status === "succeeded") continue;
+    const moved = await trx
+      .updateTable("webhook_deliveries")
+      .set({
+        status: next.status,
+        attempt_count: delivery.attemptCount + 1,
+        ...(next.status === "pending" ? { next_attempt_at: stamp(next.nextAttemptAt) } : {}),
+        claimed_by: null,
+        claimed_until: null,
+        last_response_status: attempt.responseStatus,
+        last_error: result.lastError,
+        updated_at: stamp(attempt.attemptedAt),
+      })
+      .where("id", "=", delivery.id)
+      .where("claimed_by", "=", workerId)
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) === 1) held.add(delivery.id);
+  }
+
+  for (let offset = 0; offset < results.length; offset += INSERT_BATCH) {
+    await trx
+      .insertInto("webhook_attempts")
+      .values(
+        results.slice(offset, offset + INSERT_BATCH).map(({ delivery, attempt }) => ({
+          delivery_id: delivery.id,
+          event_id: delivery.eventId,
+          subscription_id: delivery.subscription.id,
+          attempt_number: delivery.attemptsBefore + 1,
+          url: attempt.url,
+          request_headers: JSON.stringify(attempt.requestHeaders),
+          request_body: attempt.requestBody === delivery.payload ? SAME_AS_PAYLOAD : attempt.requestBody,
+          response_status: attempt.responseStatus,
+          response_headers: attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
+          response_body: attempt.responseBody,
+          duration_ms: attempt.durationMs,
+          error: attempt.error,
+          attempted_at: stamp(attempt.attemptedAt),
+        })),
+      )
+      .execute();
+  }
+
+  const bySubscription = new Map<number, AttemptResult[]>();
+  for (const result of results) {
+    const id = result.delivery.subscription.id;
+    bySubscription.set(id, [...(bySubscription.get(id) ?? []), result]);
+  }
+  for (const [subscriptionId, group] of bySubscription) {
+    const delivered = group.filter((r) => r.next.status === "succeeded");
+    const deactivated = group.find((r) => r.deactivateSubscription);
+    await trx
+      .updateTable("webhook_subscriptions")
+      .set((eb) => ({
+        delivery_attempts: eb("delivery_attempts", "+", group.length),
+        ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
+        ...(deactivated ? { active: 0, updated_at: stamp(deactivated.attempt.attemptedAt) } : {}),
+      }))
+      .where("id", "=", subscriptionId)
+      .execute();
+  }
+  return results.map((r) => r.delivery.id).filter((id) => !held.has(id));
+}
+
+/**
  * The outbox queue and the delivery log. Claims are a single UPDATE … WHERE id IN (due
  * rows LIMIT n) RETURNING, atomic on both dialects; on Postgres the inner select also
  * takes FOR UPDATE SKIP LOCKED so concurrent workers pass over each other's rows instead
@@ -105,170 +286,15 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
   }
 
   return {
-    async claimDue(workerId, now, claimUntil, limit) {
-      const at = stamp(now);
-      const claimed = await db
-        .updateTable("webhook_deliveries")
-        .set({ claimed_by: workerId, claimed_until: stamp(claimUntil), updated_at: at })
-        .where("id", "in", (eb) => {
-          const due = eb
-            .selectFrom("webhook_deliveries")
-            .select("id")
-            .where("status", "=", "pending")
-            .where("next_attempt_at", "<=", at)
-            .where((w) => w.or([w("claimed_until", "is", null), w("claimed_until", "<=", at)]))
-            .orderBy("next_attempt_at")
-            .orderBy("id")
-            .limit(limit);
-          return dialect === "postgres" ? due.forUpdate().skipLocked() : due;
-        })
-        // One statement claims and fetches: scalar subqueries in RETURNING (both dialects)
-        // spare a second round trip per claim.
-        .returning((eb) => [
-          "id",
-          "org_id",
-          "event_id",
-          "attempt_count",
-          "next_attempt_at",
-          eb.selectFrom("events as e").select("e.event_type").whereRef("e.id", "=", "webhook_deliveries.event_id").as("event_type"),
-          eb.selectFrom("events as e").select("e.payload").whereRef("e.id", "=", "webhook_deliveries.event_id").as("payload"),
-          "subscription_id",
-          eb
-            .selectFrom("webhook_subscriptions as s")
-            .select("s.webhook_url")
-            .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
-            .as("webhook_url"),
-          eb
-            .selectFrom("webhook_subscriptions as s")
-            .select("s.secret")
-            .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
-            .as("secret"),
-          eb
-            .selectFrom("webhook_subscriptions as s")
-            .select("s.active")
-            .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
-            .as("active"),
-          eb
-            .selectFrom("webhook_attempts as a")
-            .select((c) => c.fn.countAll<number>().as("n"))
-            .whereRef("a.event_id", "=", "webhook_deliveries.event_id")
-            .whereRef("a.delivery_id", "=", "webhook_deliveries.id")
-            .as("attempts_before"),
-        ])
-        .execute();
-      // RETURNING promises no order; hand them out oldest due first.
-      const rows = claimed.sort((a, b) =>
-        a.next_attempt_at === b.next_attempt_at ? a.id - b.id : a.next_attempt_at < b.next_attempt_at ? -1 : 1,
-      );
-      return rows.map((row) => ({
-        id: row.id,
-        orgId: row.org_id,
-        eventId: row.event_id,
-        eventType: row.event_type as WebhookEventType,
-        payload: row.payload!,
-        attemptCount: row.attempt_count,
-        attemptsBefore: Number(row.attempts_before ?? 0),
-        subscription: { id: row.subscription_id, url: row.webhook_url!, secret: row.secret ?? null, active: row.active === 1 },
-      }));
-    },
-
-    async recordAttempts(workerId, results) {
-      if (results.length === 0) return [];
+    async recordAndClaim(workerId, results, claim) {
+      if (results.length === 0) {
+        return { lost: [], claimed: claim ? await claimDue(db, dialect, workerId, claim) : [] };
+      }
+      // One transaction for both halves: on SQLite one commit (one WAL append) per turn of
+      // the worker instead of two, on Postgres one fsync.
       return db.transaction().execute(async (trx) => {
-        const held = new Set<number>();
-        // Successes move in one statement per (status, note) pair; retries and failures one by one.
-        const successes = new Map<string, AttemptResult[]>();
-        for (const result of results) {
-          if (result.next.status !== "succeeded") continue;
-          const key = JSON.stringify([result.attempt.responseStatus, result.lastError]);
-          successes.set(key, [...(successes.get(key) ?? []), result]);
-        }
-        for (const group of successes.values()) {
-          const [first] = group;
-          const moved = await trx
-            .updateTable("webhook_deliveries")
-            .set((eb) => ({
-              status: "succeeded",
-              attempt_count: eb("attempt_count", "+", 1),
-              claimed_by: null,
-              claimed_until: null,
-              last_response_status: first!.attempt.responseStatus,
-              last_error: first!.lastError,
-              updated_at: stamp(latest(group)),
-            }))
-            .where(
-              "id",
-              "in",
-              group.map((r) => r.delivery.id),
-            )
-            .where("claimed_by", "=", workerId)
-            .returning("id")
-            .execute();
-          moved.forEach((row) => held.add(row.id));
-        }
-        for (const result of results) {
-          const { next, attempt, delivery } = result;
-          if (next.status === "succeeded") continue;
-          const moved = await trx
-            .updateTable("webhook_deliveries")
-            .set({
-              status: next.status,
-              attempt_count: delivery.attemptCount + 1,
-              ...(next.status === "pending" ? { next_attempt_at: stamp(next.nextAttemptAt) } : {}),
-              claimed_by: null,
-              claimed_until: null,
-              last_response_status: attempt.responseStatus,
-              last_error: result.lastError,
-              updated_at: stamp(attempt.attemptedAt),
-            })
-            .where("id", "=", delivery.id)
-            .where("claimed_by", "=", workerId)
-            .executeTakeFirst();
-          if (Number(moved.numUpdatedRows) === 1) held.add(delivery.id);
-        }
-
-        for (let offset = 0; offset < results.length; offset += INSERT_BATCH) {
-          await trx
-            .insertInto("webhook_attempts")
-            .values(
-              results.slice(offset, offset + INSERT_BATCH).map(({ delivery, attempt }) => ({
-                delivery_id: delivery.id,
-                event_id: delivery.eventId,
-                subscription_id: delivery.subscription.id,
-                attempt_number: delivery.attemptsBefore + 1,
-                url: attempt.url,
-                request_headers: JSON.stringify(attempt.requestHeaders),
-                request_body: attempt.requestBody === delivery.payload ? SAME_AS_PAYLOAD : attempt.requestBody,
-                response_status: attempt.responseStatus,
-                response_headers: attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
-                response_body: attempt.responseBody,
-                duration_ms: attempt.durationMs,
-                error: attempt.error,
-                attempted_at: stamp(attempt.attemptedAt),
-              })),
-            )
-            .execute();
-        }
-
-        const bySubscription = new Map<number, AttemptResult[]>();
-        for (const result of results) {
-          const id = result.delivery.subscription.id;
-          bySubscription.set(id, [...(bySubscription.get(id) ?? []), result]);
-        }
-        for (const [subscriptionId, group] of bySubscription) {
-          const delivered = group.filter((r) => r.next.status === "succeeded");
-          const deactivated = group.find((r) => r.deactivateSubscription);
-          await trx
-            .updateTable("webhook_subscriptions")
-            .set((eb) => ({
-              delivery_attempts: eb("delivery_attempts", "+", group.length),
-              ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
-              ...(deactivated ? { active: 0, updated_at: stamp(deactivated.attempt.attemptedAt) } : {}),
-            }))
-            .where("id", "=", subscriptionId)
-            .execute();
-        }
-        return results.map((r) => r.delivery.id).filter((id) => !held.has(id));
+        const lost = await recordAttempts(trx, workerId, results);
+        return { lost, claimed: claim ? await claimDue(trx, dialect, workerId, claim) : [] };
       });
     },
 
