@@ -24,7 +24,7 @@ export interface DeliveryWorkerOptions {
    * and the Clock timers have not already delivered.
    */
   pollIntervalMs: number;
-  /** Attempts in flight at once; up to three times as many claimed deliveries wait for a slot. */
+  /** Attempts in flight at once; up to seven times as many claimed deliveries wait for a slot. */
   concurrency: number;
   /** Days finished events are kept; 0 keeps them forever. */
   retentionDays: number;
@@ -77,7 +77,7 @@ interface ReadyDelivery {
  * commit) without any timer. Up to `concurrency` attempts are in flight while claimed
  * deliveries wait for a slot, so a finished attempt is followed by the next one at once
  * rather than after a round trip to the database. A crash repeats only attempts sent and
- * not yet recorded: fewer than 2 × `concurrency`.
+ * not yet recorded: at most 4 × `concurrency`.
  */
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { repository, clock, send, policy, logger } = options;
@@ -123,14 +123,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   }
 
   /**
-   * How many to claim now. Up to four rounds' worth (`concurrency` each) are held, refilled
-   * once at most two are left: claims come in batches of two rounds, and slots never wait
-   * for the database while a round is on its way.
+   * How many to claim now. Up to eight rounds' worth (`concurrency` each) are held, refilled
+   * once at most six are left: claims come in batches of two rounds or more, and a turn of
+   * the database (several round trips on Postgres, while thousands of attempts a second
+   * finish) never leaves the slots without work.
    */
   function claimRoom(): number {
     if (closed) return 0;
     const held = ready.length + inFlight.size;
-    return held <= 2 * concurrency ? 4 * concurrency - held : 0;
+    return held <= 6 * concurrency ? 8 * concurrency - held : 0;
   }
 
   /**
@@ -210,11 +211,11 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
 
   /**
    * Starts waiting deliveries while slots are free. Attempts sent but not yet recorded are
-   * the ones a crash would repeat; they stay below 2 × concurrency (sending pauses while the
+   * the ones a crash would repeat; they never exceed 4 × concurrency (sending pauses while the
    * database is that far behind).
    */
   function launchReady(): void {
-    while (!closed && inFlight.size < concurrency && unrecorded() < 2 * concurrency && ready.length > 0) {
+    while (!closed && inFlight.size < concurrency && unrecorded() < 4 * concurrency && ready.length > 0) {
       const { delivery, claimedUntil } = ready.shift()!;
       // A delivery waited while every slot hung up to the timeout: too little of its claim may
       // be left to cover an attempt. It is left to expire and be claimed afresh.

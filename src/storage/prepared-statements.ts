@@ -21,6 +21,11 @@ export interface PreparingPool extends PostgresPool {
  * plan). Texts seen once (an `in (…)` list of an unusual length) stay unnamed, and a
  * connection names at most MAX_PREPARED_PER_CONNECTION texts, so server memory is bounded.
  * Cursors (streams) pass through unchanged.
+ *
+ * Limit: a migration applied by another process while this one runs can make a prepared
+ * `select *` of a changed table fail ("cached plan must not change result type") until this
+ * process restarts; upgrade by stopping old instances before `openlinq migrate`, as any
+ * change of schema under running code requires.
  */
 export function withPreparedStatements(pool: pg.Pool, maxPerConnection = MAX_PREPARED_PER_CONNECTION): PreparingPool {
   let enabled = false;
