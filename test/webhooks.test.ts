@@ -529,6 +529,15 @@ for (const dialect of DIALECTS) {
       assert.ok([...byEvent.values()].every((requests) => requests.length === 1), "no attempt twice");
     });
 
+    it("a backlog to a slow receiver is shared between workers, not held by the first to claim", async () => {
+      receiver.answer({ status: 200, delayMs: 100 });
+      for (let i = 0; i < 100; i += 1) await createContact(t, `Backlog ${i}`);
+      const [first, second] = await Promise.all([newWorker().runDue(), newWorker().runDue()]);
+      assert.equal(first.attempts + second.attempts, 100);
+      assert.ok(first.attempts > 0 && second.attempts > 0, `shares ${first.attempts} and ${second.attempts}`);
+      assert.equal(receiver.byEvent().size, 100);
+    });
+
     it("a worker started apart from the API finds new events without the in-process signal", async () => {
       const worker = newWorker();
       await worker.start();

@@ -24,7 +24,7 @@ export interface DeliveryWorkerOptions {
    * and the Clock timers have not already delivered.
    */
   pollIntervalMs: number;
-  /** Attempts in flight at once; up to seven times as many claimed deliveries wait for a slot. */
+  /** Attempts in flight at once; one to seven times as many claimed deliveries wait for a slot. */
   concurrency: number;
   /** Days finished events are kept; 0 keeps them forever. */
   retentionDays: number;
@@ -87,6 +87,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let closed = false;
   let turnPromise: Promise<void> | undefined;
   let turnAgain = false;
+  /** Attempts that finished while the running turn ran, and while the last one did. */
+  let finishedDuringTurn = 0;
+  let finishedDuringLastTurn = 0;
   /** Set by timers and polls: look up the next due time once the queue is drained. */
   let refreshDue = false;
   /** Claimed, waiting for a slot; oldest due first. */
@@ -123,15 +126,19 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   }
 
   /**
-   * How many to claim now. Up to eight rounds' worth (`concurrency` each) are held, refilled
-   * once at most six are left: claims come in batches of two rounds or more, and a turn of
-   * the database (several round trips on Postgres, while thousands of attempts a second
-   * finish) never leaves the slots without work.
+   * How many to claim now. Beyond the `concurrency` slots, enough claimed deliveries wait to
+   * keep the slots busy through a turn of the database: twice as many as finished during the
+   * last turn, at least one round (`concurrency`) and at most seven. Fast receivers on a
+   * busy database thus get deep claims (several round trips on Postgres while thousands of
+   * attempts a second finish); slow receivers get shallow ones, leaving the rest of the
+   * queue to other workers. Claims wait until a round's worth of room is free, so they come
+   * in batches.
    */
   function claimRoom(): number {
     if (closed) return 0;
-    const held = ready.length + inFlight.size;
-    return held <= 6 * concurrency ? 8 * concurrency - held : 0;
+    const waiting = Math.min(7 * concurrency, Math.max(concurrency, 2 * finishedDuringLastTurn));
+    const room = concurrency + waiting - ready.length - inFlight.size;
+    return room >= concurrency ? room : 0;
   }
 
   /**
@@ -147,6 +154,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   async function turns(): Promise<void> {
     do {
       turnAgain = false;
+      finishedDuringLastTurn = finishedDuringTurn;
+      finishedDuringTurn = 0;
       const room = claimRoom();
       if (room === 0 && !recordNow()) return;
       const results = finished.splice(0, RECORD_BATCH);
@@ -232,6 +241,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     const promise = attempt(delivery, shutdown.signal)
       .then((result) => {
         if (result) finished.push(result);
+        if (turnPromise) finishedDuringTurn += 1;
       })
       .catch((error) => {
         // The claim stays until it expires; then this or another worker retries the delivery.
