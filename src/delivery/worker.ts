@@ -161,16 +161,16 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       const results = finished.splice(0, RECORD_BATCH);
       recording = results.length;
       const now = clock.now();
+      const claimedUntil = now.getTime() + options.claimTtlMs;
       try {
         const { lost, claimed } = await repository.recordAndClaim(
           id,
           results,
-          room > 0 ? { now, claimUntil: new Date(now.getTime() + options.claimTtlMs), limit: room } : null,
+          room > 0 ? { now, claimUntil: new Date(claimedUntil), limit: room } : null,
         );
         recording = 0;
         if (results.length > 0) afterRecorded(results, lost);
         claimedTotal += claimed.length;
-        const claimedUntil = now.getTime() + options.claimTtlMs;
         for (const delivery of claimed) ready.push({ delivery, claimedUntil });
         launchReady();
         if (room > 0 && claimed.length === room) turnAgain = true; // more may be due
