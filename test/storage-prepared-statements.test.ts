@@ -40,4 +40,16 @@ describe("Postgres prepared statements", { skip: !url && "TEST_DATABASE_URL not 
       assert.deepEqual(second, first);
     });
   });
+
+  it("leaves batch statements (more than 32 parameters) unnamed, since their text changes with the batch size", async () => {
+    await storage.db.connection().execute(async (db) => {
+      const onSession = { ...storage, db } as StorageHandle;
+      const ids = Array.from({ length: 40 }, (_, i) => i + 1);
+      const batch = () => db.selectFrom("organizations").select("id").where("id", "in", ids).execute();
+      await batch();
+      await batch();
+      const prepared = await preparedHere(onSession);
+      assert.ok(!prepared.some((s) => s.includes("$40")), "a 40-parameter statement stays unnamed");
+    });
+  });
 });

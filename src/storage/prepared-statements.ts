@@ -3,6 +3,12 @@ import type { PostgresPool, PostgresPoolClient } from "kysely";
 
 /** Named statements kept per connection; texts past this many run unnamed (parsed and planned each time). */
 export const MAX_PREPARED_PER_CONNECTION = 256;
+/**
+ * Statements with more parameters run unnamed: they are batch statements (multi-row
+ * inserts, long `in (…)` lists) whose text changes with the batch size, so naming them
+ * would fill a connection's names with one-off variants.
+ */
+export const MAX_PARAMETERS_TO_PREPARE = 32;
 
 export interface PreparingPool extends PostgresPool {
   /**
@@ -18,8 +24,9 @@ export interface PreparingPool extends PostgresPool {
  * RETURNING) planning costs as much as running it. This pool hands Kysely clients that
  * send each SQL text seen twice on a connection as a named prepared statement, which
  * Postgres parses once per connection and, after a few runs, plans once (its generic
- * plan). Texts seen once (an `in (…)` list of an unusual length) stay unnamed, and a
- * connection names at most MAX_PREPARED_PER_CONNECTION texts, so server memory is bounded.
+ * plan). Texts seen once (an `in (…)` list of an unusual length) and batch statements
+ * (more than MAX_PARAMETERS_TO_PREPARE parameters) stay unnamed, and a connection names at
+ * most MAX_PREPARED_PER_CONNECTION texts, so server memory is bounded.
  * Cursors (streams) pass through unchanged.
  *
  * Limit: a migration applied by another process while this one runs can make a prepared
@@ -38,7 +45,9 @@ export function withPreparedStatements(pool: pg.Pool, maxPerConnection = MAX_PRE
     const seen = new Map<string, string | number>();
     let named = 0;
     const query = (text: unknown, parameters?: readonly unknown[]): unknown => {
-      if (!enabled || typeof text !== "string") return client.query(text as never, parameters as never);
+      if (!enabled || typeof text !== "string" || (parameters?.length ?? 0) > MAX_PARAMETERS_TO_PREPARE) {
+        return client.query(text as never, parameters as never);
+      }
       const entry = seen.get(text);
       if (typeof entry === "string") return client.query({ name: entry, text, values: parameters as unknown[] });
       if (entry === undefined) {
