@@ -25,6 +25,12 @@ import { readSeedFile } from "./config/seed-file.ts";
 import { seedIfPristine } from "./core/sandbox/reset.service.ts";
 import { sandboxFace, type SandboxClock } from "./http/sandbox/index.ts";
 import { createSimulator, type Simulator } from "./transport/simulator/simulator.transport.ts";
+import { DomainError } from "./core/errors.ts";
+import { CHAT_SIGNAL_JOB, performChatSignal, performSend, SEND_MESSAGE_JOB } from "./core/messages/outbound.service.ts";
+import type { ChatSignal } from "./core/ports.ts";
+import { createOutboundWorker, type JobHandler, type OutboundWorker } from "./outbound/worker.ts";
+import { outboundQueue } from "./storage/outbound/outbound-queue.ts";
+import { createSimulatorStore } from "./storage/simulator-store.ts";
 
 /** Replaceable parts: tests pass fakes for time, ids and the outside world; nothing of ours. */
 export interface AppOverrides {
@@ -50,6 +56,8 @@ export interface OpenLinq {
   onOutboxNotify(listener: () => void): () => void;
   /** The simulated recipient network; undefined when a test replaced the transport. */
   simulator: Simulator | undefined;
+  /** The in-process outbound worker: sends to the carrier, our signals, the simulator's schedule. */
+  outbound: OutboundWorker;
   /** Base URL once listening (or the configured public URL). */
   baseUrl(): string;
   listen(): Promise<string>;
@@ -76,9 +84,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const virtualClock = "advanceBy" in clock ? (clock as VirtualClock) : undefined;
   const randomSeed = config.randomSeed ?? freshRandomSeed();
   const random = createSeededRandom(randomSeed);
-  const simulator = overrides.transport
-    ? undefined
-    : createSimulator({ clock, random, logger: logger.child({ component: "simulator" }) });
+  const simulator = overrides.transport ? undefined : createSimulator({ clock, random, store: createSimulatorStore(storage.db) });
   const ids = overrides.ids ?? cryptoIds;
   const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls });
   let baseUrl = config.publicUrl;
@@ -92,8 +98,27 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     return () => void outboxListeners.delete(listener);
   };
 
+  // Outbound work: core's sends and signals, and the simulated carrier's schedule.
+  const handlers = new Map<string, JobHandler>([
+    [SEND_MESSAGE_JOB, (job) => performSend(deps, job.orgId, Number(job.payload.messageId))],
+    [CHAT_SIGNAL_JOB, (job) => performChatSignal(deps, job.orgId, Number(job.payload.chatId), job.payload.signal as ChatSignal)],
+    ...(simulator?.handlers ?? []),
+  ]);
+  const outboundWorker = createOutboundWorker({
+    queue: outboundQueue(storage.db, storage.dialect),
+    clock,
+    handlers,
+    claimTtlMs: config.outboundClaimTtlMs,
+    // As for webhooks below: under a virtual clock only advances move work along.
+    pollIntervalMs: virtualClock ? VIRTUAL_CLOCK_POLL_MS : config.outboundPollIntervalMs,
+    logger: logger.child({ component: "outbound" }),
+    // A chat or message can vanish before a planned step (deleted, or a sandbox reset): expected.
+    isSettled: (error) => error instanceof DomainError,
+  });
+
   const deps: CoreDeps = {
     store: createStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() }),
+    outbound: { runNow: (ids) => outboundWorker.runNow(ids) },
     clock,
     ids,
     transport: overrides.transport ? overrides.transport(clock) : simulator!.transport,
@@ -132,13 +157,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // Before each step of virtual time: the simulator's queued work, then the webhooks now due,
   // so events reach receivers in the order their causes happened.
   if (virtualClock) {
-    if (simulator) virtualClock.addSettleHook(() => simulator.idle());
+    virtualClock.addSettleHook(async () => void (await outboundWorker.runDue()));
     if (worker) virtualClock.addSettleHook(async () => void (await worker.runDue()));
   }
   const sandboxClock: SandboxClock = {
     mode: virtualClock ? "virtual" : "system",
     now: () => clock.now(),
-    pendingTimers: () => virtualClock?.pendingTimers() ?? simulator?.planned() ?? 0,
+    pendingTimers: () => virtualClock?.pendingTimers() ?? 0,
     randomSeed,
     ...(virtualClock
       ? { advanceBy: (ms: number) => virtualClock.advanceBy(ms), advanceTo: (to: Date) => virtualClock.advanceTo(to) }
@@ -156,7 +181,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         deps,
         clock: sandboxClock,
         loadSeed: () => readSeedFile(config.seedFile),
-        onReset: (orgId) => simulator?.forgetOrganization(orgId),
       }),
       async (app) => {
         await app.register(eventRoutes, { prefix: "/openlinq/v1", deps, deliveries: delivery.repository });
@@ -164,6 +188,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     ],
   });
 
+  await outboundWorker.start();
   await worker?.start();
 
   let closed = false;
@@ -176,6 +201,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     bootstrap: bootstrapResult,
     worker,
     simulator,
+    outbound: outboundWorker,
     newDeliveryWorker: () => delivery.createWorker(),
     onOutboxNotify,
     baseUrl: () => baseUrl,
@@ -192,7 +218,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       if (closed) return;
       closed = true;
       await http.close();
-      await simulator?.stop();
+      await outboundWorker.close();
       // After the API: requests finishing during close still commit their events, which
       // stay queued for the next start if this worker no longer takes them.
       await worker?.close();

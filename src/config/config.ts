@@ -48,6 +48,10 @@ export interface Config {
   readonly webhookConcurrency: number;
   /** Days an event and its attempts are kept; 0 keeps them forever. */
   readonly eventRetentionDays: number;
+  /** How long the outbound worker holds a job (a send, a simulated step); after a crash it is retried once this passes. */
+  readonly outboundClaimTtlMs: number;
+  /** How often the outbound worker looks for jobs other processes queued and claims that lapsed. */
+  readonly outboundPollIntervalMs: number;
   /** system: real time. virtual: time moves only on POST /openlinq/v1/clock/advance. */
   readonly clock: "system" | "virtual";
   /** Seed of the random source behind simulated jitter; undefined picks one at start. */
@@ -93,6 +97,11 @@ export const CONFIG_KEYS = {
   WEBHOOK_POLL_INTERVAL: { default: "1s", doc: "How often a worker looks for deliveries queued by other processes" },
   WEBHOOK_CONCURRENCY: { default: "32", doc: "Webhook attempts a worker has in flight at once" },
   EVENT_RETENTION_DAYS: { default: "30", doc: "Days events and delivery attempts are kept (0 = forever)" },
+  OUTBOUND_CLAIM_TTL: {
+    default: "30s",
+    doc: "How long the outbound worker holds a job (a send to the carrier, a simulated delivery, read or reply); after a crash it runs again once this passes",
+  },
+  OUTBOUND_POLL_INTERVAL: { default: "1s", doc: "How often the outbound worker looks for jobs queued by other processes and claims that lapsed" },
   CLOCK: {
     default: "system",
     doc: "system: real time; virtual: time stands still until POST /openlinq/v1/clock/advance (deterministic tests)",
@@ -267,6 +276,8 @@ export function loadConfig(
     webhookPollIntervalMs: duration("WEBHOOK_POLL_INTERVAL", 10),
     webhookConcurrency: integer("WEBHOOK_CONCURRENCY", 1, 1000),
     eventRetentionDays: integer("EVENT_RETENTION_DAYS", 0),
+    outboundClaimTtlMs: duration("OUTBOUND_CLAIM_TTL", 100),
+    outboundPollIntervalMs: duration("OUTBOUND_POLL_INTERVAL", 10),
     clock: clock === "virtual" ? "virtual" : "system",
     randomSeed,
     seedFile,

@@ -1,4 +1,4 @@
-import type { ActivityFeed, Clock, FileStore, Ids, OutboxSignal, Store, Transport } from "./ports.ts";
+import type { ActivityFeed, Clock, FileStore, Ids, OutboundWork, OutboxSignal, Store, Transport } from "./ports.ts";
 
 /** Builds public URLs for things we serve (attachments). The base is known once we listen. */
 export interface Links {
@@ -11,6 +11,8 @@ export interface CoreDeps {
   clock: Clock;
   ids: Ids;
   transport: Transport;
+  /** Runs outbound work (sends, signals) a request just committed; the queue keeps the rest. */
+  outbound: OutboundWork;
   files: FileStore;
   outbox: OutboxSignal;
   activity: ActivityFeed;

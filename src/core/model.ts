@@ -116,6 +116,8 @@ export interface Message {
   isRead: boolean;
   readAt: Date | null;
   idempotencyKey: string | null;
+  /** The carrier's id of a message we sent, once the carrier accepted it (receipts name it). */
+  carrierMessageId?: string | null;
 }
 
 /** A message with everything a client reads on it. */

@@ -7,6 +7,7 @@ import type {
   Contact,
   DeliveryStatus,
   Message,
+  MessageDetails,
   Organization,
   PhoneNumber,
   Reaction,
@@ -44,48 +45,91 @@ export interface Ids {
   secret(bytes?: number): string;
 }
 
-/** What the transport says about an outbound message at the moment it is accepted. */
-export interface TransportAcceptance {
-  deliveryStatus: DeliveryStatus;
-  deliveredAt: Date | null;
+/** How a message to a set of recipients travels, decided before the message is written. */
+export interface Route {
+  /** Service of the chat: the one every recipient can use (iMessage, RCS or SMS fallback). */
   service: Service;
-  /** Service of each recipient handle, when the transport knows it; core updates chat_handles to match. */
-  handleServices?: ReadonlyMap<string, Service>;
+  /** Service of each recipient handle; core updates chat_handles to match. */
+  handleServices: ReadonlyMap<string, Service>;
+}
+
+/** What happened to a message of ours on its way: it reached the recipient, or could not. */
+export type DeliveryOutcome = { status: "delivered"; at: Date } | { status: "service_unavailable" };
+
+/** The carrier's answer to a send. */
+export interface SendReceipt {
+  /** The carrier's id of the message; later receipts name it. Stored on the message. */
+  carrierMessageId: string;
+  /** An outcome the carrier knew at once; otherwise a receipt follows (see recordDeliveryReceipt). */
+  outcome?: DeliveryOutcome;
 }
 
 export interface OutboundMessage {
   orgId: number;
   chat: ChatWithHandles;
-  message: Message;
+  message: MessageDetails;
 }
 
+/** Things our side does in a chat that the other side's devices show. */
+export type ChatSignal = "typing_started" | "typing_stopped" | "read" | "contact_card";
+
 /**
- * The carrier network. Core tells it what we do; it answers how a message will travel.
- * The default adapter is the simulator (src/transport/simulator), which plays the recipients
- * from their profiles; the instant adapter delivers everything at once over iMessage. Core
- * never asks which one it has.
+ * The carrier network. Core decides the route before it writes a message, then the outbound
+ * worker hands the carrier the message (`send`) and our chat signals, outside any
+ * transaction, from the durable queue (src/outbound). What the carrier reports later —
+ * delivered, failed, read, replies, reactions, typing — comes back through core's inbound
+ * services (src/core/inbound), messages looked up by the carrier's id. The default adapter
+ * is the simulator (src/transport/simulator); the instant adapter delivers everything at
+ * once over iMessage. Core never asks which one it has.
+ *
+ * @example A carrier adapter's send
+ *   async send({ message }) {
+ *     const res = await carrier.post("/messages", { ..., idempotency_key: String(message.message.id) });
+ *     return { carrierMessageId: res.id };
+ *   }
  */
 export interface Transport {
-  /** Service a new chat with these recipients uses (iMessage, RCS or SMS fallback). */
+  /** Service a chat with these recipients uses (iMessage, RCS or SMS fallback). */
   serviceFor(orgId: number, handles: readonly string[]): Promise<Service>;
+  /** Routing of a new message: the chat's service and each recipient's. Called before the message's transaction. */
+  route(orgId: number, handles: readonly string[]): Promise<Route>;
   /**
-   * Called inside the send flow before the message is stored; must not write. `repos` is
-   * the send's transaction, for reads (on SQLite a read outside it would wait for it).
+   * Hands the message to the carrier. Called by the outbound worker outside any transaction,
+   * at least once per message: a crash between the carrier's answer and its recording calls
+   * it again for the same message, so adapters pass the message id as the carrier's
+   * idempotency key (the same message must get the same answer). Throwing retries later.
    */
-  accept(
-    orgId: number,
-    chat: ChatWithHandles,
-    recipients: readonly string[],
-    repos: Repositories,
-  ): Promise<TransportAcceptance>;
-  /** Called after the message is committed. Later lifecycle changes come back through core. */
-  dispatched(outbound: OutboundMessage): void;
-  startedTyping(chat: ChatWithHandles): void;
-  stoppedTyping(chat: ChatWithHandles): void;
-  markedRead(chat: ChatWithHandles): void;
-  sharedContact(chat: ChatWithHandles): void;
+  send(outbound: OutboundMessage): Promise<SendReceipt>;
+  /** Shows a signal of ours on the recipients' devices; from the outbound worker, at least once. */
+  signal(chat: ChatWithHandles, signal: ChatSignal): Promise<void>;
   /** Whether a handle can receive iMessage. */
   supportsIMessage(orgId: number, handle: string): Promise<boolean>;
+}
+
+/** Work for the outbound worker, written in the transaction of the change that needs it. */
+export interface NewOutboundJob {
+  orgId: number;
+  /** Which handler performs it (e.g. "message.send"). */
+  kind: string;
+  /** JSON-serialisable; what the handler needs. */
+  payload: Record<string, unknown>;
+  runAt: Date;
+  maxAttempts?: number;
+}
+
+export interface OutboundJobRepository {
+  /** Queues jobs; returns their ids, in order. */
+  add(jobs: readonly NewOutboundJob[], now: Date): Promise<number[]>;
+}
+
+/** The outbound worker, as core sees it. */
+export interface OutboundWork {
+  /**
+   * Performs jobs the caller just committed, if they are due and nobody else holds them
+   * (a send request answers with the carrier's first word); whatever it cannot run stays
+   * queued for the worker. Never rejects.
+   */
+  runNow(jobIds: readonly number[]): Promise<void>;
 }
 
 /** Something a person watching the sandbox would see change (the inbox's live feed). */
@@ -207,6 +251,9 @@ export interface MessageRepository {
   create(message: Omit<Message, "id">): Promise<Message>;
   findById(orgId: number, id: number): Promise<Message | undefined>;
   findByIdempotencyKey(orgId: number, key: string): Promise<Message | undefined>;
+  findByCarrierId(orgId: number, carrierMessageId: string): Promise<Message | undefined>;
+  /** Records the carrier's id unless the message has one already; true when it was set. */
+  setCarrierId(id: number, carrierMessageId: string): Promise<boolean>;
   listByChat(chatId: number, query: MessageListQuery): Promise<Page<Message>>;
   /** Marks unread inbound messages of a chat read; returns those it changed. */
   markChatRead(chatId: number, at: Date): Promise<Message[]>;
@@ -372,6 +419,7 @@ export interface Repositories {
   deviceSignals: DeviceSignalRepository;
   calls: CallRepository;
   sandbox: SandboxRepository;
+  outboundJobs: OutboundJobRepository;
 }
 
 /**

@@ -115,6 +115,7 @@ export function messageRowToMessage(row: MessageRow): Message {
     isRead: row.is_read === 1,
     readAt: maybeDate(row.read_at),
     idempotencyKey: row.idempotency_key,
+    carrierMessageId: row.carrier_message_id,
   };
 }
 

@@ -181,6 +181,7 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
             is_read: flag(message.isRead),
             read_at: maybeStamp(message.readAt),
             idempotency_key: message.idempotencyKey,
+            carrier_message_id: message.carrierMessageId ?? null,
             created_at: stamp(message.sentAt),
           })
           .returningAll()
@@ -200,6 +201,24 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
         .where("id", "=", id)
         .executeTakeFirst();
       return row && messageRowToMessage(row);
+    },
+    async findByCarrierId(orgId, carrierMessageId) {
+      const row = await db
+        .selectFrom("messages")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("carrier_message_id", "=", carrierMessageId)
+        .executeTakeFirst();
+      return row && messageRowToMessage(row);
+    },
+    async setCarrierId(id, carrierMessageId) {
+      const result = await db
+        .updateTable("messages")
+        .set({ carrier_message_id: carrierMessageId })
+        .where("id", "=", id)
+        .where("carrier_message_id", "is", null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async findByIdempotencyKey(orgId, key) {
       const row = await db

@@ -83,6 +83,8 @@ export interface MessageTable {
   read_at: string | null;
   idempotency_key: string | null;
   created_at: string;
+  /** The carrier's id of a message we sent, once the carrier accepted it; null before (and for inbound). */
+  carrier_message_id: Generated<string | null>;
 }
 
 export interface AttachmentTable {
@@ -247,6 +249,37 @@ export interface CallTable {
   created_at: string;
 }
 
+/**
+ * Outbound work due at `run_at`: a send to the carrier, a signal of ours, a step of the
+ * simulated carrier. A worker holds a row between claim and completion (deleted) or failure
+ * (rescheduled, `attempts` + 1); a claim expires at `claimed_until`.
+ */
+export interface OutboundJobTable {
+  id: Generated<number>;
+  org_id: number;
+  kind: string;
+  /** JSON object; what the job's handler needs. */
+  payload: string;
+  run_at: string;
+  attempts: number;
+  max_attempts: number;
+  claimed_by: string | null;
+  claimed_until: string | null;
+  last_error: string | null;
+  created_at: string;
+}
+
+/** What the simulated carrier accepted: its id and the outcome it gave at once, so a repeated send gets the same answer. */
+export interface SimulatorSendTable {
+  message_id: number;
+  org_id: number;
+  carrier_message_id: string;
+  /** pending (delivery or failure follows as a job), delivered or service_unavailable. */
+  status: string;
+  delivered_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -265,6 +298,8 @@ export interface Database {
   handle_profiles: HandleProfileTable;
   device_signals: DeviceSignalTable;
   calls: CallTable;
+  outbound_jobs: OutboundJobTable;
+  simulator_sends: SimulatorSendTable;
 }
 
 export type ChatRow = Selectable<ChatTable>;
@@ -284,3 +319,5 @@ export type WebhookAttemptRow = Selectable<WebhookAttemptTable>;
 export type HandleProfileRow = Selectable<HandleProfileTable>;
 export type DeviceSignalRow = Selectable<DeviceSignalTable>;
 export type CallRow = Selectable<CallTable>;
+export type OutboundJobRow = Selectable<OutboundJobTable>;
+export type SimulatorSendRow = Selectable<SimulatorSendTable>;

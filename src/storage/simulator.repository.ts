@@ -262,6 +262,9 @@ export function sandboxRepository(db: Kysely<Database>): SandboxRepository {
       await db.deleteFrom("contacts").where("org_id", "=", orgId).execute();
       await db.deleteFrom("handle_profiles").where("org_id", "=", orgId).execute();
       await db.deleteFrom("calls").where("org_id", "=", orgId).execute();
+      // What was still to happen for the org (sends, the simulated carrier's steps) goes too.
+      await db.deleteFrom("outbound_jobs").where("org_id", "=", orgId).execute();
+      await db.deleteFrom("simulator_sends").where("org_id", "=", orgId).execute();
       return {
         chats,
         messages,

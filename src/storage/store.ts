@@ -16,6 +16,7 @@ import {
 import type { Database } from "./schema.ts";
 import { eventRepository, webhookSubscriptionRepository } from "./webhooks.repository.ts";
 import { inboxRepository } from "./inbox.repository.ts";
+import { addJobs } from "./outbound/add-jobs.ts";
 
 import {
   callRepository,
@@ -42,6 +43,7 @@ function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => void): R
     deviceSignals: deviceSignalRepository(db),
     calls: callRepository(db),
     sandbox: sandboxRepository(db),
+    outboundJobs: { add: (jobs, now) => addJobs(db, jobs, now) },
   };
 }
 

@@ -1,23 +1,21 @@
-import type { Transport } from "../core/ports.ts";
-import type { Clock } from "../core/ports.ts";
+import type { Clock, Transport } from "../core/ports.ts";
 
 /**
  * Delivers every message at once over iMessage, as the quickstart shows
- * (`"delivery_status": "delivered"`). Typing, read and contact-card signals go nowhere.
+ * (`"delivery_status": "delivered"`). Signals (typing, read, contact card) go nowhere.
  */
 export function createInstantTransport(clock: Clock): Transport {
   return {
     async serviceFor() {
       return "iMessage";
     },
-    async accept() {
-      return { deliveryStatus: "delivered", deliveredAt: clock.now(), service: "iMessage" };
+    async route() {
+      return { service: "iMessage", handleServices: new Map() };
     },
-    dispatched() {},
-    startedTyping() {},
-    stoppedTyping() {},
-    markedRead() {},
-    sharedContact() {},
+    async send({ message }) {
+      return { carrierMessageId: `instant-${message.message.id}`, outcome: { status: "delivered", at: clock.now() } };
+    },
+    async signal() {},
     async supportsIMessage() {
       return true;
     },

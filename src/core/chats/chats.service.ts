@@ -2,7 +2,7 @@ import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
 import { normalizeHandle } from "../handles.ts";
 import type { ChatWithHandles, PhoneNumber } from "../model.ts";
-import type { Page, PageRequest, Repositories } from "../ports.ts";
+import type { ChatSignal, Page, PageRequest, Repositories } from "../ports.ts";
 import {
   runSend,
   validateOutgoing,
@@ -10,6 +10,7 @@ import {
   type OutgoingMessage,
   type SendResult,
 } from "../messages/messages.service.ts";
+import { queueChatSignal } from "../messages/outbound.service.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { chatCreatedEventData, messageReadEventData } from "../webhooks/payloads.ts";
 import { loadChat, withHandles } from "./chat-loading.ts";
@@ -81,7 +82,8 @@ export async function createChat(deps: CoreDeps, orgId: number, input: CreateCha
     });
   }
   const key = participantsKey(recipients);
-  const service = await deps.transport.serviceFor(orgId, recipients);
+  const route = await deps.transport.route(orgId, recipients);
+  const { service } = route;
   const displayName = input.displayName?.trim() ? input.displayName.trim() : null;
 
   let createdChat = false;
@@ -110,8 +112,8 @@ export async function createChat(deps: CoreDeps, orgId: number, input: CreateCha
         createdChat = true;
         await emitEvent(tx, deps, orgId, "chat.created", chatCreatedEventData(chat), chat.chat.id);
       }
-      const message = await writeOutboundMessage(deps, tx, chat, input.message, attachmentRows);
-      return { chat, message };
+      const written = await writeOutboundMessage(deps, tx, chat, input.message, attachmentRows, route);
+      return { chat, ...written };
     });
 
   try {
@@ -163,27 +165,36 @@ export async function findChat(
 
 /** Marks every inbound message read; one message.read event per message that changed. */
 export async function markChatRead(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
-  const chat = await deps.store.transaction(async (tx) => {
-    const chat = await loadChat(tx, orgId, chatId);
+  const jobIds = await deps.store.transaction(async (tx) => {
+    await loadChat(tx, orgId, chatId);
     const changed = await tx.messages.markChatRead(chatId, deps.clock.now());
     for (const message of changed) {
       await emitEvent(tx, deps, orgId, "message.read", messageReadEventData(message), chatId);
     }
-    return chat;
+    return queueChatSignal(tx, deps, orgId, chatId, "read");
   });
-  deps.transport.markedRead(chat);
+  await deps.outbound.runNow(jobIds);
   deps.activity.publish({ orgId, kind: "chat", chatId });
 }
 
+/** Queues a signal of ours for the other side's devices and shows it at once when it can. */
+async function signalChat(deps: CoreDeps, orgId: number, chatId: number, signal: ChatSignal): Promise<void> {
+  const jobIds = await deps.store.transaction(async (tx) => {
+    await loadChat(tx, orgId, chatId);
+    return queueChatSignal(tx, deps, orgId, chatId, signal);
+  });
+  await deps.outbound.runNow(jobIds);
+}
+
 export async function startTyping(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
-  deps.transport.startedTyping(await loadChat(deps.store.read, orgId, chatId));
+  await signalChat(deps, orgId, chatId, "typing_started");
 }
 
 export async function stopTyping(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
-  deps.transport.stoppedTyping(await loadChat(deps.store.read, orgId, chatId));
+  await signalChat(deps, orgId, chatId, "typing_stopped");
 }
 
 export async function shareContact(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
-  deps.transport.sharedContact(await loadChat(deps.store.read, orgId, chatId));
+  await signalChat(deps, orgId, chatId, "contact_card");
 }
 

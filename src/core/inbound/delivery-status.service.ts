@@ -1,26 +1,38 @@
 import type { CoreDeps } from "../deps.ts";
 import type { Message } from "../model.ts";
-
-export type DeliveryOutcome = { status: "delivered"; at: Date } | { status: "service_unavailable" };
+import type { DeliveryOutcome, Repositories } from "../ports.ts";
 
 /**
- * Our pending message reached the recipient, or could not. V2 has no event for either
- * (v2.md §3.7): only delivery_status and delivered_at change. A message that is no longer
- * pending (or was deleted) is left as it is; returns the updated message otherwise.
+ * Moves a pending message of ours to its outcome inside `tx`; a message no longer pending
+ * is left as it is (a receipt that comes twice changes nothing). Returns the updated message.
  */
-export async function recordDeliveryOutcome(
+export async function applyDeliveryOutcome(
+  tx: Repositories,
+  message: Message,
+  outcome: DeliveryOutcome,
+): Promise<Message | undefined> {
+  if (!message.isFromMe || message.deliveryStatus !== "pending") return undefined;
+  const deliveredAt = outcome.status === "delivered" ? outcome.at : null;
+  await tx.messages.updateDelivery(message.id, outcome.status, deliveredAt);
+  return { ...message, deliveryStatus: outcome.status, deliveredAt };
+}
+
+/**
+ * The carrier reports that our message reached the recipient, or could not; the message is
+ * found by the carrier's id. V2 has no event for either: only delivery_status and
+ * delivered_at change. An unknown id (deleted message, or a receipt for another system) is
+ * ignored; returns the updated message otherwise.
+ */
+export async function recordDeliveryReceipt(
   deps: CoreDeps,
   orgId: number,
-  messageId: number,
+  carrierMessageId: string,
   outcome: DeliveryOutcome,
 ): Promise<Message | undefined> {
   const updated = await deps.store.transaction(async (tx) => {
-    const message = await tx.messages.findById(orgId, messageId);
-    if (!message || !message.isFromMe || message.deliveryStatus !== "pending") return undefined;
-    const deliveredAt = outcome.status === "delivered" ? outcome.at : null;
-    await tx.messages.updateDelivery(message.id, outcome.status, deliveredAt);
-    return { ...message, deliveryStatus: outcome.status, deliveredAt };
+    const message = await tx.messages.findByCarrierId(orgId, carrierMessageId);
+    return message && applyDeliveryOutcome(tx, message, outcome);
   });
-  if (updated) deps.activity.publish({ orgId, kind: "message", chatId: updated.chatId, messageId });
+  if (updated) deps.activity.publish({ orgId, kind: "message", chatId: updated.chatId, messageId: updated.id });
   return updated;
 }

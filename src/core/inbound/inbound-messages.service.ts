@@ -3,7 +3,7 @@ import {
   removeAttachmentFiles,
   storeAttachmentFiles,
 } from "../attachments/attachments.ts";
-import { loadChat, withHandles } from "../chats/chat-loading.ts";
+import { loadChat, loadMessageDetails, withHandles } from "../chats/chat-loading.ts";
 import { participantsKey } from "../chats/chat-names.ts";
 import { resolveOwnNumber } from "../chats/chats.service.ts";
 import type { CoreDeps } from "../deps.ts";
@@ -23,6 +23,11 @@ export interface InboundMessageInput {
   attachmentUrls?: string[] | undefined;
   /** An existing chat (a group, say) they write in; without it, their 1:1 chat with `to`. */
   chatId?: number | undefined;
+  /**
+   * The carrier's id of their message. A carrier may hand the same message over twice (it
+   * retries, or we crashed before acknowledging): the second time changes nothing and emits nothing.
+   */
+  carrierMessageId?: string | undefined;
 }
 
 export interface InboundMessageResult {
@@ -68,6 +73,11 @@ export async function receiveMessage(
 
   const write = () =>
     deps.store.transaction(async (tx) => {
+      const seen = input.carrierMessageId === undefined ? undefined : await tx.messages.findByCarrierId(orgId, input.carrierMessageId);
+      if (seen) {
+        const [details] = await loadMessageDetails(tx, [seen]);
+        return { chat: await loadChat(tx, orgId, seen.chatId), message: details!, createdChat: false, events: [], typingCleared: false, repeated: true };
+      }
       let chat: ChatWithHandles;
       let createdChat = false;
       const now = deps.clock.now();
@@ -124,6 +134,7 @@ export async function receiveMessage(
         isRead: false,
         readAt: null,
         idempotencyKey: null,
+        carrierMessageId: input.carrierMessageId ?? null,
       });
       const attachments = attachmentRows(message.id, orgId, now);
       await tx.attachments.createMany(attachments);
@@ -132,7 +143,7 @@ export async function receiveMessage(
       chat.chat.lastActivityAt = now;
       const details: MessageDetails = { message, sender: from, attachments, reactions: [] };
       events.push(await emitRef(tx, deps, orgId, "message.received", messageEventData(chat, details, deps.links), chat.chat.id));
-      return { chat, message: details, createdChat, events, typingCleared: typing !== undefined };
+      return { chat, message: details, createdChat, events, typingCleared: typing !== undefined, repeated: false };
     });
 
   let result: Awaited<ReturnType<typeof write>>;
@@ -147,6 +158,10 @@ export async function receiveMessage(
   } catch (error) {
     await removeAttachmentFiles(deps, prepared);
     throw error;
+  }
+  if (result.repeated) {
+    await removeAttachmentFiles(deps, prepared);
+    return { chat: result.chat, message: result.message, createdChat: false, events: [] };
   }
   const chatId = result.chat.chat.id;
   if (result.createdChat) deps.activity.publish({ orgId, kind: "chat", chatId });

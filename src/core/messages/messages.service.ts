@@ -10,9 +10,10 @@ import { otherParticipants, ourHandle } from "../chats/chat-names.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError, notFound } from "../errors.ts";
 import type { ChatWithHandles, MessageDetails } from "../model.ts";
-import type { MessageListQuery, Page, Repositories } from "../ports.ts";
+import type { MessageListQuery, Page, Repositories, Route } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { messageEventData } from "../webhooks/payloads.ts";
+import { sendMessageJob } from "./outbound.service.ts";
 
 export interface OutgoingMessage {
   text: string;
@@ -70,9 +71,10 @@ export async function prepareOutgoingFiles(deps: CoreDeps, message: OutgoingMess
 }
 
 /**
- * Writes an outbound message into a chat inside `tx`: the message row, its attachments,
- * the chat's counters and the message.sent event. Returns what to hand the transport
- * after commit.
+ * Writes an outbound message into a chat inside `tx`: the message row (pending until the
+ * carrier answers), its attachments, the chat's counters, the message.sent event and the
+ * queued send. `route` was decided before the transaction. Returns the queued job ids with
+ * the message, for `runSend` to run after commit.
  */
 export async function writeOutboundMessage(
   deps: CoreDeps,
@@ -80,16 +82,15 @@ export async function writeOutboundMessage(
   chat: ChatWithHandles,
   message: OutgoingMessage,
   attachmentRows: Awaited<ReturnType<typeof storeAttachmentFiles>>,
-): Promise<MessageDetails> {
+  route: Route,
+): Promise<{ message: MessageDetails; jobIds: number[] }> {
   const now = deps.clock.now();
-  const recipients = otherParticipants(chat).map((h) => h.handle);
-  const acceptance = await deps.transport.accept(chat.chat.orgId, chat, recipients, tx);
-  if (acceptance.service !== chat.chat.service) {
-    await tx.chats.setService(chat.chat.id, acceptance.service, now);
-    chat.chat.service = acceptance.service;
+  if (route.service !== chat.chat.service) {
+    await tx.chats.setService(chat.chat.id, route.service, now);
+    chat.chat.service = route.service;
   }
   for (const handle of chat.handles) {
-    const service = acceptance.handleServices?.get(handle.handle);
+    const service = route.handleServices.get(handle.handle);
     if (service && service !== handle.service && !handle.isMe && handle.leftAt === null) {
       await tx.chats.setHandleService(handle.id, service);
       handle.service = service;
@@ -103,8 +104,8 @@ export async function writeOutboundMessage(
     isFromMe: true,
     text: message.text,
     sentAt: now,
-    deliveredAt: acceptance.deliveredAt,
-    deliveryStatus: acceptance.deliveryStatus,
+    deliveredAt: null,
+    deliveryStatus: "pending",
     editedAt: null,
     isRead: false,
     readAt: null,
@@ -117,7 +118,8 @@ export async function writeOutboundMessage(
   chat.chat.lastActivityAt = now;
   const details: MessageDetails = { message: stored, sender: mine.handle, attachments, reactions: [] };
   await emitEvent(tx, deps, chat.chat.orgId, "message.sent", messageEventData(chat, details, deps.links), chat.chat.id);
-  return details;
+  const jobIds = await tx.outboundJobs.add([sendMessageJob(chat.chat.orgId, stored.id, now)], now);
+  return { message: details, jobIds };
 }
 
 export interface SendResult {
@@ -148,13 +150,14 @@ export async function runSend(
   write: (tx: Repositories, attachmentRows: Awaited<ReturnType<typeof storeAttachmentFiles>>) => Promise<{
     chat: ChatWithHandles;
     message: MessageDetails;
+    jobIds: number[];
   }>,
 ): Promise<SendResult> {
   const replay = await findReplay(deps, orgId, message.idempotencyKey);
   if (replay) return replay;
   const prepared = await prepareOutgoingFiles(deps, message);
   const attachmentRows = await storeAttachmentFiles(deps, prepared);
-  let written: { chat: ChatWithHandles; message: MessageDetails };
+  let written: { chat: ChatWithHandles; message: MessageDetails; jobIds: number[] };
   try {
     written = await deps.store.transaction((tx) => write(tx, attachmentRows));
   } catch (error) {
@@ -165,9 +168,13 @@ export async function runSend(
     }
     throw error;
   }
-  deps.transport.dispatched({ orgId, chat: written.chat, message: written.message.message });
-  deps.activity.publish({ orgId, kind: "message", chatId: written.chat.chat.id, messageId: written.message.message.id });
-  return { ...written, replayed: false };
+  // The carrier gets the message now, so the answer shows its first word (delivered at once,
+  // or failed); if it cannot be sent now the queue keeps it and the answer says pending.
+  await deps.outbound.runNow(written.jobIds);
+  const sent = await deps.store.read.messages.findById(orgId, written.message.message.id);
+  const details = sent ? { ...written.message, message: sent } : written.message;
+  deps.activity.publish({ orgId, kind: "message", chatId: written.chat.chat.id, messageId: details.message.id });
+  return { chat: written.chat, message: details, replayed: false };
 }
 
 export async function sendMessage(
@@ -179,12 +186,14 @@ export async function sendMessage(
   fieldPrefix = "message",
 ): Promise<SendResult> {
   validateOutgoing(message, fieldPrefix);
-  // An unknown chat is reported before any download (the transaction checks again).
-  if (message.attachmentUrls.length > 0 || message.uploads.length > 0) await loadChat(deps.store.read, orgId, chatId);
+  // An unknown chat is reported before any download (the transaction checks again), and
+  // the route is decided before the transaction.
+  const current = await loadChat(deps.store.read, orgId, chatId);
+  const route = await deps.transport.route(orgId, otherParticipants(current).map((h) => h.handle));
   return runSend(deps, orgId, message, async (tx, attachmentRows) => {
     const chat = await loadChat(tx, orgId, chatId);
-    const details = await writeOutboundMessage(deps, tx, chat, message, attachmentRows);
-    return { chat, message: details };
+    const written = await writeOutboundMessage(deps, tx, chat, message, attachmentRows, route);
+    return { chat, ...written };
   });
 }
 

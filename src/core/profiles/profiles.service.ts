@@ -25,7 +25,7 @@ export async function normalizeExternalHandle(
   return handle;
 }
 
-function settingsOf(profile: HandleProfileSettings): HandleProfileSettings {
+export function settingsOf(profile: HandleProfileSettings): HandleProfileSettings {
   const { service, reachable, latencyMs, jitterMs, readAfterMs, autoReply, autoReaction } = profile;
   return { service, reachable, latencyMs, jitterMs, readAfterMs, autoReply, autoReaction };
 }
@@ -89,42 +89,4 @@ export async function resetProfile(deps: CoreDeps, orgId: number, input: string)
   await deps.store.transaction((tx) => tx.handleProfiles.delete(orgId, handle));
   deps.activity.publish({ orgId, kind: "profile", detail: { handle } });
   return resolveProfile(handle, undefined);
-}
-
-export interface PlannedReply {
-  text: string;
-  attachmentUrls: string[];
-  delayMs: number;
-}
-
-/**
- * The reply the handle's device gives to a message of ours, if any. A script advances by
- * one reply per call, and its position is stored, so replies survive restarts and follow
- * the order our messages were sent in.
- */
-export async function takeAutoReply(
-  deps: CoreDeps,
-  orgId: number,
-  handle: string,
-  ourText: string,
-): Promise<PlannedReply | null> {
-  const reply = await deps.store.transaction(async (tx) => {
-    const stored = await tx.handleProfiles.find(orgId, handle);
-    const profile = resolveProfile(handle, stored);
-    const { autoReply } = profile;
-    if (autoReply.type === "none") return null;
-    if (autoReply.type === "echo") {
-      return ourText.trim() === "" ? null : { text: ourText, attachmentUrls: [], delayMs: autoReply.delayMs };
-    }
-    const count = autoReply.replies.length;
-    const position = profile.scriptPosition;
-    if (position >= count && !autoReply.loop) return null;
-    const now = deps.clock.now();
-    // A magic number's script needs a row to remember its position.
-    if (!stored) await tx.handleProfiles.save(orgId, handle, settingsOf(profile), now);
-    await tx.handleProfiles.setScriptPosition(orgId, handle, position + 1, now);
-    const next = autoReply.replies[position % count]!;
-    return { text: next.text, attachmentUrls: next.attachmentUrls, delayMs: next.delayMs };
-  });
-  return reply;
 }

@@ -1,0 +1,202 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { Clock } from "../core/ports.ts";
+import { createLocalQueue } from "./local-queue.ts";
+import type { OutboundJob, OutboundQueue } from "./ports.ts";
+
+/** Performs one job. Throwing reschedules it (see `backoffMs`), unless `isSettled` says the error means there is nothing left to do. */
+export type JobHandler = (job: OutboundJob) => Promise<void>;
+
+export interface OutboundWorkerOptions {
+  queue: OutboundQueue;
+  clock: Clock;
+  /** Handlers by job kind; the composition root gathers core's and the transport's. */
+  handlers: ReadonlyMap<string, JobHandler>;
+  /** How long a claim holds; a job of a crashed worker is retaken once this passes. Longer than any one job may take. */
+  claimTtlMs: number;
+  /** How often to look for jobs other processes added and claims that lapsed, in wall-clock time. */
+  pollIntervalMs: number;
+  /** Jobs claimed per statement. */
+  batchSize?: number;
+  logger: Pick<Logger, "debug" | "warn" | "error">;
+  /** Errors that mean the job has nothing left to act on (its message was deleted): completed, not retried. */
+  isSettled?: (error: unknown) => boolean;
+  /** Delay before try `attempt + 1` after `attempt` failures. */
+  backoffMs?: (attempt: number) => number;
+  id?: string;
+}
+
+export interface OutboundWorker {
+  /** Written into claims, so a claim names its holder. */
+  readonly id: string;
+  /** Frees lapsed claims, runs what is due and starts polling. */
+  start(): Promise<void>;
+  /** Jobs may be due now or later (another part of this process added some). */
+  wake(): void;
+  /**
+   * Runs every job due at `clock.now()`, including jobs that fall due on the way, one at a
+   * time; resolves once none is left. A virtual or fake clock calls it after moving time.
+   */
+  runDue(): Promise<{ jobs: number }>;
+  /**
+   * Runs the given jobs now if they are due and nobody holds them (a request performs the
+   * send it just committed and answers with the outcome); others are left to the queue.
+   */
+  runNow(ids: readonly number[]): Promise<void>;
+  /** Stops; hands back the claims it holds. */
+  close(): Promise<void>;
+}
+
+/** 1 s, 2 s, 4 s, … up to an hour between tries. */
+export function defaultBackoffMs(attempt: number): number {
+  return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 3_600_000);
+}
+
+/**
+ * The outbound worker only wires the queue's pieces: a local queue claiming due jobs ahead
+ * (local-queue.ts), the handlers that perform them, and the storage operations that complete
+ * or reschedule them (src/storage/outbound/). Jobs run one at a time, in due order: the
+ * simulated carrier's steps must happen in the order they are due, exactly as under the
+ * virtual clock. Every wait (the next due job, a retry) goes through the Clock; only the poll
+ * for other processes' work runs on wall-clock time.
+ *
+ * Crash safety comes from the queue, not from this loop: a job is deleted only after its
+ * handler returned, so a crash repeats at most the job that was running (handlers are
+ * idempotent for that reason); claims of a dead worker lapse after `claimTtlMs`.
+ */
+export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWorker {
+  const { queue, clock, handlers, logger } = options;
+  const id = options.id ?? `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}/outbound`;
+  const backoff = options.backoffMs ?? defaultBackoffMs;
+  const local = createLocalQueue({
+    queue,
+    workerId: id,
+    clock,
+    batchSize: options.batchSize ?? 20,
+    claimTtlMs: options.claimTtlMs,
+    // A job is short (a transaction or a carrier call); half the claim covers it with room.
+    minClaimLeftMs: Math.floor(options.claimTtlMs / 2),
+  });
+
+  let closed = false;
+  let chain: Promise<unknown> = Promise.resolve();
+  let wakeQueued = false;
+  let timer: { at: number; cancel: () => void } | undefined;
+  let cancelPoll: (() => void) | undefined;
+
+  /** Everything the worker does runs here, one piece at a time. */
+  function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = chain.then(work);
+    chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async function perform(job: OutboundJob): Promise<void> {
+    try {
+      const handler = handlers.get(job.kind);
+      if (!handler) throw new Error(`no handler for outbound job kind "${job.kind}"`);
+      await handler(job);
+      await queue.completeJobs(id, [job.id]);
+    } catch (error) {
+      if (options.isSettled?.(error)) {
+        logger.debug({ jobId: job.id, kind: job.kind, reason: (error as Error).message }, "outbound job skipped: nothing left to act on");
+        await queue.completeJobs(id, [job.id]);
+        return;
+      }
+      const attempt = job.attempts + 1;
+      const runAt = new Date(clock.now().getTime() + backoff(attempt));
+      const final = attempt >= job.maxAttempts;
+      logger[final ? "error" : "warn"](
+        { err: error, jobId: job.id, kind: job.kind, attempt, ...(final ? {} : { retryAt: runAt }) },
+        final ? "outbound job failed for good" : "outbound job failed; retrying",
+      );
+      await queue.failJobs(id, [{ id: job.id, error: error instanceof Error ? error.message : String(error), runAt }]);
+    }
+  }
+
+  async function drain(): Promise<number> {
+    let count = 0;
+    try {
+      await queue.resetExpiredClaims(clock.now());
+      for (;;) {
+        if (closed) break;
+        const job = await local.next();
+        if (!job) break;
+        await perform(job);
+        count += 1;
+      }
+      await armNext();
+    } catch (error) {
+      // The database failed us: claims taken lapse on their own, the next poll tries again.
+      if (!closed) logger.error({ err: error }, "outbound worker: queue unavailable; trying again at the next poll");
+    }
+    return count;
+  }
+
+  async function armNext(): Promise<void> {
+    const due = await queue.nextDueAt();
+    if (due) wakeAt(due);
+  }
+
+  function wakeAt(due: Date): void {
+    const at = due.getTime();
+    if (closed || (timer && timer.at <= at)) return;
+    timer?.cancel();
+    const cancel = clock.setTimer(Math.max(0, at - clock.now().getTime()), () => {
+      if (timer?.at === at) timer = undefined;
+      // Returned, so a virtual clock waits for the jobs before it moves on.
+      return runDue();
+    });
+    timer = { at, cancel };
+  }
+
+  function runDue(): Promise<{ jobs: number }> {
+    return exclusive(async () => ({ jobs: closed ? 0 : await drain() }));
+  }
+
+  return {
+    id,
+    async start() {
+      const poll = setInterval(() => this.wake(), options.pollIntervalMs);
+      poll.unref();
+      cancelPoll = () => clearInterval(poll);
+      await runDue();
+    },
+    wake() {
+      if (wakeQueued || closed) return;
+      wakeQueued = true;
+      void exclusive(async () => {
+        wakeQueued = false;
+        if (!closed) await drain();
+      });
+    },
+    runDue,
+    runNow(ids) {
+      return exclusive(async () => {
+        if (closed || ids.length === 0) return;
+        try {
+          const now = clock.now();
+          const jobs = await queue.claimJobs(id, ids, { now, claimUntil: new Date(now.getTime() + options.claimTtlMs) });
+          for (const job of jobs) await perform(job);
+          await armNext();
+        } catch (error) {
+          logger.error({ err: error }, "outbound worker: could not run new jobs now; the queue keeps them");
+        }
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      timer?.cancel();
+      cancelPoll?.();
+      await chain;
+      try {
+        await local.release();
+        await queue.releaseClaims(id);
+      } catch (error) {
+        logger.error({ err: error }, "outbound worker: handing back claims failed; they lapse on their own");
+      }
+    },
+  };
+}

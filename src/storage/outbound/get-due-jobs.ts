@@ -1,0 +1,43 @@
+import { sql, type Kysely } from "kysely";
+import type { ClaimWindow, OutboundJob } from "../../outbound/ports.ts";
+import { stamp } from "../mappers.ts";
+import type { MigrationDialect } from "../migrations/index.ts";
+import type { Database } from "../schema.ts";
+import { inDueOrder, outboundJobRowToJob } from "./job-row.ts";
+
+/**
+ * Claims up to `limit` due, unclaimed jobs in one statement: UPDATE … WHERE id IN (due rows
+ * LIMIT n) RETURNING, atomic on both dialects; on Postgres the inner select takes FOR UPDATE
+ * SKIP LOCKED so concurrent workers pass over each other's rows instead of waiting.
+ * `onlyIds` narrows it to given jobs (a request running the work it just committed).
+ */
+export async function getDueJobs(
+  db: Kysely<Database>,
+  dialect: MigrationDialect,
+  workerId: string,
+  { now, claimUntil, limit, onlyIds }: ClaimWindow & { limit: number; onlyIds?: readonly number[] },
+): Promise<OutboundJob[]> {
+  if (limit <= 0 || onlyIds?.length === 0) return [];
+  const at = stamp(now);
+  const rows = await db
+    .updateTable("outbound_jobs")
+    .set({ claimed_by: workerId, claimed_until: stamp(claimUntil) })
+    .where((eb) => {
+      let due = eb
+        .selectFrom("outbound_jobs")
+        .select("id")
+        .where("run_at", "<=", at)
+        .where("claimed_until", "is", null)
+        .where((w) => w("attempts", "<", w.ref("max_attempts")))
+        .orderBy("run_at")
+        .orderBy("id")
+        .limit(limit);
+      if (onlyIds) due = due.where("id", "in", [...onlyIds]);
+      return dialect === "postgres"
+        ? eb("id", "=", eb.fn.any(sql<number[]>`array(${due.forUpdate().skipLocked()})`))
+        : eb("id", "in", due);
+    })
+    .returningAll()
+    .execute();
+  return inDueOrder(rows).map(outboundJobRowToJob);
+}
