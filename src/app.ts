@@ -152,6 +152,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     repository: apiFaultRepository(storage.db),
     store: deps.store,
     clock,
+    activity: deps.activity,
     // One stream per fault: whether a request is hit depends only on the requests that fault matched.
     randomFor: (faultId) => createSeededRandom((randomSeed ^ Math.imul(faultId, 0x9e3779b1)) >>> 0),
   });

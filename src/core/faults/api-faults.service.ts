@@ -1,6 +1,6 @@
 import { tokenHash } from "../accounts/accounts.service.ts";
 import { DomainError, notFound } from "../errors.ts";
-import type { Clock, Random, Store } from "../ports.ts";
+import type { ActivityFeed, Clock, Random, Store } from "../ports.ts";
 import {
   faultMatches,
   validateApiFault,
@@ -25,6 +25,8 @@ export interface ApiFaultDeps {
   repository: ApiFaultRepository;
   store: Store;
   clock: Clock;
+  /** Tells open inbox pages that faults changed (added, removed, hit). */
+  activity: ActivityFeed;
   /** A seeded stream per fault, so a fraction hits the same requests on every run with the same seed. */
   randomFor(faultId: number): Random;
 }
@@ -77,6 +79,7 @@ export function createApiFaults(deps: ApiFaultDeps) {
     generation += 1;
     cache.delete(orgId);
     loading.delete(orgId);
+    deps.activity.publish({ orgId, kind: "fault" });
   }
 
   return {
@@ -150,6 +153,7 @@ export function createApiFaults(deps: ApiFaultDeps) {
       for (const { fault, hit } of touched) {
         await deps.repository.recordMatch(orgId, { id: fault.id, matched: fault.matched, hits: fault.hits }, hit);
       }
+      if (chosen) deps.activity.publish({ orgId, kind: "fault", detail: { fault_id: chosen.faultId } });
       return chosen;
     },
   };
