@@ -280,6 +280,37 @@ export interface SimulatorSendTable {
   created_at: string;
 }
 
+/** A fault an organization injects into its own API (src/core/faults). */
+export interface ApiFaultTable {
+  id: Generated<number>;
+  org_id: number;
+  method: string;
+  path: string;
+  token_id: number | null;
+  status: number | null;
+  retry_after: number | null;
+  latency_ms: number;
+  /** How many requests it may still hit in total; null: no limit. */
+  count: number | null;
+  fraction: number;
+  /** Matching requests seen (each took one draw of the fault's seeded stream). */
+  matched: number;
+  hits: number;
+  created_at: string;
+}
+
+/** One request a fault hit. */
+export interface ApiFaultHitTable {
+  id: Generated<number>;
+  org_id: number;
+  fault_id: number;
+  method: string;
+  path: string;
+  status: number | null;
+  latency_ms: number;
+  at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -300,6 +331,8 @@ export interface Database {
   calls: CallTable;
   outbound_jobs: OutboundJobTable;
   simulator_sends: SimulatorSendTable;
+  api_faults: ApiFaultTable;
+  api_fault_hits: ApiFaultHitTable;
 }
 
 export type ChatRow = Selectable<ChatTable>;
@@ -321,3 +354,6 @@ export type DeviceSignalRow = Selectable<DeviceSignalTable>;
 export type CallRow = Selectable<CallTable>;
 export type OutboundJobRow = Selectable<OutboundJobTable>;
 export type SimulatorSendRow = Selectable<SimulatorSendTable>;
+
+export type ApiFaultRow = Selectable<ApiFaultTable>;
+export type ApiFaultHitRow = Selectable<ApiFaultHitTable>;
