@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { runDoctor, type DoctorOptions } from "../src/cli/doctor.ts";
 import { Webhook } from "standardwebhooks";
 import { deliveryHeaders, standardWebhooksKey } from "../src/delivery/signer.ts";
 import { diagnoseSignature, likelyRefusalCauses, type ReceiverComputation } from "../src/delivery/signature-doctor.ts";
@@ -8,6 +9,19 @@ import { DIALECTS, startTestApp, type TestApp } from "./helpers/app.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { V2, createChat } from "./helpers/v2.ts";
 
+const NO_OPTIONS: DoctorOptions = {
+  api: "",
+  token: undefined,
+  event: undefined,
+  attempt: undefined,
+  signature: undefined,
+  comparedWith: undefined,
+  secret: undefined,
+  timestamp: undefined,
+  body: undefined,
+  bodyFile: undefined,
+  scheme: undefined,
+};
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const EVENT_ID = "5f0c2a4e-7d51-4d1b-9a55-1f1f6c7b2d10";
 const BODY = '{"api_version":"v2","data":{"id":"1","text":"héllo ✓"},"event_id":"e1","event_type":"message.sent"}';
@@ -188,6 +202,27 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(ok.body.verdict, "match");
       assert.equal(ok.body.scheme, "v2");
+    });
+
+    it("openlinq doctor prints the findings and exits 1 on a mismatch, 0 on a match", async () => {
+      await t.openlinq.listen();
+      // In-process: the command is a client of the server, and spawning it costs a full TypeScript compile.
+      const run = async (args: Partial<DoctorOptions>) => {
+        const lines: string[] = [];
+        const code = await runDoctor(
+          { ...NO_OPTIONS, api: t.openlinq.baseUrl(), token: t.token, event: eventId, ...args },
+          (line) => lines.push(line),
+        );
+        return { code, stdout: lines.join("\n") };
+      };
+      const stripped = createHmac("sha256", secret.slice(6)).update(delivered.body).digest("hex");
+      const bad = await run({ signature: stripped });
+      assert.equal(bad.code, 1, bad.stdout);
+      assert.match(bad.stdout, /mismatch \(v2\)/);
+      assert.match(bad.stdout, /FIX\s+You keyed HMAC with the secret without whsec_/);
+      const good = await run({ signature: delivered.headers["webhook-signature"]! });
+      assert.equal(good.code, 0, good.stdout);
+      assert.match(good.stdout, /: match \(standard\)/);
     });
 
     it("refuses an unknown event or attempt, and other organizations' events", async () => {
