@@ -33,6 +33,8 @@ export interface ApiTokenTable {
 
 export interface PhoneNumberTable {
   id: Generated<number>;
+  /** Stable public id (the V3 face's); set on insert. */
+  uuid: string;
   org_id: number;
   user_id: number;
   phone_number: string;
@@ -44,6 +46,8 @@ export interface PhoneNumberTable {
 
 export interface ChatTable {
   id: Generated<number>;
+  /** Stable public id (the V3 face's); set on insert. */
+  uuid: string;
   org_id: number;
   phone_number_id: number;
   /** Name set by the creator; null means "derive from the participants". */
@@ -60,6 +64,8 @@ export interface ChatTable {
 
 export interface ChatHandleTable {
   id: Generated<number>;
+  /** Stable public id (the V3 face's); set on insert. */
+  uuid: string;
   chat_id: number;
   handle: string;
   service: string;
@@ -70,6 +76,8 @@ export interface ChatHandleTable {
 
 export interface MessageTable {
   id: Generated<number>;
+  /** Stable public id (the V3 face's); set on insert. */
+  uuid: string;
   org_id: number;
   chat_id: number;
   chat_handle_id: number;
@@ -83,6 +91,13 @@ export interface MessageTable {
   read_at: string | null;
   idempotency_key: string | null;
   created_at: string;
+  /** JSON array of parts; null: the V2 shape (text, then attachments by position). */
+  parts: string | null;
+  /** JSON {"type","name"} or null. */
+  effect: string | null;
+  reply_to_uuid: string | null;
+  reply_to_part_index: number | null;
+  preferred_service: string | null;
 }
 
 export interface AttachmentTable {
@@ -130,6 +145,8 @@ export interface ContactTable {
 
 export interface WebhookSubscriptionTable {
   id: Generated<number>;
+  /** Stable public id (the V3 face's); set on insert. */
+  uuid: string;
   org_id: number;
   webhook_url: string;
   version: number;
