@@ -7,8 +7,11 @@
 export type Service = "iMessage" | "SMS" | "RCS";
 export const SERVICES: readonly Service[] = ["iMessage", "SMS", "RCS"];
 
+/** The six tapbacks every face knows. */
 export type ReactionType = "love" | "like" | "dislike" | "laugh" | "emphasize" | "question";
 export const REACTION_TYPES: readonly ReactionType[] = ["love", "like", "dislike", "laugh", "emphasize", "question"];
+/** What a stored reaction may be: a tapback, a custom emoji (V3) or a sticker (inbound only). */
+export type StoredReactionType = ReactionType | "custom" | "sticker";
 
 /** Union of the enums in the ChatMessage and Create Chat schemas (v2.md §3.1.2), plus failed. */
 export type DeliveryStatus =
@@ -67,6 +70,8 @@ export interface Chat {
   service: Service;
   isGroup: boolean;
   participantsKey: string;
+  /** URL of a group chat's icon, when one was set. */
+  groupChatIcon: string | null;
   messageCount: number;
   lastActivityAt: Date;
   createdAt: Date;
@@ -97,7 +102,11 @@ export interface Reaction {
   orgId: number;
   messageId: number;
   chatHandleId: number;
-  reaction: ReactionType;
+  reaction: StoredReactionType;
+  /** The emoji of a `custom` reaction. */
+  customEmoji: string | null;
+  /** Which part of the message the reaction is on (0 for messages in the V2 shape). */
+  partIndex: number;
   isFromMe: boolean;
   fromPhone: string;
   sentAt: Date;

@@ -232,8 +232,12 @@ export interface AttachmentRepository {
   findById(id: string): Promise<Attachment | undefined>;
 }
 
+/** A reaction to store; a tapback in the V2 shape may leave out the V3 fields. */
+export type NewReaction = Omit<Reaction, "id" | "customEmoji" | "partIndex"> &
+  Partial<Pick<Reaction, "customEmoji" | "partIndex">>;
+
 export interface ReactionRepository {
-  create(reaction: Omit<Reaction, "id">): Promise<Reaction>;
+  create(reaction: NewReaction): Promise<Reaction>;
   findById(orgId: number, id: number): Promise<Reaction | undefined>;
   listForMessages(messageIds: readonly number[]): Promise<Map<number, Reaction[]>>;
   /** Reactions one participant left on one message. */

@@ -360,6 +360,8 @@ export function reactionRepository(db: Kysely<Database>): ReactionRepository {
           message_id: reaction.messageId,
           chat_handle_id: reaction.chatHandleId,
           reaction: reaction.reaction,
+          custom_emoji: reaction.customEmoji ?? null,
+          part_index: reaction.partIndex ?? 0,
           is_from_me: flag(reaction.isFromMe),
           from_phone: reaction.fromPhone,
           sent_at: stamp(reaction.sentAt),

@@ -56,6 +56,7 @@ export interface ChatTable {
   is_group: number;
   /** Sorted, comma-joined participant handles (without our number): the find-or-create key. */
   participants_key: string;
+  group_chat_icon: Generated<string | null>;
   message_count: number;
   last_activity_at: string;
   created_at: string;
@@ -120,6 +121,8 @@ export interface ReactionTable {
   message_id: number;
   chat_handle_id: number;
   reaction: string;
+  custom_emoji: Generated<string | null>;
+  part_index: Generated<number>;
   is_from_me: number;
   from_phone: string;
   sent_at: string;

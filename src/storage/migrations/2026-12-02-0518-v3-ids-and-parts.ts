@@ -11,6 +11,7 @@ import type { MigrationDialect } from "./index.ts";
  * Messages also get the V3 shape: ordered `parts` (JSON; null means the V2 shape — the text,
  * then the attachments in position order), a message-level `effect` (JSON), the message they
  * reply to (`reply_to_uuid`, `reply_to_part_index`) and the `preferred_service` the sender asked for.
+ * Reactions attach to a part (`part_index`) and may be a custom emoji; group chats may have an icon.
  */
 const UUID_TABLES = ["phone_numbers", "chats", "chat_handles", "messages", "webhook_subscriptions"] as const;
 
@@ -37,4 +38,7 @@ export async function up(db: Kysely<any>, dialect: MigrationDialect): Promise<vo
   await db.schema.alterTable("messages").addColumn("reply_to_part_index", "integer").execute();
   await db.schema.alterTable("messages").addColumn("preferred_service", "text").execute();
   await db.schema.createIndex("messages_reply_to_uuid_idx").on("messages").column("reply_to_uuid").execute();
+  await db.schema.alterTable("reactions").addColumn("part_index", "integer", (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema.alterTable("reactions").addColumn("custom_emoji", "text").execute();
+  await db.schema.alterTable("chats").addColumn("group_chat_icon", "text").execute();
 }
