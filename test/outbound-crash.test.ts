@@ -142,20 +142,28 @@ async function runScenario(t: TestContext, dialect: Dialect, receiver: Receiver,
       const plans = Array.from({ length: SENDERS }, (_, s) =>
         Array.from({ length: PER_SENDER }, (_, i) => ({ text: `r${round}-s${s}-m${i}`, recipient: pick(RECIPIENTS) })),
       );
-      const killAfterMs = 150 + Math.floor(random.next() * 1200);
+      // The kill falls after a seeded number of this round's sends were answered, plus a seeded
+      // delay: counting answers rather than time keeps the kill among live work on a slow machine.
+      const killAfterAccepted = 3 + Math.floor(random.next() * 8);
+      const killDelayMs = Math.floor(random.next() * 400);
+      let acceptedThisRound = 0;
+      let reached: () => void = () => undefined;
+      const enoughAccepted = new Promise<void>((resolve) => (reached = resolve));
       const sending = Promise.all(
         plans.map(async (plan) => {
           for (const { text, recipient } of plan) {
             try {
               await api("POST", `/api/partner/v2/chats/${chats.get(recipient)}/chat_messages`, { message: { text } });
               accepted.set(text, recipient);
+              if (++acceptedThisRound >= killAfterAccepted) reached();
             } catch {
               return; // the server died under the request: this message may or may not have been accepted
             }
           }
         }),
-      );
-      await new Promise((resolve) => setTimeout(resolve, killAfterMs));
+      ).finally(() => reached());
+      await enoughAccepted;
+      await new Promise((resolve) => setTimeout(resolve, killDelayMs));
       await killHard(server);
       await sending;
       censuses.push(await takeCensus(storage));

@@ -30,7 +30,7 @@ export interface OutboundWorkerOptions {
 export interface OutboundWorker {
   /** Written into claims, so a claim names its holder. */
   readonly id: string;
-  /** Frees lapsed claims, runs what is due and starts polling. */
+  /** Starts polling and begins on what is due (lapsed claims freed first); returns at once. */
   start(): Promise<void>;
   /** Jobs may be due now or later (another part of this process added some). */
   wake(): void;
@@ -161,7 +161,8 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
       const poll = setInterval(() => this.wake(), options.pollIntervalMs);
       poll.unref();
       cancelPoll = () => clearInterval(poll);
-      await runDue();
+      // Work left by a previous run starts now, without holding up the start.
+      this.wake();
     },
     wake() {
       if (wakeQueued || closed) return;

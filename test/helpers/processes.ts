@@ -25,7 +25,7 @@ export function spawnOpenlinq(args: string[], env: Record<string, string>): Prom
       if (api) return done({ child, baseUrl: api[1] });
       if (output.includes("webhook worker is running")) return done({ child, baseUrl: undefined });
     };
-    const timer = setTimeout(() => fail(new Error(`openlinq ${args.join(" ")} did not start:\n${output}`)), 120_000);
+    const timer = setTimeout(() => fail(new Error(`openlinq ${args.join(" ")} did not start:\n${output}`)), 180_000);
     const done = (spawned: Spawned) => {
       clearTimeout(timer);
       child.stdout!.off("data", onData);
