@@ -25,7 +25,8 @@ import { createStore } from "./storage/store.ts";
 import { createSeededRandom, freshRandomSeed } from "./clock/seeded-random.ts";
 import { createVirtualClock, type VirtualClock } from "./clock/virtual-clock.ts";
 import { readSeedFile } from "./config/seed-file.ts";
-import { seedIfPristine } from "./core/sandbox/reset.service.ts";
+import { seedIfPristine } from "./transport/simulator/reset.service.ts";
+import type { SimulatorDeps } from "./transport/simulator/ports.ts";
 import { sandboxFace, type SandboxClock } from "./http/sandbox/index.ts";
 import { createSimulator, type Simulator } from "./transport/simulator/simulator.transport.ts";
 import { DomainError } from "./core/errors.ts";
@@ -87,7 +88,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const virtualClock = "advanceBy" in clock ? (clock as VirtualClock) : undefined;
   const randomSeed = config.randomSeed ?? freshRandomSeed();
   const random = createSeededRandom(randomSeed);
-  const simulator = overrides.transport ? undefined : createSimulator({ clock, random, store: createSimulatorStore(storage.db) });
+  // The simulator's own tables beside core's; the sandbox endpoints use them even when a test replaced the transport.
+  const simulatorStore = createSimulatorStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() });
+  const simulator = overrides.transport ? undefined : createSimulator({ clock, random, store: simulatorStore });
   const ids = overrides.ids ?? cryptoIds;
   const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls });
   let baseUrl = config.publicUrl;
@@ -138,8 +141,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   };
 
   simulator?.start(deps);
+  const sandboxDeps: SimulatorDeps = { ...deps, simulator: simulatorStore };
   const bootstrapResult = await bootstrap(deps, { token: config.token, phoneNumbers: config.phoneNumbers });
-  const seeded = config.seedFile ? await seedIfPristine(deps, bootstrapResult.organization.id, seed) : undefined;
+  const seeded = config.seedFile ? await seedIfPristine(sandboxDeps, bootstrapResult.organization.id, seed) : undefined;
   if (seeded) logger.info({ seedFile: config.seedFile, ...seeded }, "seed file loaded");
   else if (config.seedFile) logger.info({ seedFile: config.seedFile }, "seed file not loaded: the organization has data already (POST /openlinq/v1/reset reloads it)");
 
@@ -191,7 +195,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     extensions: [
       inboxFace({ deps, baseUrl: () => baseUrl }),
       sandboxFace({
-        deps,
+        deps: sandboxDeps,
         clock: sandboxClock,
         loadSeed: () => readSeedFile(config.seedFile),
       }),

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { EMPTY_SEED, parseSeed, SeedError, type Seed } from "../core/sandbox/seed.ts";
+import { EMPTY_SEED, parseSeed, SeedError, type Seed } from "../transport/simulator/seed.ts";
 import { ConfigError } from "./config.ts";
 
 /**

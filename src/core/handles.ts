@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { DomainError } from "./errors.ts";
+import type { Repositories } from "./ports.ts";
 
 /**
  * Handles are how a chat participant is addressed: an E.164 phone number or an email.
@@ -91,4 +92,18 @@ function formatHandle(handle: string): string {
     return `+1 ${parsed.formatNational()}`;
   }
   return parsed.formatInternational();
+}
+
+/** A recipient handle (phone or email), never one of the org's own numbers. */
+export async function normalizeExternalHandle(
+  repos: Pick<Repositories, "phoneNumbers">,
+  orgId: number,
+  input: string,
+  field: string,
+): Promise<string> {
+  const handle = normalizeHandle(input, field);
+  if (await repos.phoneNumbers.findByNumber(orgId, handle)) {
+    throw new DomainError("validation_failed", `${field}: ${handle} is one of your own numbers, not a recipient`, { field });
+  }
+  return handle;
 }

@@ -20,7 +20,6 @@ import type {
 } from "./model.ts";
 import type { Call } from "./calls/call.ts";
 import type { DeviceSignal, DeviceSignalKind } from "./devices/device-signal.ts";
-import type { HandleProfileSettings, StoredHandleProfile } from "./profiles/profile.ts";
 
 /**
  * Ports: what core needs from the outside world, as interfaces only. Adapters live in
@@ -370,17 +369,6 @@ export interface InboxRepository {
   listThreadPage(chatId: number, limit: number, before?: { sentAt: Date; id: number }): Promise<Message[]>;
 }
 
-/** Settings of simulated devices (the simulator's recipients), per organization and handle. */
-export interface HandleProfileRepository {
-  find(orgId: number, handle: string): Promise<StoredHandleProfile | undefined>;
-  findMany(orgId: number, handles: readonly string[]): Promise<StoredHandleProfile[]>;
-  list(orgId: number): Promise<StoredHandleProfile[]>;
-  /** Creates or replaces the settings; a script starts over. */
-  save(orgId: number, handle: string, settings: HandleProfileSettings, now: Date): Promise<StoredHandleProfile>;
-  delete(orgId: number, handle: string): Promise<boolean>;
-  setScriptPosition(orgId: number, handle: string, position: number, now: Date): Promise<void>;
-}
-
 /** What simulated devices show (see core/devices/device-signal.ts). */
 export interface DeviceSignalRepository {
   /** Writes the signal, replacing the one of the same chat, handle and kind. */
@@ -428,7 +416,6 @@ export interface Repositories {
   webhookSubscriptions: WebhookSubscriptionRepository;
   events: EventRepository;
   inbox: InboxRepository;
-  handleProfiles: HandleProfileRepository;
   deviceSignals: DeviceSignalRepository;
   calls: CallRepository;
   sandbox: SandboxRepository;

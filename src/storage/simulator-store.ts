@@ -2,9 +2,9 @@ import type { Kysely } from "kysely";
 import type { DeliveryStatus } from "../core/model.ts";
 import type { SimulatedSendRepository, SimulatorStore } from "../transport/simulator/ports.ts";
 import { maybeStamp, stamp } from "./mappers.ts";
-import { addJobs } from "./outbound/add-jobs.ts";
 import type { Database } from "./schema.ts";
 import { handleProfileRepository } from "./simulator.repository.ts";
+import { repositories, type StoreHooks } from "./store.ts";
 
 function simulatedSendRepository(db: Kysely<Database>): SimulatedSendRepository {
   return {
@@ -36,16 +36,21 @@ function simulatedSendRepository(db: Kysely<Database>): SimulatedSendRepository 
   };
 }
 
-/** The simulated carrier's storage (see src/transport/simulator/ports.ts). */
-export function createSimulatorStore(db: Kysely<Database>): SimulatorStore {
+/** The simulated carrier's storage beside core's (see src/transport/simulator/ports.ts); the same hooks as the core store. */
+export function createSimulatorStore(db: Kysely<Database>, hooks: StoreHooks = {}): SimulatorStore {
+  const committed = () => hooks.onDeliveriesCommitted?.();
+  const bind = (conn: Kysely<Database>, onDeliveriesWritten: () => void) => ({
+    ...repositories(conn, onDeliveriesWritten),
+    handleProfiles: handleProfileRepository(conn),
+    sends: simulatedSendRepository(conn),
+  });
   return {
-    transaction: (work) =>
-      db.transaction().execute((trx) =>
-        work({
-          handleProfiles: handleProfileRepository(trx),
-          outboundJobs: { add: (jobs, now) => addJobs(trx, jobs, now) },
-          sends: simulatedSendRepository(trx),
-        }),
-      ),
+    read: bind(db, committed),
+    async transaction(work) {
+      let queuedDeliveries = false;
+      const result = await db.transaction().execute((trx) => work(bind(trx, () => (queuedDeliveries = true))));
+      if (queuedDeliveries) committed();
+      return result;
+    },
   };
 }

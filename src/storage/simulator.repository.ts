@@ -2,13 +2,9 @@ import type { Kysely } from "kysely";
 import type { Call, CallDirection, CallStatus } from "../core/calls/call.ts";
 import type { DeviceSignal, DeviceSignalKind } from "../core/devices/device-signal.ts";
 import type { Service } from "../core/model.ts";
-import type {
-  CallRepository,
-  DeviceSignalRepository,
-  HandleProfileRepository,
-  SandboxRepository,
-} from "../core/ports.ts";
-import type { AutoReaction, AutoReply, HandleProfileSettings, StoredHandleProfile } from "../core/profiles/profile.ts";
+import type { CallRepository, DeviceSignalRepository, SandboxRepository } from "../core/ports.ts";
+import type { HandleProfileRepository } from "../transport/simulator/ports.ts";
+import type { AutoReaction, AutoReply, HandleProfileSettings, StoredHandleProfile } from "../transport/simulator/profiles/profile.ts";
 import { flag, maybeStamp, stamp } from "./mappers.ts";
 import type { CallRow, Database, DeviceSignalRow, HandleProfileRow } from "./schema.ts";
 

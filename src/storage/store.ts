@@ -18,14 +18,9 @@ import { eventRepository, webhookSubscriptionRepository } from "./webhooks.repos
 import { inboxRepository } from "./inbox.repository.ts";
 import { addJobs } from "./outbound/add-jobs.ts";
 
-import {
-  callRepository,
-  deviceSignalRepository,
-  handleProfileRepository,
-  sandboxRepository,
-} from "./simulator.repository.ts";
+import { callRepository, deviceSignalRepository, sandboxRepository } from "./simulator.repository.ts";
 
-function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => void): Repositories {
+export function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => void): Repositories {
   return {
     organizations: organizationRepository(db),
     users: userRepository(db),
@@ -39,7 +34,6 @@ function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => void): R
     webhookSubscriptions: webhookSubscriptionRepository(db),
     events: eventRepository(db, onDeliveriesWritten),
     inbox: inboxRepository(db),
-    handleProfiles: handleProfileRepository(db),
     deviceSignals: deviceSignalRepository(db),
     calls: callRepository(db),
     sandbox: sandboxRepository(db),

@@ -10,7 +10,7 @@ import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
 import { validateOutgoing } from "../messages/messages.service.ts";
 import type { ChatWithHandles, MessageDetails, PhoneNumber } from "../model.ts";
-import { normalizeExternalHandle } from "../profiles/profiles.service.ts";
+import { normalizeExternalHandle } from "../handles.ts";
 import { messageEventData, typingEventData } from "../webhooks/payloads.ts";
 import { activeParticipant, emitRef, typingHandleData, type EventRef } from "./inbound.ts";
 

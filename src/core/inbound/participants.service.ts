@@ -3,7 +3,7 @@ import { MAX_RECIPIENTS } from "../chats/chats.service.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
 import type { ChatHandle, ChatWithHandles, Service } from "../model.ts";
-import { normalizeExternalHandle } from "../profiles/profiles.service.ts";
+import { normalizeExternalHandle } from "../handles.ts";
 import { participantEventData } from "../webhooks/payloads.ts";
 import { activeParticipant, emitRef, type EventRef } from "./inbound.ts";
 

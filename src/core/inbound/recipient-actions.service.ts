@@ -2,7 +2,7 @@ import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { REACTION_TYPES, type ChatWithHandles, type MessageDetails, type Reaction, type ReactionType } from "../model.ts";
-import { normalizeExternalHandle } from "../profiles/profiles.service.ts";
+import { normalizeExternalHandle } from "../handles.ts";
 import { messageReadEventData, reactionEventData, typingEventData } from "../webhooks/payloads.ts";
 import { activeParticipant, emitRef, requireRichService, typingHandleData, type EventRef } from "./inbound.ts";
 

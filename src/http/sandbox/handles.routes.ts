@@ -1,16 +1,16 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { CoreDeps } from "../../core/deps.ts";
 import { deviceSignals } from "../../core/devices/device-signals.service.ts";
-import { MAGIC_NUMBERS } from "../../core/profiles/magic-numbers.ts";
-import type { HandleProfile } from "../../core/profiles/profile.ts";
-import { parseProfileChanges } from "../../core/profiles/profile-input.ts";
-import { getProfile, listStoredProfiles, resetProfile, updateProfile } from "../../core/profiles/profiles.service.ts";
+import type { SimulatorDeps } from "../../transport/simulator/ports.ts";
+import { MAGIC_NUMBERS } from "../../transport/simulator/profiles/magic-numbers.ts";
+import type { HandleProfile } from "../../transport/simulator/profiles/profile.ts";
+import { parseProfileChanges } from "../../transport/simulator/profiles/profile-input.ts";
+import { getProfile, listStoredProfiles, resetProfile, updateProfile } from "../../transport/simulator/profiles/profiles.service.ts";
 import { errorResponses } from "../v2/schemas.ts";
 import { toWireProfile } from "./presenters.ts";
 import { handleParam, profileInputSchema, profileSchema } from "./schemas.ts";
 
 /** Profiles of simulated devices: GET/PUT/DELETE /openlinq/v1/handles/{handle}. */
-export const handleRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const handleRoutes: FastifyPluginAsync<{ deps: SimulatorDeps }> = async (app, { deps }) => {
   const errors = (...statuses: number[]) => errorResponses("render", statuses);
   const one = { type: "object", properties: { data: profileSchema } } as const;
   const withDevice = async (orgId: number, profile: HandleProfile) =>

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { AdvanceResult } from "../../clock/virtual-clock.ts";
 import type { CoreDeps } from "../../core/deps.ts";
-import type { Seed } from "../../core/sandbox/seed.ts";
+import type { SimulatorDeps } from "../../transport/simulator/ports.ts";
+import type { Seed } from "../../transport/simulator/seed.ts";
 import { createAuthenticator } from "../plugins/auth.ts";
 import { clockRoutes } from "./clock.routes.ts";
 import { handleRoutes } from "./handles.routes.ts";
@@ -19,7 +20,8 @@ export interface SandboxClock {
 }
 
 export interface SandboxOptions {
-  deps: CoreDeps;
+  /** Core's deps and the simulator's store, which the composition root hands the sandbox. */
+  deps: SimulatorDeps;
   clock: SandboxClock;
   loadSeed: () => Seed;
   onReset?: (orgId: number) => void;

@@ -1,6 +1,6 @@
 import type { DeviceSignal } from "../../core/devices/device-signal.ts";
 import type { EventRef } from "../../core/inbound/inbound.ts";
-import type { AutoReply, HandleProfile } from "../../core/profiles/profile.ts";
+import type { AutoReply, HandleProfile } from "../../transport/simulator/profiles/profile.ts";
 import { isoMillis } from "../../core/time.ts";
 
 /** Wire shapes of the sandbox endpoints: snake_case, integer ids, ISO timestamps, like V2. */

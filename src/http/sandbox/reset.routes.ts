@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync } from "fastify";
 import { ConfigError } from "../../config/config.ts";
-import type { CoreDeps } from "../../core/deps.ts";
 import { DomainError } from "../../core/errors.ts";
-import { resetSandbox } from "../../core/sandbox/reset.service.ts";
-import type { Seed } from "../../core/sandbox/seed.ts";
+import type { SimulatorDeps } from "../../transport/simulator/ports.ts";
+import { resetSandbox } from "../../transport/simulator/reset.service.ts";
+import type { Seed } from "../../transport/simulator/seed.ts";
 import { errorResponses } from "../v2/schemas.ts";
 
 export interface ResetOptions {
-  deps: CoreDeps;
+  deps: SimulatorDeps;
   /** Reads the seed file again (edits apply without a restart); throws ConfigError on problems. */
   loadSeed: () => Seed;
   /** Told before the wipe, so planned simulator actions of the org are dropped. */

@@ -1,5 +1,5 @@
-import type { HandleProfileRepository } from "../../core/ports.ts";
-import { resolveProfile, settingsOf } from "../../core/profiles/profiles.service.ts";
+import type { HandleProfileRepository } from "./ports.ts";
+import { resolveProfile, settingsOf } from "./profiles/profiles.service.ts";
 
 export interface PlannedReply {
   text: string;

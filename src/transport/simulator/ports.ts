@@ -1,11 +1,25 @@
+import type { CoreDeps } from "../../core/deps.ts";
 import type { DeliveryStatus } from "../../core/model.ts";
-import type { HandleProfileRepository, OutboundJobRepository } from "../../core/ports.ts";
+import type { Repositories } from "../../core/ports.ts";
+import type { HandleProfileSettings, StoredHandleProfile } from "./profiles/profile.ts";
 
 /**
- * What the simulated carrier keeps in the database. Adapter: src/storage/simulator-store.ts.
- * Its schedule (deliveries, reads, reactions, replies) is outbound jobs, so it survives a
- * restart exactly as the sends do.
+ * What the simulated carrier keeps in the database, beside core's repositories (one
+ * transaction covers both). Adapter: src/storage/simulator-store.ts. Its schedule
+ * (deliveries, reads, reactions, replies) is outbound jobs, so it survives a restart exactly
+ * as the sends do.
  */
+
+/** Settings of simulated devices (the simulator's recipients), per organization and handle. */
+export interface HandleProfileRepository {
+  find(orgId: number, handle: string): Promise<StoredHandleProfile | undefined>;
+  findMany(orgId: number, handles: readonly string[]): Promise<StoredHandleProfile[]>;
+  list(orgId: number): Promise<StoredHandleProfile[]>;
+  /** Creates or replaces the settings; a script starts over. */
+  save(orgId: number, handle: string, settings: HandleProfileSettings, now: Date): Promise<StoredHandleProfile>;
+  delete(orgId: number, handle: string): Promise<boolean>;
+  setScriptPosition(orgId: number, handle: string, position: number, now: Date): Promise<void>;
+}
 
 /** The simulated carrier's memory of a message it accepted: the same message always gets the same answer. */
 export interface SimulatedSend {
@@ -22,13 +36,19 @@ export interface SimulatedSendRepository {
   create(send: SimulatedSend, now: Date): Promise<void>;
 }
 
-export interface SimulatorRepositories {
+/** Core's repositories plus the simulator's own, bound to one connection or transaction. */
+export interface SimulatorRepositories extends Repositories {
   handleProfiles: HandleProfileRepository;
-  outboundJobs: OutboundJobRepository;
   sends: SimulatedSendRepository;
 }
 
 export interface SimulatorStore {
-  /** Accepting a message, taking scripted replies and planning what follows commit together. */
+  read: SimulatorRepositories;
+  /** E.g. accepting a message, taking scripted replies and planning what follows commit together. */
   transaction<T>(work: (repos: SimulatorRepositories) => Promise<T>): Promise<T>;
+}
+
+/** What the sandbox endpoints (profiles, reset, seed) work with: core's deps and the simulator's store. */
+export interface SimulatorDeps extends CoreDeps {
+  simulator: SimulatorStore;
 }

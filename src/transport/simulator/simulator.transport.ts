@@ -6,16 +6,16 @@ import { recordDeliveryReceipt } from "../../core/inbound/delivery-status.servic
 import { receiveMessage } from "../../core/inbound/inbound-messages.service.ts";
 import { readByRecipient, receiveReaction } from "../../core/inbound/recipient-actions.service.ts";
 import type { ChatWithHandles, ReactionType } from "../../core/model.ts";
-import type { Clock, NewOutboundJob, Random, Repositories, SendReceipt, Transport } from "../../core/ports.ts";
-import { commonService, hasRichSignals, type HandleProfile } from "../../core/profiles/profile.ts";
-import { effectiveProfiles } from "../../core/profiles/profiles.service.ts";
+import type { Clock, NewOutboundJob, Random, SendReceipt, Transport } from "../../core/ports.ts";
+import { commonService, hasRichSignals, type HandleProfile } from "./profiles/profile.ts";
+import { effectiveProfiles } from "./profiles/profiles.service.ts";
 import type { JobHandler } from "../../outbound/worker.ts";
 import { takeAutoReply } from "./auto-reply.ts";
-import type { SimulatorStore } from "./ports.ts";
+import type { SimulatorRepositories, SimulatorStore } from "./ports.ts";
 
 /**
  * The simulated recipient network: a Transport adapter that plays every external handle
- * as a device with a profile (core/profiles). It answers how a message travels (route),
+ * as a device with a profile (profiles/). It answers how a message travels (route),
  * accepts it (send) and plans what the other side does next as outbound jobs — in the same
  * transaction that records what it accepted, so a crash loses and repeats nothing. The jobs
  * drive the other side through core's inbound services: delivered or failed (by the carrier
@@ -63,8 +63,8 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
 
   const isInstant = (profile: HandleProfile) => profile.latencyMs === 0 && profile.jitterMs === 0;
 
-  async function profilesOf(repos: Pick<Repositories, "handleProfiles">, orgId: number, handles: readonly string[]): Promise<HandleProfile[]> {
-    const profiles = await effectiveProfiles(repos as Repositories, orgId, handles);
+  async function profilesOf(repos: Pick<SimulatorRepositories, "handleProfiles">, orgId: number, handles: readonly string[]): Promise<HandleProfile[]> {
+    const profiles = await effectiveProfiles(repos, orgId, handles);
     return handles.map((h) => profiles.get(h)!);
   }
 
@@ -157,7 +157,7 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
   /** Recipients whose devices show typing and read receipts (not over SMS). */
   async function richRecipients(chat: ChatWithHandles, only?: (p: HandleProfile) => boolean): Promise<string[]> {
     if (chat.chat.service === "SMS") return [];
-    const profiles = await profilesOf(core().store.read, chat.chat.orgId, otherParticipants(chat).map((h) => h.handle));
+    const profiles = await profilesOf(store.read, chat.chat.orgId, otherParticipants(chat).map((h) => h.handle));
     return profiles.filter((p) => hasRichSignals(p.service) && (only ? only(p) : true)).map((p) => p.handle);
   }
 
@@ -174,10 +174,10 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
 
   const transport: Transport = {
     async serviceFor(orgId, handles) {
-      return commonService((await profilesOf(core().store.read, orgId, handles)).map((p) => p.service));
+      return commonService((await profilesOf(store.read, orgId, handles)).map((p) => p.service));
     },
     async route(orgId, handles) {
-      const profiles = await profilesOf(core().store.read, orgId, handles);
+      const profiles = await profilesOf(store.read, orgId, handles);
       return {
         service: commonService(profiles.map((p) => p.service)),
         handleServices: new Map(profiles.map((p) => [p.handle, p.service])),
@@ -214,7 +214,7 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
       }
     },
     async supportsIMessage(orgId, handle) {
-      const [profile] = await profilesOf(core().store.read, orgId, [handle]);
+      const [profile] = await profilesOf(store.read, orgId, [handle]);
       return profile!.service === "iMessage" && profile!.reachable;
     },
   };

@@ -1,9 +1,9 @@
-import type { ReactionType, Service } from "../model.ts";
+import type { ReactionType, Service } from "../../../core/model.ts";
 
 /**
  * A simulated device: how the person behind an external handle (phone or email) behaves
- * when we write to them. Only the simulator transport acts on profiles; core stores them,
- * validates them and shows them.
+ * when we write to them. Only the simulator reads, validates, keeps and shows them; core
+ * never sees a profile.
  */
 
 export interface ScriptedReply {

@@ -1,7 +1,5 @@
-import type { CoreDeps } from "../deps.ts";
-import { DomainError } from "../errors.ts";
-import { normalizeHandle } from "../handles.ts";
-import type { Repositories } from "../ports.ts";
+import { normalizeExternalHandle } from "../../../core/handles.ts";
+import type { HandleProfileRepository, SimulatorDeps } from "../ports.ts";
 import { magicNumber } from "./magic-numbers.ts";
 import { DEFAULT_PROFILE, type HandleProfile, type HandleProfileSettings, type StoredHandleProfile } from "./profile.ts";
 import { checkProfile } from "./profile-input.ts";
@@ -10,20 +8,6 @@ import { checkProfile } from "./profile-input.ts";
  * Profiles of simulated devices. Every external handle has one: stored settings if the org
  * saved some, else a magic number's, else the defaults (iMessage, reachable, no latency).
  */
-
-/** A recipient handle (phone or email), never one of the org's own numbers. */
-export async function normalizeExternalHandle(
-  repos: Repositories,
-  orgId: number,
-  input: string,
-  field: string,
-): Promise<string> {
-  const handle = normalizeHandle(input, field);
-  if (await repos.phoneNumbers.findByNumber(orgId, handle)) {
-    throw new DomainError("validation_failed", `${field}: ${handle} is one of your own numbers, not a recipient`, { field });
-  }
-  return handle;
-}
 
 export function settingsOf(profile: HandleProfileSettings): HandleProfileSettings {
   const { service, reachable, latencyMs, jitterMs, readAfterMs, autoReply, autoReaction } = profile;
@@ -45,7 +29,7 @@ export function resolveProfile(handle: string, stored: StoredHandleProfile | und
 
 /** The profile in force for each handle. */
 export async function effectiveProfiles(
-  repos: Repositories,
+  repos: { handleProfiles: HandleProfileRepository },
   orgId: number,
   handles: readonly string[],
 ): Promise<Map<string, HandleProfile>> {
@@ -53,27 +37,27 @@ export async function effectiveProfiles(
   return new Map(handles.map((handle) => [handle, resolveProfile(handle, stored.get(handle))]));
 }
 
-export async function getProfile(deps: CoreDeps, orgId: number, input: string): Promise<HandleProfile> {
-  const repos = deps.store.read;
+export async function getProfile(deps: SimulatorDeps, orgId: number, input: string): Promise<HandleProfile> {
+  const repos = deps.simulator.read;
   const handle = await normalizeExternalHandle(repos, orgId, input, "handle");
   return resolveProfile(handle, await repos.handleProfiles.find(orgId, handle));
 }
 
 /** Profiles the org stored (PUT or seed file); every other handle has its defaults. */
-export async function listStoredProfiles(deps: CoreDeps, orgId: number): Promise<HandleProfile[]> {
-  const stored = await deps.store.read.handleProfiles.list(orgId);
+export async function listStoredProfiles(deps: SimulatorDeps, orgId: number): Promise<HandleProfile[]> {
+  const stored = await deps.simulator.read.handleProfiles.list(orgId);
   return stored.map((p) => resolveProfile(p.handle, p));
 }
 
 /** Changes the given settings and keeps the rest; the script starts over. */
 export async function updateProfile(
-  deps: CoreDeps,
+  deps: SimulatorDeps,
   orgId: number,
   input: string,
   changes: Partial<HandleProfileSettings>,
 ): Promise<HandleProfile> {
   const handle = await normalizeExternalHandle(deps.store.read, orgId, input, "handle");
-  const saved = await deps.store.transaction(async (tx) => {
+  const saved = await deps.simulator.transaction(async (tx) => {
     const current = resolveProfile(handle, await tx.handleProfiles.find(orgId, handle));
     const settings = { ...settingsOf(current), ...changes };
     checkProfile(handle, settings);
@@ -84,9 +68,9 @@ export async function updateProfile(
 }
 
 /** Forgets the stored settings: the handle behaves as its magic number or the defaults again. */
-export async function resetProfile(deps: CoreDeps, orgId: number, input: string): Promise<HandleProfile> {
+export async function resetProfile(deps: SimulatorDeps, orgId: number, input: string): Promise<HandleProfile> {
   const handle = await normalizeExternalHandle(deps.store.read, orgId, input, "handle");
-  await deps.store.transaction((tx) => tx.handleProfiles.delete(orgId, handle));
+  await deps.simulator.transaction((tx) => tx.handleProfiles.delete(orgId, handle));
   deps.activity.publish({ orgId, kind: "profile", detail: { handle } });
   return resolveProfile(handle, undefined);
 }

@@ -1,5 +1,5 @@
-import type { CoreDeps } from "../deps.ts";
-import type { WipeSummary } from "../ports.ts";
+import type { WipeSummary } from "../../core/ports.ts";
+import type { SimulatorDeps } from "./ports.ts";
 import { applySeed, type Seed, type SeedSummary } from "./seed.ts";
 
 export interface ResetResult {
@@ -12,8 +12,8 @@ export interface ResetResult {
  * calls, and loads the seed again, in one transaction (a bad seed leaves everything as it
  * was). Organizations, users, tokens, numbers and webhook subscriptions stay.
  */
-export async function resetSandbox(deps: CoreDeps, orgId: number, seed: Seed): Promise<ResetResult> {
-  const { wiped, seeded } = await deps.store.transaction(async (tx) => {
+export async function resetSandbox(deps: SimulatorDeps, orgId: number, seed: Seed): Promise<ResetResult> {
+  const { wiped, seeded } = await deps.simulator.transaction(async (tx) => {
     const wiped = await tx.sandbox.wipeOrganization(orgId);
     const seeded = await applySeed(tx, deps, orgId, seed);
     return { wiped, seeded };
@@ -25,8 +25,8 @@ export async function resetSandbox(deps: CoreDeps, orgId: number, seed: Seed): P
 }
 
 /** Loads the seed into an org that has no chats, contacts or profiles yet (first start); undefined otherwise. */
-export async function seedIfPristine(deps: CoreDeps, orgId: number, seed: Seed): Promise<SeedSummary | undefined> {
-  return deps.store.transaction(async (tx) => {
+export async function seedIfPristine(deps: SimulatorDeps, orgId: number, seed: Seed): Promise<SeedSummary | undefined> {
+  return deps.simulator.transaction(async (tx) => {
     if (!(await tx.sandbox.isPristine(orgId))) return undefined;
     return applySeed(tx, deps, orgId, seed);
   });

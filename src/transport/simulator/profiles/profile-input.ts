@@ -1,7 +1,7 @@
-import { DomainError } from "../errors.ts";
-import { isEmailHandle } from "../handles.ts";
-import { MAX_TEXT_LENGTH } from "../messages/messages.service.ts";
-import { REACTION_TYPES, SERVICES, type ReactionType, type Service } from "../model.ts";
+import { DomainError } from "../../../core/errors.ts";
+import { isEmailHandle } from "../../../core/handles.ts";
+import { MAX_TEXT_LENGTH } from "../../../core/messages/messages.service.ts";
+import { REACTION_TYPES, SERVICES, type ReactionType, type Service } from "../../../core/model.ts";
 import type { AutoReaction, AutoReply, HandleProfileSettings, ScriptedReply } from "./profile.ts";
 
 /**

@@ -1,15 +1,16 @@
-import { withHandles } from "../chats/chat-loading.ts";
-import { participantsKey } from "../chats/chat-names.ts";
-import { MAX_RECIPIENTS } from "../chats/chats.service.ts";
-import { normalizeFields, type ContactInput } from "../contacts/contacts.service.ts";
-import type { CoreDeps } from "../deps.ts";
-import { DomainError } from "../errors.ts";
-import { normalizeHandle } from "../handles.ts";
-import { MAX_TEXT_LENGTH } from "../messages/messages.service.ts";
-import type { ContactFields, Repositories } from "../ports.ts";
-import { commonService, type HandleProfileSettings } from "../profiles/profile.ts";
-import { checkProfile, parseProfileChanges } from "../profiles/profile-input.ts";
-import { resolveProfile } from "../profiles/profiles.service.ts";
+import { withHandles } from "../../core/chats/chat-loading.ts";
+import { participantsKey } from "../../core/chats/chat-names.ts";
+import { MAX_RECIPIENTS } from "../../core/chats/chats.service.ts";
+import { normalizeFields, type ContactInput } from "../../core/contacts/contacts.service.ts";
+import type { CoreDeps } from "../../core/deps.ts";
+import { DomainError } from "../../core/errors.ts";
+import { normalizeHandle } from "../../core/handles.ts";
+import { MAX_TEXT_LENGTH } from "../../core/messages/messages.service.ts";
+import type { ContactFields } from "../../core/ports.ts";
+import type { SimulatorRepositories } from "./ports.ts";
+import { commonService, type HandleProfileSettings } from "./profiles/profile.ts";
+import { checkProfile, parseProfileChanges } from "./profiles/profile-input.ts";
+import { resolveProfile } from "./profiles/profiles.service.ts";
 
 /**
  * The seed file (OPENLINQ_SEED_FILE): the sandbox's world as it was before you connected —
@@ -221,7 +222,7 @@ const MINUTE = 60_000;
  * be the org's numbers, recipients must not); throws validation_failed naming the entry.
  * Messages without `sent_at` are spaced a minute apart, the last one a minute ago.
  */
-export async function applySeed(tx: Repositories, deps: Pick<CoreDeps, "clock">, orgId: number, seed: Seed): Promise<SeedSummary> {
+export async function applySeed(tx: SimulatorRepositories, deps: Pick<CoreDeps, "clock">, orgId: number, seed: Seed): Promise<SeedSummary> {
   const now = deps.clock.now();
   const numbers = await tx.phoneNumbers.listByOrg(orgId);
   const ours = new Set(numbers.map((n) => n.phoneNumber));
