@@ -1,26 +1,28 @@
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { CoreDeps } from "../../core/deps.ts";
-import { createAuthenticator } from "../plugins/auth.ts";
 import { nestBracketKeys } from "../plugins/multipart.ts";
-import { createRateLimiter } from "../plugins/rate-limit.ts";
 import { availabilityRoutes } from "./availability.routes.ts";
 import { chatRoutes } from "./chats.routes.ts";
 import { contactRoutes } from "./contacts.routes.ts";
 import { messageRoutes } from "./messages.routes.ts";
 import { phoneNumberRoutes } from "./phone-numbers.routes.ts";
+import { registerV2Errors } from "./errors.ts";
 import { webhookSubscriptionRoutes } from "./webhook-subscriptions.routes.ts";
 
 export interface V2Options {
   deps: CoreDeps;
-  rateLimit: { perSecond: number; burst: number };
 }
 
-/** The V2 face: every route authenticated by X-LINQ-INTEGRATION-TOKEN and rate limited per token. */
-export const v2Api: FastifyPluginAsync<V2Options> = async (app, { deps, rateLimit }) => {
+/**
+ * The V2 face: every route authenticated by X-LINQ-INTEGRATION-TOKEN (never Bearer) and rate
+ * limited per token; errors in V2's envelopes.
+ */
+export const v2Api: FastifyPluginAsync<V2Options> = async (app, { deps }) => {
+  registerV2Errors(app);
   acceptEmptyJsonBodies(app);
   acceptFormBodies(app);
-  app.addHook("onRequest", createAuthenticator(deps.store));
-  app.addHook("onRequest", createRateLimiter(rateLimit));
+  app.addHook("onRequest", app.auth.authenticate(["integration-header"]));
+  app.addHook("onRequest", app.auth.rateLimit);
   await app.register(chatRoutes, { deps });
   await app.register(messageRoutes, { deps });
   await app.register(contactRoutes, { deps });
