@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { CoreDeps } from "../core/deps.ts";
+import type { ApiFaults } from "../core/faults/api-faults.service.ts";
 import { DomainError } from "../core/errors.ts";
 import { registerFaceErrors, renderOpenlinqProblem } from "./errors.ts";
 import { authPlugin } from "./plugins/auth.ts";
@@ -14,6 +15,8 @@ export interface HttpOptions {
   logger: FastifyBaseLogger;
   rateLimit: { perSecond: number; burst: number };
   maxAttachmentBytes: number;
+  /** Injected faults; every Linq face registers the fault hook with its own error renderer. */
+  faults: ApiFaults;
   /** Extra faces (sandbox, delivery log, inbox) registered by the composition root. */
   extensions?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -54,7 +57,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   registerFaceErrors(app, renderOpenlinqProblem);
   await app.register(authPlugin, { store: options.deps.store, rateLimit: options.rateLimit });
 
-  await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps });
+  await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, faults: options.faults });
 
   await app.register(
     async (openlinq) => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ErrorCode } from "../../core/errors.ts";
-import { problemMessage, registerFaceErrors, renderCodeFor, renderErrorBody, type Problem } from "../errors.ts";
+import { problemMessage, registerFaceErrors, renderCodeFor, renderErrorBody, type Problem, type ProblemRenderer } from "../errors.ts";
 
 /**
  * V2 has two error envelopes, fixed per resource:
@@ -47,13 +47,15 @@ export function v2ErrorBody(shape: ErrorShape, problem: Problem, request?: Fasti
   return renderErrorBody(problem.status, detail);
 }
 
+/** The V2 envelope of the route's shape. */
+export const renderV2Problem: ProblemRenderer = (request, reply, problem) =>
+  reply
+    .code(problem.status)
+    .type("application/json")
+    .send(v2ErrorBody(request.routeOptions?.config?.errorShape ?? "render", problem, request));
+
 /** Registers the V2 envelope as the error and not-found handler of the V2 face plugin. */
 export function registerV2Errors(app: FastifyInstance): void {
   app.decorateRequest("v2FieldNames", null);
-  registerFaceErrors(app, (request, reply, problem) =>
-    reply
-      .code(problem.status)
-      .type("application/json")
-      .send(v2ErrorBody(request.routeOptions?.config?.errorShape ?? "render", problem, request)),
-  );
+  registerFaceErrors(app, renderV2Problem);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ErrorCode } from "../../core/errors.ts";
-import { problemMessage, registerFaceErrors, type Problem } from "../errors.ts";
+import { problemMessage, registerFaceErrors, type Problem, type ProblemRenderer } from "../errors.ts";
 
 /** A V3 error: the HTTP status and Linq's integer code (1xxx request, 2xxx resource/auth, 3xxx server, 5xxx files). */
 export interface V3ErrorCode {
@@ -28,6 +28,7 @@ export function v3ErrorFor(code: ErrorCode): V3ErrorCode {
     case "reaction_not_found":
     case "event_not_found":
     case "handle_not_found":
+    case "fault_not_found":
       return { status: 404, code: 2001 };
     case "message_not_found":
       return { status: 404, code: 2002 };
@@ -132,10 +133,13 @@ export const v3ErrorSchema = {
  * official client retries 409s otherwise.
  */
 export function registerV3Errors(app: FastifyInstance): void {
-  registerFaceErrors(app, (_request, reply, problem) => {
-    const { status, body } = v3ErrorBody(problem, traceIdOf(reply));
-    if (status === 409) reply.header("x-should-retry", "false");
-    if (status === 429 && problem.retryAfter !== undefined) reply.header("Retry-After", problem.retryAfter);
-    return reply.code(status).type("application/json").send(body);
-  });
+  registerFaceErrors(app, renderV3Problem);
 }
+
+/** The V3 envelope (also for injected faults: `createFaultInjector(faults, renderV3Problem)`). */
+export const renderV3Problem: ProblemRenderer = (_request, reply, problem) => {
+  const { status, body } = v3ErrorBody(problem, traceIdOf(reply));
+  if (status === 409) reply.header("x-should-retry", "false");
+  if (status === 429 && problem.retryAfter !== undefined) reply.header("Retry-After", problem.retryAfter);
+  return reply.code(status).type("application/json").send(body);
+};
