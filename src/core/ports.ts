@@ -184,7 +184,14 @@ export interface ChatRepository {
   create(chat: NewChat): Promise<Chat>;
   findById(orgId: number, id: number): Promise<Chat | undefined>;
   findByParticipants(phoneNumberId: number, participantsKey: string): Promise<Chat | undefined>;
-  listByPhoneNumber(phoneNumberId: number, page: PageRequest): Promise<Page<Chat>>;
+  /** Throws DomainError("conflict") when another chat of the line holds the key. */
+  setParticipantsKey(chatId: number, participantsKey: string): Promise<void>;
+  /**
+   * Chats of the org that involve `handle`: those it currently takes part in (not as us) and,
+   * when `phoneNumberId` is given (the handle is one of the org's lines), those sent from that
+   * line. Most recent activity first.
+   */
+  listInvolving(orgId: number, involved: { handle: string; phoneNumberId: number | null }, page: PageRequest): Promise<Page<Chat>>;
   /** Handles of each chat, ours included, in join order. */
   handlesFor(chatIds: readonly number[]): Promise<Map<number, ChatHandle[]>>;
   addHandle(chatId: number, handle: { handle: string; service: Service; isMe: boolean }, now: Date): Promise<ChatHandle>;
