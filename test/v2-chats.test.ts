@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { addPhoneNumber } from "../src/core/accounts/accounts.service.ts";
 import { DIALECTS, OUR_NUMBER, startTestApp, type TestApp } from "./helpers/app.ts";
 import { PNG } from "./fixtures/media.ts";
+import { listen } from "./helpers/sandbox.ts";
 import { V2, assertRenderError, countChats, createChat, listMessages } from "./helpers/v2.ts";
 
 for (const dialect of DIALECTS) {
@@ -429,6 +430,44 @@ for (const dialect of DIALECTS) {
         assert.equal((await createChat(t, [dan, bob], "Pair again")).id, pair.id);
         // The group's former set is free again.
         assert.equal(await find([bob, dan, ann]), null);
+      });
+    });
+
+    describe("contact names", () => {
+      it("chats and webhook chat_handles show the contact's name for a handle that has one", async () => {
+        const hooks = await listen(t, ["chat.created", "message.sent"]);
+        try {
+          const [john, jane, stranger] = ["+14155550201", "+14155550202", "+14155550203"];
+          for (const [first_name, last_name, phone_number] of [["John", "Doe", john], ["Jane", "Smith", "(415) 555-0202"]]) {
+            const res = await t.request("POST", `${V2}/contacts`, { body: { contact: { first_name, last_name, phone_number } } });
+            assert.equal(res.status, 201, res.raw);
+          }
+          const oneToOne = await createChat(t, [john], "Hi John");
+          assert.equal(oneToOne.display_name, "John Doe");
+          assert.equal(oneToOne.chat.display_name, "John Doe");
+          const group = await createChat(t, [john, jane], "Hi both");
+          assert.equal(group.display_name, "John Doe, Jane Smith");
+          const mixed = await createChat(t, [stranger, jane], "Hi");
+          assert.equal(mixed.display_name, "+1 (415) 555-0203, Jane Smith");
+          assert.equal((await t.request("GET", `${V2}/chats/${group.id}`)).body.data.display_name, "John Doe, Jane Smith");
+          const listed = await t.request("GET", `${V2}/chats?phone_number=${encodeURIComponent(jane)}`);
+          assert.deepEqual(listed.body.data.map((c: any) => c.display_name), ["+1 (415) 555-0203, Jane Smith", "John Doe, Jane Smith"]);
+          const named = await createChat(t, [john, stranger], "Hi", { displayName: "Project X" });
+          assert.equal(named.display_name, "Project X", "a name the creator gave wins");
+
+          await hooks.receiver.waitFor((requests) => requests.length === 8);
+          const ofGroup = (type: string) =>
+            hooks.envelopes().find((e) => e.event_type === type && (e.data.id === String(group.id) || e.data.chat_id === String(group.id)))!;
+          const created = ofGroup("chat.created");
+          assert.equal(created.data.display_name, "John Doe, Jane Smith");
+          const names = (e: any) => Object.fromEntries(e.data.chat_handles.map((h: any) => [h.identifier, h.display_name]));
+          assert.deepEqual(names(created), { [OUR_NUMBER]: "+1 (999) 888-7777", [john]: "John Doe", [jane]: "Jane Smith" });
+          const sent = ofGroup("message.sent");
+          assert.deepEqual(names(sent), names(created));
+          assert.equal(sent.data.chat.display_name, "John Doe, Jane Smith");
+        } finally {
+          await hooks.close();
+        }
       });
     });
 

@@ -260,6 +260,11 @@ export interface ContactRepository {
   delete(orgId: number, id: number): Promise<void>;
   /** First contact (lowest id) whose email or phone matches; either may be omitted. */
   find(orgId: number, by: { email?: string; phoneNumber?: string }): Promise<Contact | undefined>;
+  /**
+   * Full names ("First Last", trimmed, non-empty) of the contacts whose phone number or email is
+   * one of these handles; the first contact (lowest id) wins when several match one handle.
+   */
+  namesFor(orgId: number, handles: readonly string[]): Promise<Map<string, string>>;
 }
 
 export interface NewWebhookSubscription {

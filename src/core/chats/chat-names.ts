@@ -13,11 +13,20 @@ export function ourHandle(chat: ChatWithHandles): ChatHandle {
   return mine;
 }
 
-/** The creator's name if set, else the participants' pretty numbers, comma-joined (Linq's rule). */
+/** How a participant is shown: the org's contact name for the handle, else the pretty number or email. */
+export function handleName(chat: ChatWithHandles, handle: string): string {
+  return chat.contactNames.get(handle) ?? prettyHandle(handle);
+}
+
+/**
+ * The creator's name if set, else the participants' names comma-joined (Linq's rule): contact
+ * names where the org has a contact for the handle ("John Doe, Jane Smith"), pretty numbers
+ * elsewhere.
+ */
 export function chatDisplayName(chat: ChatWithHandles): string {
   if (chat.chat.displayName) return chat.chat.displayName;
   return otherParticipants(chat)
-    .map((h) => prettyHandle(h.handle))
+    .map((h) => handleName(chat, h.handle))
     .join(", ");
 }
 
