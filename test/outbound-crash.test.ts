@@ -187,7 +187,7 @@ async function runScenario(t: TestContext, dialect: Dialect, receiver: Receiver,
       }
       return pending;
     };
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     while ((await finalState()) > 0) {
       assert.ok(Date.now() < deadline, `messages still short of their final state: ${await finalState()}`);
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -117,7 +117,7 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
         for (const profile of reachable) {
           const from = profile.handle;
           const readsReceipts = chat.chat.service !== "SMS" && hasRichSignals(profile.service) && profile.readAfterMs !== null;
-          if (readsReceipts) job(READ, deliveredAt + profile.readAfterMs! + jitter(profile), { from, chatId });
+          if (readsReceipts) job(READ, deliveredAt + profile.readAfterMs! + jitter(profile), { from, chatId, carrierMessageId });
           if (profile.autoReaction) {
             job(REACT, deliveredAt + profile.autoReaction.delayMs + jitter(profile), {
               from,
@@ -229,7 +229,16 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
       },
     ],
     [FAIL, async (job) => void (await recordDeliveryReceipt(core(), job.orgId, str(job.payload.carrierMessageId), { status: "service_unavailable" }))],
-    [READ, async (job) => void (await readByRecipient(core(), job.orgId, { from: str(job.payload.from), chatId: Number(job.payload.chatId) }))],
+    [
+      READ,
+      async (job) => {
+        // A read can fall due before its delivery ran (the delivery's claim was left by a
+        // crashed worker and lapses later): it waits for the delivery instead of reading nothing.
+        const message = await store.read.messages.findByCarrierId(job.orgId, str(job.payload.carrierMessageId));
+        if (message?.deliveryStatus === "pending") throw new Error(`message ${message.id} is not delivered yet; reading later`);
+        await readByRecipient(core(), job.orgId, { from: str(job.payload.from), chatId: Number(job.payload.chatId) });
+      },
+    ],
     [
       REACT,
       async (job) => {
