@@ -4,7 +4,7 @@ import type { CoreDeps } from "../deps.ts";
 import { DomainError, notFound } from "../errors.ts";
 import type { Reaction, ReactionType } from "../model.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { reactionEventData } from "../webhooks/payloads.ts";
+import { chatFacts, reactedMessageFacts, reactionFacts } from "../events/domain-events.ts";
 
 export interface ReactionChange {
   reaction: Reaction;
@@ -54,7 +54,14 @@ export async function reactToMessage(
       await tx.reactions.delete(match.id);
       reaction = match;
     }
-    await emitEvent(tx, deps, orgId, "reaction.sent", reactionEventData(chat, reaction, message, operation), chat.chat.id);
+    const event = {
+      type: "reaction.sent",
+      operation,
+      chat: chatFacts(chat),
+      reaction: reactionFacts(chat, reaction),
+      message: reactedMessageFacts(message),
+    } as const;
+    await emitEvent(tx, deps, orgId, event, chat.chat.id);
     return { reaction, operation, chatId: chat.chat.id, changed: true };
   });
   if (!result.changed) return { reaction: result.reaction, operation };
