@@ -1,6 +1,7 @@
 import { chatDisplayName } from "../chats/chat-names.ts";
 import type { Call, CallDirection, CallStatus } from "../calls/call.ts";
 import type { Links } from "../deps.ts";
+import { messageParts } from "../messages/parts.ts";
 import type {
   ChatHandle,
   ChatWithHandles,
@@ -8,9 +9,12 @@ import type {
   DeliveryStatus,
   Message,
   MessageDetails,
+  MessageEffect,
+  MessagePart,
   Reaction,
-  ReactionType,
+  ReplyTo,
   Service,
+  StoredReactionType,
   WebhookSubscription,
 } from "../model.ts";
 
@@ -26,6 +30,7 @@ import type {
 
 export interface HandleFacts {
   id: number;
+  uuid: string;
   handle: string;
   service: Service;
   isMe: boolean;
@@ -35,6 +40,7 @@ export interface HandleFacts {
 
 export interface ChatFacts {
   id: number;
+  uuid: string;
   /** The name a client shows: the creator's, else the participants' (see chatDisplayName). */
   name: string;
   /** The creator's name only; null when derived. */
@@ -43,6 +49,7 @@ export interface ChatFacts {
   isGroup: boolean;
   /** Our number in this chat. */
   phoneNumber: string;
+  groupChatIcon: string | null;
   createdAt: string;
   updatedAt: string;
   /** Every participant, current and former, ours included. */
@@ -59,6 +66,7 @@ export interface AttachmentFacts {
 
 export interface MessageFacts {
   id: number;
+  uuid: string;
   chatId: number;
   isFromMe: boolean;
   /** The sender's chat handle id and handle (ours for outbound). */
@@ -73,12 +81,19 @@ export interface MessageFacts {
   editedAt: string | null;
   idempotencyKey: string | null;
   attachments: AttachmentFacts[];
+  /** The parts in order (text parts, then media for messages sent in the V2 shape). */
+  parts: MessagePart[];
+  effect: MessageEffect | null;
+  replyTo: ReplyTo | null;
+  preferredService: Service | null;
 }
 
 export interface ReactionFacts {
   id: number;
   messageId: number;
-  reaction: ReactionType;
+  reaction: StoredReactionType;
+  customEmoji: string | null;
+  partIndex: number;
   isFromMe: boolean;
   /** Who reacted: their chat handle id and handle. */
   reactorHandleId: number;
@@ -89,6 +104,7 @@ export interface ReactionFacts {
 
 export interface ReactedMessageFacts {
   id: number;
+  uuid: string;
   text: string;
   sentAt: string;
   isFromMe: boolean;
@@ -196,6 +212,7 @@ const isoOrNull = (date: Date | null): string | null => (date === null ? null : 
 export function handleFacts(handle: ChatHandle): HandleFacts {
   return {
     id: handle.id,
+    uuid: handle.uuid,
     handle: handle.handle,
     service: handle.service,
     isMe: handle.isMe,
@@ -207,11 +224,13 @@ export function handleFacts(handle: ChatHandle): HandleFacts {
 export function chatFacts(chat: ChatWithHandles): ChatFacts {
   return {
     id: chat.chat.id,
+    uuid: chat.chat.uuid,
     name: chatDisplayName(chat),
     customName: chat.chat.displayName,
     service: chat.chat.service,
     isGroup: chat.chat.isGroup,
     phoneNumber: chat.phoneNumber,
+    groupChatIcon: chat.chat.groupChatIcon,
     createdAt: iso(chat.chat.createdAt),
     updatedAt: iso(chat.chat.updatedAt),
     handles: chat.handles.map(handleFacts),
@@ -229,12 +248,14 @@ export function messageFacts(details: MessageDetails, links: Links): MessageFact
       fileSize: a.fileSize,
       url: links.attachmentUrl(a.id, a.filename),
     })),
+    parts: messageParts(message, details.attachments),
   };
 }
 
-function messageRowFacts(message: Message, sender: string): Omit<MessageFacts, "attachments"> {
+function messageRowFacts(message: Message, sender: string): Omit<MessageFacts, "attachments" | "parts"> {
   return {
     id: message.id,
+    uuid: message.uuid,
     chatId: message.chatId,
     isFromMe: message.isFromMe,
     senderHandleId: message.chatHandleId,
@@ -247,6 +268,9 @@ function messageRowFacts(message: Message, sender: string): Omit<MessageFacts, "
     readAt: isoOrNull(message.readAt),
     editedAt: isoOrNull(message.editedAt),
     idempotencyKey: message.idempotencyKey,
+    effect: message.effect,
+    replyTo: message.replyTo,
+    preferredService: message.preferredService,
   };
 }
 
@@ -256,6 +280,8 @@ export function reactionFacts(chat: ChatWithHandles, reaction: Reaction): Reacti
     id: reaction.id,
     messageId: reaction.messageId,
     reaction: reaction.reaction,
+    customEmoji: reaction.customEmoji,
+    partIndex: reaction.partIndex,
     isFromMe: reaction.isFromMe,
     reactorHandleId: reaction.chatHandleId,
     reactor: reactor?.handle ?? reaction.fromPhone,
@@ -265,7 +291,7 @@ export function reactionFacts(chat: ChatWithHandles, reaction: Reaction): Reacti
 }
 
 export function reactedMessageFacts(message: Message): ReactedMessageFacts {
-  return { id: message.id, text: message.text, sentAt: iso(message.sentAt), isFromMe: message.isFromMe };
+  return { id: message.id, uuid: message.uuid, text: message.text, sentAt: iso(message.sentAt), isFromMe: message.isFromMe };
 }
 
 export function contactFacts(contact: Contact): ContactFacts {
