@@ -1,4 +1,4 @@
-import { chatDisplayName } from "../chats/chat-names.ts";
+import { chatDisplayName, handleName } from "../chats/chat-names.ts";
 import type { Call, CallDirection, CallStatus } from "../calls/call.ts";
 import type { Links } from "../deps.ts";
 import { messageParts } from "../messages/parts.ts";
@@ -32,6 +32,8 @@ export interface HandleFacts {
   id: number;
   uuid: string;
   handle: string;
+  /** How the chat shows them when the event happened. */
+  name: string;
   service: Service;
   isMe: boolean;
   joinedAt: string;
@@ -209,11 +211,13 @@ export interface RecordedEvent {
 const iso = (date: Date): string => date.toISOString();
 const isoOrNull = (date: Date | null): string | null => (date === null ? null : date.toISOString());
 
-export function handleFacts(handle: ChatHandle): HandleFacts {
+/** A participant of `chat`, named as the chat shows them (the org's contact name, else the pretty handle). */
+export function handleFacts(chat: ChatWithHandles, handle: ChatHandle): HandleFacts {
   return {
     id: handle.id,
     uuid: handle.uuid,
     handle: handle.handle,
+    name: handleName(chat, handle.handle),
     service: handle.service,
     isMe: handle.isMe,
     joinedAt: iso(handle.joinedAt),
@@ -233,7 +237,7 @@ export function chatFacts(chat: ChatWithHandles): ChatFacts {
     groupChatIcon: chat.chat.groupChatIcon,
     createdAt: iso(chat.chat.createdAt),
     updatedAt: iso(chat.chat.updatedAt),
-    handles: chat.handles.map(handleFacts),
+    handles: chat.handles.map((h) => handleFacts(chat, h)),
   };
 }
 

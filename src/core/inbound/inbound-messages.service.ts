@@ -112,7 +112,7 @@ export async function receiveMessage(
             tx,
             deps,
             orgId,
-            { type: "typing_indicator.removed", chat: chatFacts(chat), handle: handleFacts(sender), at: now.toISOString() },
+            { type: "typing_indicator.removed", chat: chatFacts(chat), handle: handleFacts(chat, sender), at: now.toISOString() },
             chat.chat.id,
           ),
         );

@@ -1,4 +1,5 @@
 import { loadChat } from "../chats/chat-loading.ts";
+import { rekeyChat } from "../chats/chat-names.ts";
 import { MAX_RECIPIENTS } from "../chats/chats.service.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
@@ -16,10 +17,10 @@ export interface ParticipantChange {
 
 /**
  * People join and leave a group chat: participant.added per join, then
- * participant.removed per leave, in the order given. V2 has no endpoint for this (v2.md
- * §3.7): it happens on the phones, and only the webhooks tell. 1:1 chats refuse, and a group
- * keeps at least one other participant. The chat keeps its find-or-create key (the set it
- * was created with).
+ * participant.removed per leave, in the order given. V2 has no endpoint for this: it
+ * happens on the phones, and only the webhooks tell. 1:1 chats refuse, and a group keeps at
+ * least one other participant. The chat's find-or-create key follows its current members,
+ * so creating or finding a chat with the old set no longer reaches it.
  */
 export async function changeParticipants(
   deps: CoreDeps,
@@ -72,16 +73,17 @@ export async function changeParticipants(
       const joined = await tx.chats.addHandle(chat.chat.id, { handle, service: services.get(handle)!, isMe: false }, now);
       chat.handles.push(joined);
       added.push(joined);
-      const event = { type: "participant.added", chat: chatFacts(chat), handle: handleFacts(joined), at: now.toISOString() } as const;
+      const event = { type: "participant.added", chat: chatFacts(chat), handle: handleFacts(chat, joined), at: now.toISOString() } as const;
       events.push(await emitRef(tx, deps, orgId, event, chat.chat.id));
     }
     for (const participant of leaving) {
       await tx.chats.markHandleLeft(participant.id, now);
       participant.leftAt = now;
       await tx.deviceSignals.remove(chat.chat.id, participant.handle, "their_typing");
-      const event = { type: "participant.removed", chat: chatFacts(chat), handle: handleFacts(participant), at: now.toISOString() } as const;
+      const event = { type: "participant.removed", chat: chatFacts(chat), handle: handleFacts(chat, participant), at: now.toISOString() } as const;
       events.push(await emitRef(tx, deps, orgId, event, chat.chat.id));
     }
+    await rekeyChat(tx, chat);
     return { chat, added, removed: leaving, events };
   });
   deps.activity.publish({ orgId, kind: "chat", chatId: input.chatId });

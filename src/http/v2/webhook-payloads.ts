@@ -9,7 +9,6 @@ import type {
   RenderedWebhook,
   WebhookRenderer,
 } from "../../core/events/domain-events.ts";
-import { prettyHandle } from "../../core/handles.ts";
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../../core/model.ts";
 import { isoMillis, isoSeconds, rubyTime } from "../../core/time.ts";
 import { canonicalJson } from "./canonical-json.ts";
@@ -29,7 +28,7 @@ const at = (iso: string) => new Date(iso);
 function webhookChatHandles(chat: ChatFacts) {
   return chat.handles
     .filter((h) => h.leftAt === null)
-    .map((h) => ({ identifier: h.handle, display_name: prettyHandle(h.handle), is_me: h.isMe }));
+    .map((h) => ({ identifier: h.handle, display_name: h.name, is_me: h.isMe }));
 }
 
 function messageEventData(chat: ChatFacts, message: MessageFacts) {
