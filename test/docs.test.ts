@@ -4,21 +4,22 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CONFIG_KEYS } from "../src/config/config.ts";
+import { renderConfigTable } from "../src/config/config-docs.ts";
 
 /**
- * The README's configuration table and .env.example are how users learn the settings:
- * every key the server reads is in both, with the default it really has, and neither
- * documents a key that does not exist.
+ * The configuration table (docs/configuration.md) and .env.example are how users learn the
+ * settings: every key the server reads is in both, with the default it really has, and
+ * neither documents a key that does not exist.
  */
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const README = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+const CONFIG_DOC = readFileSync(join(REPO_ROOT, "docs/configuration.md"), "utf8");
 const ENV_EXAMPLE = readFileSync(join(REPO_ROOT, ".env.example"), "utf8");
 const KEYS = Object.keys(CONFIG_KEYS) as (keyof typeof CONFIG_KEYS)[];
 
 function readmeRows(): Map<string, string> {
   const rows = new Map<string, string>();
-  for (const match of README.matchAll(/^\| `OPENLINQ_([A-Z_]+)` \| ([^|]*) \|/gm)) {
+  for (const match of CONFIG_DOC.matchAll(/^\| `OPENLINQ_([A-Z_]+)` \| ([^|]*) \|/gm)) {
     rows.set(match[1]!, match[2]!.trim());
   }
   return rows;
@@ -31,14 +32,18 @@ function envExampleValues(): Map<string, string> {
 }
 
 describe("configuration docs", () => {
-  it("the README table lists every OPENLINQ_* key with its default", () => {
+  it("docs/configuration.md has the table generated from CONFIG_KEYS (npm run docs:config)", () => {
+    assert.ok(CONFIG_DOC.includes(renderConfigTable()), "docs/configuration.md's table is stale: run npm run docs:config");
+  });
+
+  it("the docs table lists every OPENLINQ_* key with its default", () => {
     const rows = readmeRows();
     for (const key of KEYS) {
       const { default: value } = CONFIG_KEYS[key];
-      assert.ok(rows.has(key), `README.md has no row for OPENLINQ_${key}`);
-      assert.equal(rows.get(key), value === "" ? "*(empty)*" : `\`${value}\``, `README.md default of OPENLINQ_${key}`);
+      assert.ok(rows.has(key), `docs/configuration.md has no row for OPENLINQ_${key}`);
+      assert.equal(rows.get(key), value === "" ? "*(empty)*" : `\`${value}\``, `docs/configuration.md default of OPENLINQ_${key}`);
     }
-    for (const key of rows.keys()) assert.ok(key in CONFIG_KEYS, `README.md documents unknown OPENLINQ_${key}`);
+    for (const key of rows.keys()) assert.ok(key in CONFIG_KEYS, `docs/configuration.md documents unknown OPENLINQ_${key}`);
   });
 
   it(".env.example lists every OPENLINQ_* key with its default", () => {
