@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
@@ -53,5 +54,43 @@ describe("configuration docs", () => {
       assert.equal(values.get(key), CONFIG_KEYS[key].default, `.env.example default of OPENLINQ_${key}`);
     }
     for (const key of values.keys()) assert.ok(key in CONFIG_KEYS, `.env.example documents unknown OPENLINQ_${key}`);
+  });
+});
+
+describe("README and docs/", () => {
+  const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: REPO_ROOT, encoding: "utf8" })
+    .split("\0")
+    .filter((file) => file !== "" && existsSync(join(REPO_ROOT, file)));
+
+  it("the README is a newcomer's page: what openlinq is, the two commands, under 250 lines", () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    assert.ok(readme.split("\n").length < 250, `README.md has ${readme.split("\n").length} lines`);
+    const firstCommands = readme.slice(0, readme.indexOf("\n## "));
+    assert.match(firstCommands, /openlinq is a self-hostable/);
+    assert.match(firstCommands, /```bash\nnpm install && npm start\n```/);
+    assert.match(firstCommands, /```bash\nnpm test\n```/);
+  });
+
+  it("every relative link of README.md and docs/*.md points at a file of the repository", () => {
+    const pages = tracked.filter((file) => file === "README.md" || /^docs\/.*\.md$/.test(file));
+    assert.ok(pages.length > 1);
+    for (const page of pages) {
+      const text = readFileSync(join(REPO_ROOT, page), "utf8");
+      for (const match of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+        const target = match[1]!;
+        if (/^[a-z]+:/.test(target)) continue;
+        assert.ok(existsSync(join(REPO_ROOT, dirname(page), target)), `${page} links to ${target}, which does not exist`);
+      }
+    }
+  });
+
+  // Built from parts so this file does not match itself.
+  const contractDoc = new RegExp(["\\bv[23]", "\\.md\\b"].join(""));
+  it("no file cites the contract documents (Linq's V2/V3 notes) a reader of the repository does not have", () => {
+    for (const file of tracked) {
+      if (file === "package-lock.json" || !/\.(ts|tsx|js|md|css|html|json|yaml|yml)$|^\.ci\//.test(file)) continue;
+      const text = readFileSync(join(REPO_ROOT, file), "utf8");
+      assert.doesNotMatch(text, contractDoc, `${file} cites a contract document`);
+    }
   });
 });

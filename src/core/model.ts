@@ -10,7 +10,7 @@ export const SERVICES: readonly Service[] = ["iMessage", "SMS", "RCS"];
 export type ReactionType = "love" | "like" | "dislike" | "laugh" | "emphasize" | "question";
 export const REACTION_TYPES: readonly ReactionType[] = ["love", "like", "dislike", "laugh", "emphasize", "question"];
 
-/** Union of the enums in the ChatMessage and Create Chat schemas (v2.md §3.1.2), plus failed. */
+/** Union of the enums in the ChatMessage and Create Chat schemas (Linq's V2 reference), plus failed. */
 export type DeliveryStatus =
   | "pending"
   | "delivered"

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { DomainError, type ErrorCode } from "../core/errors.ts";
 
 /**
- * V2 has two error envelopes, fixed per resource (v2.md §1.7):
+ * V2 has two error envelopes, fixed per resource (Linq's V2 error responses):
  * - render_error:   {"errors":[{"status","code","title","detail"}]}
  * - standard:       {"status":"error","error_code","message","errors":[…]}
  * Each route names its shape in `config.errorShape`; everything unnamed uses render_error.

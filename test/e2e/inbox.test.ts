@@ -21,7 +21,7 @@ const SHOTS = join(process.cwd(), "test-results");
 /** Waits in the browser are for the server and the page, never sleeps. */
 const UI_TIMEOUT = 10_000;
 
-/** HMAC-SHA256 of the raw body with the secret, as a receiver checks it (v2.md §4.3). */
+/** HMAC-SHA256 of the raw body with the secret, as a receiver checks it (Linq's V2 webhook signatures). */
 function signedWith(request: ReceivedRequest, secret: string): boolean {
   const header = String(request.headers["x-webhook-signature"] ?? "");
   if (!header.startsWith("sha256=")) return false;

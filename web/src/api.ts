@@ -172,7 +172,7 @@ export interface EventPage {
   pagination: { current_page: number; per_page: number; total_pages: number; total_count: number };
 }
 
-/** The 14 V2 webhook event types (v2.md §4.6), from the server's own catalogue. */
+/** The 14 V2 webhook event types (Linq's V2 webhook payloads), from the server's own catalogue. */
 export const EVENT_TYPES: string[] = [...WEBHOOK_EVENT_TYPES];
 
 export class ApiError extends Error {

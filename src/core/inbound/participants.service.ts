@@ -16,8 +16,8 @@ export interface ParticipantChange {
 
 /**
  * People join and leave a group chat: participant.added per join, then
- * participant.removed per leave, in the order given. V2 has no endpoint for this (v2.md
- * §3.7): it happens on the phones, and only the webhooks tell. 1:1 chats refuse, and a group
+ * participant.removed per leave, in the order given. V2 has no endpoint for this: it
+ * happens on the phones, and only the webhooks tell. 1:1 chats refuse, and a group
  * keeps at least one other participant. The chat keeps its find-or-create key (the set it
  * was created with).
  */
