@@ -10,9 +10,10 @@ import {
   type ConfigOverrides,
 } from "../config/config.ts";
 import { DomainError } from "../core/errors.ts";
+import { DOCTOR_USAGE, runDoctor } from "./doctor.ts";
 import { UsageError } from "./usage-error.ts";
 
-const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs"] as const;
+const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs", "doctor"] as const;
 
 function usage(): string {
   return `openlinq ${readVersion()} — a self-hosted Linq Partner API
@@ -24,6 +25,7 @@ Usage:
   openlinq tokens create [--org ID]      create an integration token (printed once)
   openlinq numbers add <e164> [--org ID] provision a phone number
   openlinq orgs create <name>            create an organization with an admin user
+  ${DOCTOR_USAGE}
   openlinq --version | --help
 
 Options (each is also an environment variable; a flag wins over the variable):
@@ -42,6 +44,17 @@ const CONFIG_FLAGS = (Object.keys(CONFIG_KEYS) as ConfigKey[]).map((key) => ({ k
 function parseCommandLine(argv: string[]) {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     org: { type: "string" },
+    // openlinq doctor
+    api: { type: "string" },
+    event: { type: "string" },
+    attempt: { type: "string" },
+    signature: { type: "string" },
+    "compared-with": { type: "string" },
+    secret: { type: "string" },
+    timestamp: { type: "string" },
+    body: { type: "string" },
+    "body-file": { type: "string" },
+    scheme: { type: "string" },
     help: { type: "boolean", short: "h" },
     version: { type: "boolean" },
   };
@@ -141,6 +154,27 @@ async function runCommand(argv: string[]): Promise<void> {
   }
   const config = loadConfig(process.env, overrides);
   const tokenFrom = typeof values.token === "string" ? "--token" : "OPENLINQ_TOKEN";
+  if (command === "doctor") {
+    // A client of a running server: of the config it needs only the token (--token or OPENLINQ_TOKEN).
+    const text = (name: string) => {
+      const value = (values as Record<string, unknown>)[name];
+      return typeof value === "string" ? value : undefined;
+    };
+    process.exitCode = await runDoctor({
+      api: text("api") ?? "http://localhost:4010",
+      token: config.token,
+      event: text("event"),
+      attempt: text("attempt"),
+      signature: text("signature"),
+      comparedWith: text("compared-with"),
+      secret: text("secret"),
+      timestamp: text("timestamp"),
+      body: text("body"),
+      bodyFile: text("body-file"),
+      scheme: text("scheme"),
+    });
+    return;
+  }
   // Loaded only now, so --help, --version and mistakes answer without compiling the server.
   const commands = await import("./commands.ts");
   switch (command) {

@@ -163,6 +163,7 @@ export interface PhoneNumberRepository {
   create(number: { orgId: number; userId: number; phoneNumber: string }, now: Date): Promise<PhoneNumber>;
   listByOrg(orgId: number): Promise<PhoneNumber[]>;
   findById(orgId: number, id: number): Promise<PhoneNumber | undefined>;
+  findByUuid(orgId: number, uuid: string): Promise<PhoneNumber | undefined>;
   findByNumber(orgId: number, phoneNumber: string): Promise<PhoneNumber | undefined>;
   /** Across organizations: numbers are globally unique. */
   findAnyByNumber(phoneNumber: string): Promise<PhoneNumber | undefined>;
@@ -185,6 +186,7 @@ export interface ChatRepository {
   /** Throws DomainError("conflict") when the participant set already has a chat. */
   create(chat: NewChat): Promise<Chat>;
   findById(orgId: number, id: number): Promise<Chat | undefined>;
+  findByUuid(orgId: number, uuid: string): Promise<Chat | undefined>;
   findByParticipants(phoneNumberId: number, participantsKey: string): Promise<Chat | undefined>;
   listByPhoneNumber(phoneNumberId: number, page: PageRequest): Promise<Page<Chat>>;
   /** Handles of each chat, ours included, in join order. */
@@ -204,10 +206,15 @@ export interface MessageListQuery extends PageRequest {
   sort: "asc" | "desc";
 }
 
+/** A message to store: the V3 fields may be left out for a message in the V2 shape. */
+export type NewMessage = Omit<Message, "id" | "uuid" | "parts" | "effect" | "replyTo" | "preferredService"> &
+  Partial<Pick<Message, "parts" | "effect" | "replyTo" | "preferredService">>;
+
 export interface MessageRepository {
   /** Throws DomainError("conflict") when the idempotency key is already used in the org. */
-  create(message: Omit<Message, "id">): Promise<Message>;
+  create(message: NewMessage): Promise<Message>;
   findById(orgId: number, id: number): Promise<Message | undefined>;
+  findByUuid(orgId: number, uuid: string): Promise<Message | undefined>;
   findByIdempotencyKey(orgId: number, key: string): Promise<Message | undefined>;
   listByChat(chatId: number, query: MessageListQuery): Promise<Page<Message>>;
   /** Marks unread inbound messages of a chat read; returns those it changed. */
@@ -227,8 +234,12 @@ export interface AttachmentRepository {
   findById(id: string): Promise<Attachment | undefined>;
 }
 
+/** A reaction to store; a tapback in the V2 shape may leave out the V3 fields. */
+export type NewReaction = Omit<Reaction, "id" | "customEmoji" | "partIndex"> &
+  Partial<Pick<Reaction, "customEmoji" | "partIndex">>;
+
 export interface ReactionRepository {
-  create(reaction: Omit<Reaction, "id">): Promise<Reaction>;
+  create(reaction: NewReaction): Promise<Reaction>;
   findById(orgId: number, id: number): Promise<Reaction | undefined>;
   listForMessages(messageIds: readonly number[]): Promise<Map<number, Reaction[]>>;
   /** Reactions one participant left on one message. */
@@ -269,6 +280,7 @@ export interface WebhookSubscriptionRepository {
   create(subscription: NewWebhookSubscription, now: Date): Promise<WebhookSubscription>;
   list(orgId: number): Promise<WebhookSubscription[]>;
   findById(orgId: number, id: number): Promise<WebhookSubscription | undefined>;
+  findByUuid(orgId: number, uuid: string): Promise<WebhookSubscription | undefined>;
   update(
     orgId: number,
     id: number,

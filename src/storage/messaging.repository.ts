@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { DomainError } from "../core/errors.ts";
 import type { Attachment, ChatHandle, Reaction } from "../core/model.ts";
@@ -14,6 +15,7 @@ import {
   chatRowToChat,
   flag,
   isRowId,
+  isUuid,
   maybeStamp,
   messageRowToMessage,
   pageWindow,
@@ -42,6 +44,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
         row = await db
           .insertInto("chats")
           .values({
+            uuid: randomUUID(),
             org_id: chat.orgId,
             phone_number_id: chat.phoneNumberId,
             display_name: chat.displayName,
@@ -63,6 +66,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
         .insertInto("chat_handles")
         .values(
           chat.handles.map((h) => ({
+            uuid: randomUUID(),
             chat_id: row.id,
             handle: h.handle,
             service: h.service,
@@ -81,6 +85,16 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
         .selectAll()
         .where("org_id", "=", orgId)
         .where("id", "=", id)
+        .executeTakeFirst();
+      return row && chatRowToChat(row);
+    },
+    async findByUuid(orgId, uuid) {
+      if (!isUuid(uuid)) return undefined;
+      const row = await db
+        .selectFrom("chats")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("uuid", "=", uuid)
         .executeTakeFirst();
       return row && chatRowToChat(row);
     },
@@ -129,6 +143,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
       const row = await db
         .insertInto("chat_handles")
         .values({
+          uuid: randomUUID(),
           chat_id: chatId,
           handle: handle.handle,
           service: handle.service,
@@ -169,6 +184,7 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
         const row = await db
           .insertInto("messages")
           .values({
+            uuid: randomUUID(),
             org_id: message.orgId,
             chat_id: message.chatId,
             chat_handle_id: message.chatHandleId,
@@ -182,6 +198,11 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
             read_at: maybeStamp(message.readAt),
             idempotency_key: message.idempotencyKey,
             created_at: stamp(message.sentAt),
+            parts: message.parts ? JSON.stringify(message.parts) : null,
+            effect: message.effect ? JSON.stringify(message.effect) : null,
+            reply_to_uuid: message.replyTo?.messageUuid ?? null,
+            reply_to_part_index: message.replyTo?.partIndex ?? null,
+            preferred_service: message.preferredService ?? null,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -198,6 +219,16 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
         .selectAll()
         .where("org_id", "=", orgId)
         .where("id", "=", id)
+        .executeTakeFirst();
+      return row && messageRowToMessage(row);
+    },
+    async findByUuid(orgId, uuid) {
+      if (!isUuid(uuid)) return undefined;
+      const row = await db
+        .selectFrom("messages")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("uuid", "=", uuid)
         .executeTakeFirst();
       return row && messageRowToMessage(row);
     },
@@ -329,6 +360,8 @@ export function reactionRepository(db: Kysely<Database>): ReactionRepository {
           message_id: reaction.messageId,
           chat_handle_id: reaction.chatHandleId,
           reaction: reaction.reaction,
+          custom_emoji: reaction.customEmoji ?? null,
+          part_index: reaction.partIndex ?? 0,
           is_from_me: flag(reaction.isFromMe),
           from_phone: reaction.fromPhone,
           sent_at: stamp(reaction.sentAt),
