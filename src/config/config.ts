@@ -64,7 +64,7 @@ export class ConfigError extends Error {
 
 export type ConfigOverrides = Partial<Record<ConfigKey, string>>;
 
-/** Env key (without prefix) → description and default; README and .env.example mirror this list. */
+/** Env key (without prefix) → description and default; docs/configuration.md (generated) and .env.example mirror this list. */
 export const CONFIG_KEYS = {
   HOST: { default: "127.0.0.1", doc: "Interface to listen on" },
   PORT: { default: "4010", doc: "Port to listen on (0 picks a free port)" },
