@@ -12,8 +12,8 @@ import {
 } from "../messages/messages.service.ts";
 import { queueChatSignal } from "../messages/outbound.service.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { chatCreatedEventData, messageReadEventData } from "../webhooks/payloads.ts";
-import { loadChat, withHandles } from "./chat-loading.ts";
+import { chatFacts, messageFacts } from "../events/domain-events.ts";
+import { loadChat, loadMessageDetails, withHandles } from "./chat-loading.ts";
 import { participantsKey } from "./chat-names.ts";
 
 export interface CreateChatInput {
@@ -91,7 +91,7 @@ export async function createChat(deps: CoreDeps, orgId: number, input: CreateCha
         });
         chat = (await withHandles(tx, [created]))[0]!;
         createdChat = true;
-        await emitEvent(tx, deps, orgId, "chat.created", chatCreatedEventData(chat), chat.chat.id);
+        await emitEvent(tx, deps, orgId, { type: "chat.created", chat: chatFacts(chat) }, chat.chat.id);
       }
       const written = await writeOutboundMessage(deps, tx, chat, input.message, attachmentRows, route);
       return { chat, ...written };
@@ -152,10 +152,11 @@ export async function findChat(
 /** Marks every inbound message read; one message.read event per message that changed. */
 export async function markChatRead(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
   const jobIds = await deps.store.transaction(async (tx) => {
-    await loadChat(tx, orgId, chatId);
-    const changed = await tx.messages.markChatRead(chatId, deps.clock.now());
-    for (const message of changed) {
-      await emitEvent(tx, deps, orgId, "message.read", messageReadEventData(message), chatId);
+    const chat = await loadChat(tx, orgId, chatId);
+    const changed = await loadMessageDetails(tx, await tx.messages.markChatRead(chatId, deps.clock.now()));
+    for (const details of changed) {
+      const event = { type: "message.read", chat: chatFacts(chat), message: messageFacts(details, deps.links) } as const;
+      await emitEvent(tx, deps, orgId, event, chatId);
     }
     return queueChatSignal(tx, deps, orgId, chatId, "read");
   });
