@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import pino from "pino";
+import type { Logger } from "pino";
 import { buildApp, buildWorker } from "../app.ts";
 import { ConfigError, loadConfig, type ConfigOverrides } from "../config/config.ts";
 import { addPhoneNumber, createOrganization, createToken } from "../core/accounts/accounts.service.ts";
@@ -7,13 +7,14 @@ import { DomainError } from "../core/errors.ts";
 import { cryptoIds, systemClock } from "../core/system.ts";
 import { openStorage } from "../storage/database.ts";
 import { createStore } from "../storage/store.ts";
+import { createLogger } from "../observability/logger.ts";
 
 const USAGE = `openlinq — a self-hosted Linq Partner API
 
 Usage:
   openlinq serve [--host H] [--port P] [--data-dir D] [--database-url URL] [--token T] [--no-worker]
                  [--clock system|virtual] [--seed-file FILE.yaml] [--random-seed N]
-  openlinq worker [--data-dir D] [--database-url URL]
+  openlinq worker [--data-dir D] [--database-url URL] [--worker-port P]
                                         deliver webhooks only (pair with \`serve --no-worker\`)
   openlinq migrate                      run database migrations and exit
   openlinq tokens create [--org ID]     create an integration token (printed once)
@@ -37,6 +38,8 @@ const FLAG_KEYS = {
   clock: "CLOCK",
   "seed-file": "SEED_FILE",
   "random-seed": "RANDOM_SEED",
+  "worker-port": "WORKER_PORT",
+  "shutdown-timeout": "SHUTDOWN_TIMEOUT",
 } as const;
 
 export async function main(argv: string[]): Promise<void> {
@@ -125,8 +128,38 @@ async function provision(
   }
 }
 
+/**
+ * SIGTERM and SIGINT: `close` drains within the configured shutdown timeout; a second timer
+ * a little later exits regardless, should anything hang past it (claims then expire).
+ */
+function exitOnSignal(logger: Logger, what: string, close: (graceMs: number) => Promise<void>, graceMs: number): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs }, `${what} shutting down`);
+    setTimeout(() => {
+      logger.error({ graceMs }, `${what} did not stop within the shutdown timeout; exiting`);
+      process.exit(1);
+    }, graceMs + HARD_EXIT_MARGIN_MS).unref();
+    try {
+      await close(graceMs);
+      logger.info(`${what} stopped`);
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, `${what} failed to shut down cleanly`);
+      process.exit(1);
+    }
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** Closing the database and the listeners after the drain takes well under this. */
+const HARD_EXIT_MARGIN_MS = 5_000;
+
 async function serve(config: ReturnType<typeof loadConfig>): Promise<void> {
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
   const openlinq = await buildApp(config, { logger });
   await openlinq.listen();
   const base = openlinq.baseUrl();
@@ -150,37 +183,20 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<void> {
     "",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    await openlinq.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  exitOnSignal(logger, "openlinq", (graceMs) => openlinq.close({ graceMs }), config.shutdownTimeoutMs);
 }
 
 /** Webhook delivery alone. Several may run on one Postgres database; on SQLite they poll. */
 async function runWorker(config: ReturnType<typeof loadConfig>): Promise<void> {
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
   const standalone = await buildWorker(config, { logger });
   process.stdout.write(
     `\n  openlinq webhook worker is running (${standalone.worker.id})\n` +
-      `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}\n\n`,
+      `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}\n` +
+      (standalone.opsUrl ? `  Health     ${standalone.opsUrl}/healthz, /readyz, /metrics\n` : "") +
+      "\n",
   );
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "webhook worker shutting down; handing back unfinished deliveries");
-    await standalone.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  exitOnSignal(logger, "openlinq webhook worker", (graceMs) => standalone.close({ graceMs }), config.shutdownTimeoutMs);
   // Timers are unref'd; this keeps the process alive until a signal arrives.
   setInterval(() => undefined, 1 << 30);
 }
