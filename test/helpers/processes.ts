@@ -32,7 +32,7 @@ export function spawnOpenlinq(args: string[], env: Record<string, string>): Prom
       if (output.includes("webhook worker is running")) return done(undefined);
     };
     const onExit = (code: number | null) => fail(new Error(`openlinq ${args.join(" ")} exited with ${code}:\n${output}`));
-    const timer = setTimeout(() => fail(new Error(`openlinq ${args.join(" ")} did not start:\n${output}`)), 60_000);
+    const timer = setTimeout(() => fail(new Error(`openlinq ${args.join(" ")} did not start:\n${output}`)), 120_000);
     const done = (baseUrl: string | undefined) => {
       clearTimeout(timer);
       child.stdout!.off("data", onData);
