@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
-/** Real `openlinq` processes for the crash tests: started as a user would, killed with SIGKILL. */
+/**
+ * Real `openlinq` processes for crash, shutdown and several-node tests: spawned from
+ * bin/openlinq.js with the environment given, waited for until their banner shows, and
+ * stopped with a signal of the test's choosing.
+ */
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "openlinq.js");
 
@@ -10,6 +14,8 @@ export interface Spawned {
   child: ChildProcess;
   /** API base URL for `serve`, undefined for `worker`. */
   baseUrl: string | undefined;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
 }
 
 export function spawnOpenlinq(args: string[], env: Record<string, string>): Promise<Spawned> {
@@ -17,20 +23,22 @@ export function spawnOpenlinq(args: string[], env: Record<string, string>): Prom
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve, reject) => {
-    let output = "";
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
+    const onData = () => {
       const api = /API\s+(http:\/\/\S+)\/api\/partner\/v2/.exec(output);
-      if (api) return done({ child, baseUrl: api[1] });
-      if (output.includes("webhook worker is running")) return done({ child, baseUrl: undefined });
+      if (api) return done(api[1]);
+      if (output.includes("webhook worker is running")) return done(undefined);
     };
-    const timer = setTimeout(() => fail(new Error(`openlinq ${args.join(" ")} did not start:\n${output}`)), 180_000);
-    const done = (spawned: Spawned) => {
+    const onExit = (code: number | null) => fail(new Error(`openlinq ${args.join(" ")} exited with ${code}:\n${output}`));
+    const timer = setTimeout(() => fail(new Error(`openlinq ${args.join(" ")} did not start:\n${output}`)), 120_000);
+    const done = (baseUrl: string | undefined) => {
       clearTimeout(timer);
       child.stdout!.off("data", onData);
-      child.stdout!.resume();
-      resolve(spawned);
+      child.off("exit", onExit);
+      resolve({ child, baseUrl, output: () => output });
     };
     const fail = (error: Error) => {
       clearTimeout(timer);
@@ -38,23 +46,27 @@ export function spawnOpenlinq(args: string[], env: Record<string, string>): Prom
       reject(error);
     };
     child.stdout!.on("data", onData);
-    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.on("exit", (code) => fail(new Error(`openlinq ${args.join(" ")} exited with ${code}:\n${output}`)));
+    child.on("exit", onExit);
   });
+}
+
+function exited(spawned: Spawned): boolean {
+  return spawned.child.exitCode !== null || spawned.child.signalCode !== null;
 }
 
 export function killHard(spawned: Spawned): Promise<void> {
   return new Promise((resolve) => {
-    if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) return resolve();
+    if (exited(spawned)) return resolve();
     spawned.child.once("exit", () => resolve());
     spawned.child.kill("SIGKILL");
   });
 }
 
-export function stopGracefully(spawned: Spawned): Promise<void> {
+/** SIGTERM; resolves with the exit code once the process is gone. */
+export function stopGracefully(spawned: Spawned): Promise<number | null> {
   return new Promise((resolve) => {
-    if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) return resolve();
-    spawned.child.once("exit", () => resolve());
+    if (exited(spawned)) return resolve(spawned.child.exitCode);
+    spawned.child.once("exit", (code) => resolve(code));
     spawned.child.kill("SIGTERM");
   });
 }
