@@ -15,7 +15,7 @@ import { deliveryRepository } from "./storage/deliveries.repository.ts";
 import { createOutboxChannel, type OutboxChannel } from "./storage/outbox-channel.ts";
 import { inboxFace } from "./http/inbox/index.ts";
 import { createAttachmentFetcher } from "./net/attachment-fetcher.ts";
-import { createDispatcher } from "./net/safe-dispatcher.ts";
+import { createDispatcher, createUrlPolicy, type Network } from "./net/safe-dispatcher.ts";
 import { openStorage, type StorageHandle } from "./storage/database.ts";
 import { createDiskFileStore } from "./storage/file-store.ts";
 import { createStore } from "./storage/store.ts";
@@ -33,6 +33,8 @@ export interface AppOverrides {
   /** Replaces the simulator (e.g. createInstantTransport); the simulate endpoints still work. */
   transport?: (clock: Clock) => Transport;
   logger?: Logger;
+  /** The outside world for outbound HTTP: a fake resolver, and where addresses lead (tests route to loopback). */
+  network?: Network;
 }
 
 export interface OpenLinq {
@@ -80,7 +82,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     ? undefined
     : createSimulator({ clock, random, logger: logger.child({ component: "simulator" }) });
   const ids = overrides.ids ?? cryptoIds;
-  const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls });
+  const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, network: overrides.network });
   let baseUrl = config.publicUrl;
   const links: Links = {
     attachmentUrl: (id, filename) => `${baseUrl}/openlinq/v1/attachments/${id}/${encodeURIComponent(filename)}`,
@@ -106,6 +108,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       maxBytes: config.maxAttachmentBytes,
       allowPrivate: config.allowPrivateUrls,
     }),
+    checkWebhookUrl: createUrlPolicy({ allowPrivate: config.allowPrivateUrls, network: overrides.network }),
     limits: { maxAttachmentBytes: config.maxAttachmentBytes },
   };
 
@@ -118,6 +121,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // A stream of its own, so webhook retries never shift the simulator's draws.
   const retryRandom = createSeededRandom((randomSeed + 1) >>> 0);
   const delivery = buildDelivery(config, storage, clock, logger, {
+    network: overrides.network,
     random: () => retryRandom.next(),
     activity: deps.activity,
     // Polling (wall-clock time) exists to find work queued by other processes; under a virtual
@@ -219,10 +223,14 @@ function buildDelivery(
   storage: StorageHandle,
   clock: Clock,
   logger: Logger,
-  tuning: { random?: () => number; pollIntervalMs?: number; activity?: ActivityFeed } = {},
+  tuning: { random?: () => number; pollIntervalMs?: number; activity?: ActivityFeed; network?: Network | undefined } = {},
 ): Delivery {
   const repository = deliveryRepository(storage.db, storage.dialect);
-  const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, connections: config.webhookConcurrency });
+  const dispatcher = createDispatcher({
+    allowPrivate: config.allowPrivateUrls,
+    connections: config.webhookConcurrency,
+    network: tuning.network,
+  });
   const log = logger.child({ component: "webhooks" });
   const channel = createOutboxChannel(storage, {
     schema: config.storage.kind === "postgres" ? config.storage.schema : undefined,

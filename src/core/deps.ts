@@ -17,5 +17,10 @@ export interface CoreDeps {
   links: Links;
   /** Downloads attachment URLs; the composition root decides limits and address policy. */
   fetchAttachment(url: string): Promise<{ data: Uint8Array; contentType: string | undefined; filename: string }>;
+  /**
+   * Refuses (url_not_allowed) a webhook URL that can only reach private addresses when
+   * the configuration forbids them; `field` names it in the error.
+   */
+  checkWebhookUrl(url: string, field: string): Promise<void>;
   limits: { maxAttachmentBytes: number };
 }

@@ -28,6 +28,16 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     // and cost the hot path; errors are still logged by our error handler.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
+    // A bad percent-escape or an over-long path segment is answered before any route is
+    // found; without this Fastify would answer in its own shape rather than ours.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? 414 : 400;
+      const detail =
+        status === 414
+          ? "A path segment of the URL is too long"
+          : "The URL is not valid (a percent-escape does not decode to UTF-8)";
+      return sendError(request, reply, { status, detail });
+    },
   });
 
   await app.register(swagger, {

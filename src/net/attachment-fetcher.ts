@@ -4,11 +4,20 @@ import { assertAllowedUrl } from "./safe-dispatcher.ts";
 
 export const ATTACHMENT_DOWNLOAD_TIMEOUT_MS = 30_000;
 
+/** A name as sent when its percent-escapes do not decode (`%E0%A4%A`): a bad name is no reason to fail. */
+function decodeName(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function filenameFrom(url: URL, disposition: string | undefined): string {
   const match = disposition && /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-  if (match?.[1]) return decodeURIComponent(match[1]);
+  if (match?.[1]) return decodeName(match[1]);
   const last = url.pathname.split("/").filter(Boolean).pop();
-  return last ? decodeURIComponent(last) : "attachment";
+  return last ? decodeName(last) : "attachment";
 }
 
 /**

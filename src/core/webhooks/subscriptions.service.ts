@@ -90,6 +90,7 @@ export async function createSubscription(
     active: input.active ?? true,
     secret: input.secret !== undefined ? validSecret(input.secret) : generatedSecret(deps),
   };
+  await deps.checkWebhookUrl(fields.webhookUrl, "webhook_url");
   const subscription = await deps.store.transaction((tx) => tx.webhookSubscriptions.create(fields, deps.clock.now()));
   return { subscription, secret: fields.secret };
 }
@@ -118,6 +119,7 @@ export async function updateSubscription(
     ...(input.active !== undefined ? { active: input.active } : {}),
     ...(input.secret !== undefined ? { secret: validSecret(input.secret) } : {}),
   };
+  if (changes.webhookUrl !== undefined) await deps.checkWebhookUrl(changes.webhookUrl, "webhook_url");
   return deps.store.transaction(async (tx) => {
     const existing = await tx.webhookSubscriptions.findById(orgId, id);
     if (!existing) throw notFound("webhook_subscription_not_found", "Webhook subscription not found");

@@ -14,7 +14,6 @@ export const MULTIPART_LIMITS = { files: 20, fields: 200, fieldSize: 1024 * 1024
  */
 export async function registerMultipart(app: FastifyInstance, maxFileBytes: number): Promise<void> {
   await app.register(multipart, {
-    attachFieldsToBody: true,
     limits: { fileSize: maxFileBytes, ...MULTIPART_LIMITS },
     throwFileSizeLimit: true,
   });
@@ -28,21 +27,36 @@ export async function registerMultipart(app: FastifyInstance, maxFileBytes: numb
   });
   app.addHook("preValidation", async (request: FastifyRequest) => {
     if (!request.isMultipart()) return;
-    const raw = (request.body ?? {}) as Record<string, Multipart | Multipart[]>;
     const entries: [string, unknown][] = [];
-    for (const [key, value] of Object.entries(raw)) {
-      for (const part of Array.isArray(value) ? value : [value]) {
+    try {
+      for await (const part of request.parts()) {
         if (part.type === "file") {
           // Files only ever come as lists (`message[attachments][]`): without the brackets,
           // `message[attachments]` is read as a list of one rather than refused.
-          entries.push([key.endsWith("[]") ? key : `${key}[]`, await toIncomingFile(part)]);
+          const key = part.fieldname.endsWith("[]") ? part.fieldname : `${part.fieldname}[]`;
+          entries.push([key, await toIncomingFile(part)]);
         } else {
-          entries.push([key, part.value]);
+          entries.push([part.fieldname, part.value]);
         }
       }
+    } catch (error) {
+      throw asMultipartError(error);
     }
     request.body = nestBracketKeys(entries);
   });
+}
+
+/**
+ * Limits and prototype keys come as Fastify errors with their status; anything else the
+ * parser throws ("Part terminated early", "Unexpected end of form", a malformed header)
+ * means the body is not valid multipart: the client's mistake, a 400.
+ */
+function asMultipartError(error: unknown): unknown {
+  if (error instanceof DomainError) return error;
+  const status = (error as { statusCode?: number }).statusCode;
+  if (typeof status === "number" && status < 500) return error;
+  if ((error as NodeJS.ErrnoException).syscall !== undefined) return error;
+  return new DomainError("bad_request", `Malformed multipart/form-data body: ${(error as Error).message}`);
 }
 
 async function toIncomingFile(part: MultipartFile): Promise<IncomingFile> {
