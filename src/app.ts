@@ -8,6 +8,9 @@ import type { ActivityFeed, Clock, Ids, OutboxSignal, Transport } from "./core/p
 import { createActivityFeed, cryptoIds, systemClock } from "./core/system.ts";
 import { createHttpServer } from "./http/server.ts";
 import { eventRoutes } from "./http/openlinq/events.routes.ts";
+import { faultRoutes } from "./http/openlinq/faults.routes.ts";
+import { createApiFaults } from "./core/faults/api-faults.service.ts";
+import { apiFaultRepository } from "./storage/faults.repository.ts";
 import { createHttpSender } from "./delivery/http-sender.ts";
 import type { DeliveryRepository } from "./delivery/ports.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./delivery/worker.ts";
@@ -149,8 +152,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       : {}),
   };
 
+  const faults = createApiFaults({
+    repository: apiFaultRepository(storage.db),
+    store: deps.store,
+    clock,
+    activity: deps.activity,
+    // One stream per fault: whether a request is hit depends only on the requests that fault matched.
+    randomFor: (faultId) => createSeededRandom((randomSeed ^ Math.imul(faultId, 0x9e3779b1)) >>> 0),
+  });
+
   const http = await createHttpServer({
     deps,
+    faults,
     logger,
     rateLimit: { perSecond: config.rateLimit, burst: config.rateLimitBurst },
     maxAttachmentBytes: config.maxAttachmentBytes,
@@ -164,6 +177,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       }),
       async (app) => {
         await app.register(eventRoutes, { prefix: "/openlinq/v1", deps, deliveries: delivery.repository });
+        await app.register(faultRoutes, { prefix: "/openlinq/v1", faults, store: deps.store });
       },
     ],
   });

@@ -17,6 +17,7 @@ export type ErrorCode =
   | "event_not_found"
   | "handle_not_found"
   | "attachment_not_found"
+  | "fault_not_found"
   | "user_not_found"
   | "sender_not_owned"
   | "attachment_download_failed"

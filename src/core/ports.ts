@@ -93,9 +93,10 @@ export interface Activity {
   orgId: number;
   /**
    * message: created/updated/deleted; chat: created/updated; typing: either side; event: webhook event written;
-   * delivery: webhook attempt made; profile: a simulated device's settings; reset: the org's sandbox was wiped and reseeded.
+   * delivery: webhook attempt made; profile: a simulated device's settings; reset: the org's sandbox was wiped and reseeded;
+   * fault: an injected fault was added, removed, or hit a request.
    */
-  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset";
+  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset" | "fault";
   chatId?: number;
   messageId?: number;
   eventId?: string;

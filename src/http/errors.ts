@@ -28,6 +28,7 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Entity",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  502: "Bad Gateway",
   503: "Service Unavailable",
 };
 
@@ -44,6 +45,7 @@ const RENDER_CODES: Record<number, string> = {
   422: "unprocessable_entity",
   429: "rate_limited",
   500: "internal_server_error",
+  502: "bad_gateway",
   503: "service_unavailable",
 };
 
@@ -65,6 +67,7 @@ export function statusFor(code: ErrorCode): number {
     case "event_not_found":
     case "handle_not_found":
     case "attachment_not_found":
+    case "fault_not_found":
       return 404;
     case "conflict":
       return 409;

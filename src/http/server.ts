@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { CoreDeps } from "../core/deps.ts";
+import type { ApiFaults } from "../core/faults/api-faults.service.ts";
 import { DomainError } from "../core/errors.ts";
 import { domainErrorInput, sendError } from "./errors.ts";
 import { MULTIPART_LIMITS, registerMultipart } from "./plugins/multipart.ts";
@@ -13,6 +14,8 @@ export interface HttpOptions {
   logger: FastifyBaseLogger;
   rateLimit: { perSecond: number; burst: number };
   maxAttachmentBytes: number;
+  /** Injected faults; every Linq face registers the fault hook with its own error renderer. */
+  faults: ApiFaults;
   /** Extra faces (sandbox, delivery log, inbox) registered by the composition root. */
   extensions?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -104,7 +107,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     sendError(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split("?")[0]}` }),
   );
 
-  await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, rateLimit: options.rateLimit });
+  await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, rateLimit: options.rateLimit, faults: options.faults });
 
   await app.register(
     async (openlinq) => {

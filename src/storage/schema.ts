@@ -247,6 +247,37 @@ export interface CallTable {
   created_at: string;
 }
 
+/** A fault an organization injects into its own API (src/core/faults). */
+export interface ApiFaultTable {
+  id: Generated<number>;
+  org_id: number;
+  method: string;
+  path: string;
+  token_id: number | null;
+  status: number | null;
+  retry_after: number | null;
+  latency_ms: number;
+  /** How many requests it may still hit in total; null: no limit. */
+  count: number | null;
+  fraction: number;
+  /** Matching requests seen (each took one draw of the fault's seeded stream). */
+  matched: number;
+  hits: number;
+  created_at: string;
+}
+
+/** One request a fault hit. */
+export interface ApiFaultHitTable {
+  id: Generated<number>;
+  org_id: number;
+  fault_id: number;
+  method: string;
+  path: string;
+  status: number | null;
+  latency_ms: number;
+  at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -265,6 +296,8 @@ export interface Database {
   handle_profiles: HandleProfileTable;
   device_signals: DeviceSignalTable;
   calls: CallTable;
+  api_faults: ApiFaultTable;
+  api_fault_hits: ApiFaultHitTable;
 }
 
 export type ChatRow = Selectable<ChatTable>;
@@ -284,3 +317,6 @@ export type WebhookAttemptRow = Selectable<WebhookAttemptTable>;
 export type HandleProfileRow = Selectable<HandleProfileTable>;
 export type DeviceSignalRow = Selectable<DeviceSignalTable>;
 export type CallRow = Selectable<CallTable>;
+
+export type ApiFaultRow = Selectable<ApiFaultTable>;
+export type ApiFaultHitRow = Selectable<ApiFaultHitTable>;

@@ -172,6 +172,23 @@ export interface EventPage {
   pagination: { current_page: number; per_page: number; total_pages: number; total_count: number };
 }
 
+/** A fault injected into the organization's own API (GET /openlinq/v1/faults). */
+export interface Fault {
+  id: number;
+  method: string;
+  path: string;
+  token_id: number | null;
+  status: number | null;
+  retry_after: number | null;
+  latency_ms: number;
+  count: number | null;
+  fraction: number;
+  matched: number;
+  hits: number;
+  active: boolean;
+  created_at: string;
+}
+
 /** The 14 V2 webhook event types (v2.md §4.6), from the server's own catalogue. */
 export const EVENT_TYPES: string[] = [...WEBHOOK_EVENT_TYPES];
 
@@ -274,6 +291,11 @@ export const api = {
       `${OWN}/events/${eventId}/resend`,
       subscriptionId ? { subscription_id: subscriptionId } : {},
     ),
+
+  // ── Fault injection ──────────────────────────────────────────────────────
+  faults: () => call<{ faults: Fault[] }>("GET", `${OWN}/faults`).then((r) => r.faults),
+  deleteFault: (id: number) => call<void>("DELETE", `${OWN}/faults/${id}`),
+  deleteAllFaults: () => call<{ deleted: number }>("DELETE", `${OWN}/faults`),
 
   // ── Acting as the recipients (simulator) ─────────────────────────────────
   /** Stages a file so a simulated recipient's message can carry it as an attachment URL. */

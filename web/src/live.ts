@@ -5,7 +5,7 @@
  */
 
 export interface Activity {
-  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset" | "resync";
+  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset" | "fault" | "resync";
   chat_id: number | null;
   message_id: number | null;
   event_id: string | null;

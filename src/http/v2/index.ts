@@ -1,5 +1,8 @@
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { CoreDeps } from "../../core/deps.ts";
+import type { ApiFaults } from "../../core/faults/api-faults.service.ts";
+import { sendError } from "../errors.ts";
+import { createFaultInjector } from "../plugins/faults.ts";
 import { createAuthenticator } from "../plugins/auth.ts";
 import { nestBracketKeys } from "../plugins/multipart.ts";
 import { createRateLimiter } from "../plugins/rate-limit.ts";
@@ -13,13 +16,25 @@ import { webhookSubscriptionRoutes } from "./webhook-subscriptions.routes.ts";
 export interface V2Options {
   deps: CoreDeps;
   rateLimit: { perSecond: number; burst: number };
+  faults: ApiFaults;
 }
 
 /** The V2 face: every route authenticated by X-LINQ-INTEGRATION-TOKEN and rate limited per token. */
-export const v2Api: FastifyPluginAsync<V2Options> = async (app, { deps, rateLimit }) => {
+export const v2Api: FastifyPluginAsync<V2Options> = async (app, { deps, rateLimit, faults }) => {
   acceptEmptyJsonBodies(app);
   acceptFormBodies(app);
   app.addHook("onRequest", createAuthenticator(deps.store));
+  // Injected faults answer before the real rate limiter, and never use up its budget.
+  app.addHook(
+    "onRequest",
+    createFaultInjector(faults, (request, reply, error) =>
+      sendError(request, reply, {
+        status: error.status,
+        detail: error.detail,
+        code: error.status === 429 ? "rate_limited" : undefined,
+      }),
+    ),
+  );
   app.addHook("onRequest", createRateLimiter(rateLimit));
   await app.register(chatRoutes, { deps });
   await app.register(messageRoutes, { deps });

@@ -3,6 +3,7 @@ import * as initial from "./2026-11-25-0001-initial.ts";
 import * as simulator from "./2026-11-26-0001-simulator.ts";
 import * as attachmentPosition from "./2026-11-26-0002-attachment-position.ts";
 import * as webhookDeliveryIndexes from "./2026-11-26-0003-webhook-delivery-indexes.ts";
+import * as apiFaults from "./2026-12-02-0525-api-faults.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-11-26-0001-simulator": simulator,
   "2026-11-26-0002-attachment-position": attachmentPosition,
   "2026-11-26-0003-webhook-delivery-indexes": webhookDeliveryIndexes,
+  "2026-12-02-0525-api-faults": apiFaults,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */

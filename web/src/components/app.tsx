@@ -4,6 +4,7 @@ import { connectLive, disconnectLive, onLiveStatus, type LiveStatus } from "../l
 import { hrefFor, useRoute } from "../router.ts";
 import { cacheSession, cachedSession, forgetSession, forgetToken, storeToken, storedToken } from "../session.ts";
 import { ChatsView } from "./chats-view.tsx";
+import { FaultsBar } from "./faults-bar.tsx";
 import { SignIn } from "./sign-in.tsx";
 import { WebhooksView } from "./webhooks-view.tsx";
 
@@ -113,6 +114,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
           </button>
         </div>
       </header>
+      <FaultsBar />
       <main class="content">
         {route.view === "chats" ? (
           <ChatsView session={session} chatId={route.chatId} />
