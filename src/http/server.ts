@@ -20,6 +20,21 @@ export interface HttpOptions {
   extensions?: ((app: FastifyInstance) => Promise<void>)[];
 }
 
+/**
+ * "1e400" in a query, a path or a multipart field coerces to Infinity, which ajv lets pass
+ * as an integer (its number keywords skip non-finite values) and nothing downstream can
+ * serialize or store. Returns where such a value sits, if anywhere.
+ */
+function findInfinite(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : path;
+  if (typeof value !== "object" || value === null || depth > 32) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = findInfinite(item, `${path}/${key}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** JSON bodies above this are refused with 413; files go through multipart with their own limit. */
 const JSON_BODY_LIMIT = 1024 * 1024;
 
@@ -41,6 +56,13 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
           : "The URL is not valid (a percent-escape does not decode to UTF-8)";
       return sendError(request, reply, { status, detail });
     },
+  });
+  app.addHook("preHandler", async (request) => {
+    const where =
+      findInfinite(request.query, "querystring") ??
+      findInfinite(request.params, "params") ??
+      (request.isMultipart() ? findInfinite(request.body, "body") : undefined);
+    if (where) throw new DomainError("bad_request", `${where} must be a finite number`);
   });
 
   await app.register(swagger, {

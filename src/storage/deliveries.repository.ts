@@ -11,7 +11,7 @@ import type {
   LoggedEvent,
   RequeueOutcome,
 } from "../delivery/ports.ts";
-import { stamp } from "./mappers.ts";
+import { pageWindow, stamp } from "./mappers.ts";
 import type { MigrationDialect } from "./migrations/index.ts";
 import type { Database, EventRow, WebhookAttemptRow, WebhookDeliveryRow } from "./schema.ts";
 
@@ -372,15 +372,18 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
       if (query.eventType !== undefined) filtered = filtered.where("event_type", "=", query.eventType);
       if (query.chatId !== undefined) filtered = filtered.where("chat_id", "=", query.chatId);
       if (query.since !== undefined) filtered = filtered.where("created_at", ">=", stamp(query.since));
+      const window = pageWindow(query);
       const [count, rows] = await Promise.all([
         filtered.select((eb) => eb.fn.countAll<number>().as("total")).executeTakeFirstOrThrow(),
-        filtered
-          .selectAll()
-          .orderBy("created_at", "desc")
-          .orderBy("id", "desc")
-          .limit(query.perPage)
-          .offset((query.page - 1) * query.perPage)
-          .execute(),
+        window
+          ? filtered
+              .selectAll()
+              .orderBy("created_at", "desc")
+              .orderBy("id", "desc")
+              .limit(window.limit)
+              .offset(window.offset)
+              .execute()
+          : [],
       ]);
       const deliveries = await deliveriesFor(rows.map((r) => r.id));
       return {
