@@ -127,11 +127,23 @@ export interface SendResult {
   replayed: boolean;
 }
 
-async function findReplay(deps: CoreDeps, orgId: number, key: string | undefined) {
+/**
+ * The earlier message sent with this idempotency key, if any. A replay answers it
+ * unchanged, but only for the same target: a key already used in another chat is a
+ * conflict (409), never that other chat's message.
+ */
+async function findReplay(deps: CoreDeps, orgId: number, key: string | undefined, sameTarget: (chat: ChatWithHandles) => boolean) {
   if (key === undefined) return undefined;
   const existing = await deps.store.read.messages.findByIdempotencyKey(orgId, key);
   if (!existing) return undefined;
   const chat = await loadChat(deps.store.read, orgId, existing.chatId);
+  if (!sameTarget(chat)) {
+    throw new DomainError(
+      "conflict",
+      `idempotency_key "${key}" was already used for message ${existing.id} in chat ${existing.chatId}; use a new key for a different chat`,
+      { field: "idempotency_key" },
+    );
+  }
   const [details] = await loadMessageDetails(deps.store.read, [existing]);
   return { chat, message: details!, replayed: true };
 }
@@ -149,8 +161,10 @@ export async function runSend(
     chat: ChatWithHandles;
     message: MessageDetails;
   }>,
+  /** Whether a chat is the one this send targets (an idempotency replay must be). */
+  sameTarget: (chat: ChatWithHandles) => boolean,
 ): Promise<SendResult> {
-  const replay = await findReplay(deps, orgId, message.idempotencyKey);
+  const replay = await findReplay(deps, orgId, message.idempotencyKey, sameTarget);
   if (replay) return replay;
   const prepared = await prepareOutgoingFiles(deps, message);
   const attachmentRows = await storeAttachmentFiles(deps, prepared);
@@ -160,7 +174,7 @@ export async function runSend(
   } catch (error) {
     await removeAttachmentFiles(deps, prepared);
     if (error instanceof DomainError && error.code === "conflict") {
-      const winner = await findReplay(deps, orgId, message.idempotencyKey);
+      const winner = await findReplay(deps, orgId, message.idempotencyKey, sameTarget);
       if (winner) return winner;
     }
     throw error;
@@ -185,7 +199,7 @@ export async function sendMessage(
     const chat = await loadChat(tx, orgId, chatId);
     const details = await writeOutboundMessage(deps, tx, chat, message, attachmentRows);
     return { chat, message: details };
-  });
+  }, (chat) => chat.chat.id === chatId);
 }
 
 export async function listMessages(
