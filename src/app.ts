@@ -97,17 +97,28 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     return () => void outboxListeners.delete(listener);
   };
 
+  const store = createStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() });
+  const files = createDiskFileStore(join(config.dataDir, "attachments"));
+  // Files a crashed process or a failed transaction left behind; an hour old at least, so a
+  // request in flight in another process sharing the data dir keeps its files.
+  const swept = await files.sweepOrphans({
+    olderThanMs: ORPHAN_FILE_AGE_MS,
+    knownKeys: (keys) => store.read.attachments.existingStorageKeys(keys),
+  });
+  if (swept.staged + swept.orphans > 0) logger.info(swept, "removed attachment files left behind by an earlier run");
   const deps: CoreDeps = {
-    store: createStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() }),
+    store,
     clock,
     ids,
     transport: overrides.transport ? overrides.transport(clock) : simulator!.transport,
-    files: createDiskFileStore(join(config.dataDir, "attachments")),
+    files,
     outbox,
     activity: createActivityFeed(),
     links,
     fetchAttachment: createAttachmentFetcher({
       dispatcher,
+      files,
+      concurrency: config.attachmentDownloadConcurrency,
       maxBytes: config.maxAttachmentBytes,
       allowPrivate: config.allowPrivateUrls,
     }),
@@ -220,6 +231,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
   };
 }
+
+/** Files without a row are removed at start once this old (longer than any request takes). */
+const ORPHAN_FILE_AGE_MS = 3_600_000;
 
 /** Webhook polling period under a virtual clock: rare enough never to interleave with a test's advances. */
 const VIRTUAL_CLOCK_POLL_MS = 3_600_000;

@@ -1,4 +1,4 @@
-import type { ActivityFeed, Clock, FileStore, Ids, OutboxSignal, Store, Transport } from "./ports.ts";
+import type { ActivityFeed, Clock, FileStore, Ids, OutboxSignal, StagedFile, Store, Transport } from "./ports.ts";
 
 /** Builds public URLs for things we serve (attachments). The base is known once we listen. */
 export interface Links {
@@ -15,8 +15,11 @@ export interface CoreDeps {
   outbox: OutboxSignal;
   activity: ActivityFeed;
   links: Links;
-  /** Downloads attachment URLs; the composition root decides limits and address policy. */
-  fetchAttachment(url: string): Promise<{ data: Uint8Array; contentType: string | undefined; filename: string }>;
+  /**
+   * Downloads an attachment URL into the file store's staging area; the composition root
+   * decides limits, concurrency and address policy.
+   */
+  fetchAttachment(url: string): Promise<{ staged: StagedFile; contentType: string | undefined; filename: string }>;
   /**
    * Refuses (url_not_allowed) a webhook URL that can only reach private addresses when
    * the configuration forbids them; `field` names it in the error.

@@ -81,7 +81,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
-  await registerMultipart(app, options.maxAttachmentBytes);
+  await registerMultipart(app, { maxFileBytes: options.maxAttachmentBytes, files: options.deps.files });
 
   app.setErrorHandler((error: FastifyError | DomainError | Error, request, reply) => {
     if (error instanceof DomainError) return sendError(request, reply, domainErrorInput(error));
@@ -101,11 +101,9 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
         detail:
           fastifyError.code === "FST_REQ_FILE_TOO_LARGE"
             ? `An attachment is larger than the limit of ${options.maxAttachmentBytes} bytes`
-            : fastifyError.code === "FST_FILES_LIMIT"
-              ? `Too many files: at most ${MULTIPART_LIMITS.files} per request`
-              : fastifyError.code === "FST_FIELDS_LIMIT" || fastifyError.code === "FST_PARTS_LIMIT"
-                ? `Too many form fields: at most ${MULTIPART_LIMITS.fields} per request`
-                : `Request body is larger than the limit of ${JSON_BODY_LIMIT} bytes; send files as multipart/form-data`,
+            : fastifyError.code === "FST_FIELDS_LIMIT" || fastifyError.code === "FST_PARTS_LIMIT"
+              ? `Too many form fields: at most ${MULTIPART_LIMITS.fields} per request`
+              : `Request body is larger than the limit of ${JSON_BODY_LIMIT} bytes; send files as multipart/form-data`,
       });
     }
     if (status >= 400 && status < 500) {

@@ -1,12 +1,12 @@
-import { fileTypeFromBuffer } from "file-type";
 import { DomainError } from "../errors.ts";
 import type { CoreDeps } from "../deps.ts";
 import type { Attachment } from "../model.ts";
+import type { StagedFile } from "../ports.ts";
 
-/** A file as it arrives: uploaded in a multipart body, or downloaded from a URL. */
+/** A file as it arrives, already streamed to staging: uploaded in a multipart body, or downloaded from a URL. */
 export interface IncomingFile {
   filename: string;
-  data: Uint8Array;
+  staged: StagedFile;
   /** What the sender claimed; only trusted for plain-text types the bytes cannot prove. */
   declaredType: string | undefined;
 }
@@ -16,8 +16,15 @@ export interface PreparedAttachment {
   id: string;
   filename: string;
   mimeType: string;
-  data: Uint8Array;
+  size: number;
+  stagedKey: string;
 }
+
+/**
+ * Files (uploads and URLs together) one message may carry. Each is up to
+ * OPENLINQ_MAX_ATTACHMENT_BYTES; more than this many is a 422.
+ */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 
 /** Types iMessage/SMS carry and the quickstart lists ("and more"), detected from the bytes. */
 const ALLOWED_BINARY_TYPES = new Set([
@@ -65,16 +72,6 @@ const TEXT_TYPES: Record<string, string> = {
 export const ALLOWED_TYPES_SUMMARY =
   "images (JPG, PNG, GIF, HEIC, WEBP), video (MP4, MOV), audio (MP3, M4A, AAC, WAV), documents (PDF, DOCX, XLSX, PPTX, RTF), ZIP and plain text (TXT, CSV, VCF, ICS)";
 
-function isUtf8Text(data: Uint8Array): boolean {
-  if (data.includes(0)) return false;
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(data);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function extensionOf(filename: string): string {
   const dot = filename.lastIndexOf(".");
   return dot === -1 ? "" : filename.slice(dot + 1).toLowerCase();
@@ -87,22 +84,23 @@ function safeFilename(name: string, fallbackExtension: string | undefined): stri
   return fallbackExtension ? `attachment.${fallbackExtension}` : "attachment";
 }
 
-/** Checks size and type of every file; refuses the whole request on the first bad one. */
-export async function prepareAttachment(
+/** Checks size and type of one staged file; refuses the whole request on the first bad one. */
+export function prepareAttachment(
   deps: Pick<CoreDeps, "ids" | "limits">,
   file: IncomingFile,
   source: string,
-): Promise<PreparedAttachment> {
-  if (file.data.byteLength > deps.limits.maxAttachmentBytes) {
+): PreparedAttachment {
+  const { staged } = file;
+  if (staged.size > deps.limits.maxAttachmentBytes) {
     throw new DomainError(
       "attachment_too_large",
-      `${source} is ${file.data.byteLength} bytes; the limit is ${deps.limits.maxAttachmentBytes} bytes`,
+      `${source} is ${staged.size} bytes; the limit is ${deps.limits.maxAttachmentBytes} bytes`,
     );
   }
-  if (file.data.byteLength === 0) {
+  if (staged.size === 0) {
     throw new DomainError("attachment_type_not_allowed", `${source} is empty`);
   }
-  const detected = await fileTypeFromBuffer(file.data);
+  const detected = staged.detected;
   let mimeType: string | undefined;
   let extension: string | undefined;
   if (detected) {
@@ -110,7 +108,7 @@ export async function prepareAttachment(
       mimeType = detected.mime === "application/x-cfb" ? "application/msword" : detected.mime;
       extension = detected.ext;
     }
-  } else if (isUtf8Text(file.data)) {
+  } else if (staged.utf8Text) {
     const declared = file.declaredType?.split(";")[0]?.trim().toLowerCase();
     const byExtension = TEXT_TYPES[extensionOf(file.filename)];
     if (declared && Object.values(TEXT_TYPES).includes(declared)) mimeType = declared;
@@ -128,31 +126,45 @@ export async function prepareAttachment(
     id: deps.ids.uuid(),
     filename: safeFilename(file.filename, extension),
     mimeType,
-    data: file.data,
+    size: staged.size,
+    stagedKey: staged.key,
   };
 }
 
-/** Downloads and checks every URL, then checks uploads: all before anything is written. */
+/**
+ * Checks uploads, then downloads and checks every URL: all before anything is written.
+ * Downloads run side by side (bounded server-wide by the fetcher); when any fails, the
+ * files the others staged are dropped and the first failure, in URL order, is thrown.
+ * Uploads stay staged for their request to drop.
+ */
 export async function prepareAttachments(
-  deps: Pick<CoreDeps, "ids" | "limits" | "fetchAttachment">,
+  deps: Pick<CoreDeps, "ids" | "limits" | "fetchAttachment" | "files">,
   uploads: readonly IncomingFile[],
   urls: readonly string[],
 ): Promise<PreparedAttachment[]> {
   const prepared: PreparedAttachment[] = [];
   for (const [index, upload] of uploads.entries()) {
-    prepared.push(await prepareAttachment(deps, upload, `attachment ${index + 1} ("${upload.filename}")`));
+    prepared.push(prepareAttachment(deps, upload, `attachment ${index + 1} ("${upload.filename}")`));
   }
-  const downloads = await Promise.all(
-    urls.map(async (url) => {
-      const fetched = await deps.fetchAttachment(url);
-      return prepareAttachment(
-        deps,
-        { filename: fetched.filename, data: fetched.data, declaredType: fetched.contentType },
-        `attachment URL ${url}`,
+  const downloads = await Promise.allSettled(urls.map((url) => deps.fetchAttachment(url)));
+  const staged = downloads.flatMap((d) => (d.status === "fulfilled" ? [d.value.staged.key] : []));
+  try {
+    for (const [index, download] of downloads.entries()) {
+      if (download.status === "rejected") throw download.reason;
+      const fetched = download.value;
+      prepared.push(
+        prepareAttachment(
+          deps,
+          { filename: fetched.filename, staged: fetched.staged, declaredType: fetched.contentType },
+          `attachment URL ${urls[index]}`,
+        ),
       );
-    }),
-  );
-  return [...prepared, ...downloads];
+    }
+  } catch (error) {
+    await Promise.all(staged.map((key) => deps.files.discard(key).catch(() => undefined)));
+    throw error;
+  }
+  return prepared;
 }
 
 /** Writes the files; returns the rows to insert once the message id is known. */
@@ -160,7 +172,7 @@ export async function storeAttachmentFiles(
   deps: Pick<CoreDeps, "files">,
   prepared: readonly PreparedAttachment[],
 ): Promise<(messageId: number, orgId: number, now: Date) => Attachment[]> {
-  for (const file of prepared) await deps.files.put(file.id, file.data);
+  for (const file of prepared) await deps.files.adopt(file.stagedKey, file.id);
   return (messageId, orgId, now) =>
     prepared.map((file) => ({
       id: file.id,
@@ -168,7 +180,7 @@ export async function storeAttachmentFiles(
       messageId,
       filename: file.filename,
       mimeType: file.mimeType,
-      fileSize: file.data.byteLength,
+      fileSize: file.size,
       storageKey: file.id,
       createdAt: now,
     }));

@@ -1,4 +1,5 @@
 import {
+  MAX_ATTACHMENTS_PER_MESSAGE,
   prepareAttachments,
   removeAttachmentFiles,
   storeAttachmentFiles,
@@ -43,6 +44,13 @@ export function validateOutgoing(message: OutgoingMessage, prefix: string): void
     throw new DomainError("validation_failed", `${field("text")} is required (it may be empty only with attachments)`, {
       field: field("text"),
     });
+  }
+  if (attachmentCount > MAX_ATTACHMENTS_PER_MESSAGE) {
+    throw new DomainError(
+      "validation_failed",
+      `a message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments (files and URLs together); got ${attachmentCount}`,
+      { field: field(message.uploads.length > 0 ? "attachments" : "attachment_urls") },
+    );
   }
   if (message.text.length > MAX_TEXT_LENGTH) {
     throw new DomainError("validation_failed", `${field("text")} is longer than ${MAX_TEXT_LENGTH} characters`, {
