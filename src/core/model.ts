@@ -1,14 +1,17 @@
 /**
  * Core's view of the data. Storage maps rows to these; HTTP faces present them in a
- * wire format (V2 now, V3 later). Dates are Date objects; ids are numbers except the
- * UUIDs of attachments and events.
+ * wire format (V2, V3). Dates are Date objects. Rows have an integer `id` (the V2 face's ids)
+ * and a stable `uuid` (the V3 face's ids); attachments and events have UUID ids only.
  */
 
 export type Service = "iMessage" | "SMS" | "RCS";
 export const SERVICES: readonly Service[] = ["iMessage", "SMS", "RCS"];
 
+/** The six tapbacks every face knows. */
 export type ReactionType = "love" | "like" | "dislike" | "laugh" | "emphasize" | "question";
 export const REACTION_TYPES: readonly ReactionType[] = ["love", "like", "dislike", "laugh", "emphasize", "question"];
+/** What a stored reaction may be: a tapback, a custom emoji (V3) or a sticker (inbound only). */
+export type StoredReactionType = ReactionType | "custom" | "sticker";
 
 /** Union of the enums in the ChatMessage and Create Chat schemas (v2.md §3.1.2), plus failed. */
 export type DeliveryStatus =
@@ -36,6 +39,7 @@ export interface User {
 
 export interface PhoneNumber {
   id: number;
+  uuid: string;
   orgId: number;
   userId: number;
   phoneNumber: string;
@@ -47,6 +51,7 @@ export interface PhoneNumber {
 
 export interface ChatHandle {
   id: number;
+  uuid: string;
   chatId: number;
   handle: string;
   service: Service;
@@ -57,6 +62,7 @@ export interface ChatHandle {
 
 export interface Chat {
   id: number;
+  uuid: string;
   orgId: number;
   phoneNumberId: number;
   /** Set by the creator; null means the name is derived from the participants. */
@@ -64,6 +70,8 @@ export interface Chat {
   service: Service;
   isGroup: boolean;
   participantsKey: string;
+  /** URL of a group chat's icon, when one was set. */
+  groupChatIcon: string | null;
   messageCount: number;
   lastActivityAt: Date;
   createdAt: Date;
@@ -76,6 +84,8 @@ export interface ChatWithHandles {
   handles: ChatHandle[];
   /** Our own number, the sender of outbound messages. */
   phoneNumber: string;
+  /** Names of the org's contacts for the chat's handles (handle → "First Last"); see handleName. */
+  contactNames: ReadonlyMap<string, string>;
 }
 
 export interface Attachment {
@@ -94,7 +104,11 @@ export interface Reaction {
   orgId: number;
   messageId: number;
   chatHandleId: number;
-  reaction: ReactionType;
+  reaction: StoredReactionType;
+  /** The emoji of a `custom` reaction. */
+  customEmoji: string | null;
+  /** Which part of the message the reaction is on (0 for messages in the V2 shape). */
+  partIndex: number;
   isFromMe: boolean;
   fromPhone: string;
   sentAt: Date;
@@ -102,13 +116,49 @@ export interface Reaction {
   updatedAt: Date;
 }
 
+/** Styling of a text range (iMessage only); offsets in UTF-16 code units, end exclusive. */
+export interface TextDecoration {
+  range: [number, number];
+  style?: "bold" | "italic" | "strikethrough" | "underline";
+  animation?: "big" | "small" | "shake" | "nod" | "explode" | "ripple" | "bloom" | "jitter";
+}
+
+/** One part of a message, in order. Media parts point at an attachment of the same message. */
+export type MessagePart =
+  | { type: "text"; value: string; textDecorations?: TextDecoration[] }
+  | { type: "media"; attachmentId: string }
+  | { type: "link"; value: string };
+
+/** A full-screen or bubble effect on the whole message. */
+export interface MessageEffect {
+  type: "screen" | "bubble";
+  name: string;
+}
+
+/** The message (and which of its parts) a threaded reply answers. */
+export interface ReplyTo {
+  messageUuid: string;
+  partIndex: number;
+}
+
 export interface Message {
   id: number;
+  uuid: string;
   orgId: number;
   chatId: number;
   chatHandleId: number;
   isFromMe: boolean;
+  /** The text parts joined by a newline (links as their URL): what V2 shows as `text`. */
   text: string;
+  /**
+   * The parts in order, or null for a message written in the V2 shape: its text (when not
+   * empty), then its attachments in position order. Read through `messageParts`.
+   */
+  parts: MessagePart[] | null;
+  effect: MessageEffect | null;
+  replyTo: ReplyTo | null;
+  /** The service the sender asked for; null lets the network choose. */
+  preferredService: Service | null;
   sentAt: Date;
   deliveredAt: Date | null;
   deliveryStatus: DeliveryStatus;
@@ -171,6 +221,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 export interface WebhookSubscription {
   id: number;
+  uuid: string;
   orgId: number;
   webhookUrl: string;
   version: number;

@@ -162,6 +162,7 @@ export interface PhoneNumberRepository {
   create(number: { orgId: number; userId: number; phoneNumber: string }, now: Date): Promise<PhoneNumber>;
   listByOrg(orgId: number): Promise<PhoneNumber[]>;
   findById(orgId: number, id: number): Promise<PhoneNumber | undefined>;
+  findByUuid(orgId: number, uuid: string): Promise<PhoneNumber | undefined>;
   findByNumber(orgId: number, phoneNumber: string): Promise<PhoneNumber | undefined>;
   /** Across organizations: numbers are globally unique. */
   findAnyByNumber(phoneNumber: string): Promise<PhoneNumber | undefined>;
@@ -184,8 +185,16 @@ export interface ChatRepository {
   /** Throws DomainError("conflict") when the participant set already has a chat. */
   create(chat: NewChat): Promise<Chat>;
   findById(orgId: number, id: number): Promise<Chat | undefined>;
+  findByUuid(orgId: number, uuid: string): Promise<Chat | undefined>;
   findByParticipants(phoneNumberId: number, participantsKey: string): Promise<Chat | undefined>;
-  listByPhoneNumber(phoneNumberId: number, page: PageRequest): Promise<Page<Chat>>;
+  /** Throws DomainError("conflict") when another chat of the line holds the key. */
+  setParticipantsKey(chatId: number, participantsKey: string): Promise<void>;
+  /**
+   * Chats of the org that involve `handle`: those it currently takes part in (not as us) and,
+   * when `phoneNumberId` is given (the handle is one of the org's lines), those sent from that
+   * line. Most recent activity first.
+   */
+  listInvolving(orgId: number, involved: { handle: string; phoneNumberId: number | null }, page: PageRequest): Promise<Page<Chat>>;
   /** Handles of each chat, ours included, in join order. */
   handlesFor(chatIds: readonly number[]): Promise<Map<number, ChatHandle[]>>;
   addHandle(chatId: number, handle: { handle: string; service: Service; isMe: boolean }, now: Date): Promise<ChatHandle>;
@@ -203,10 +212,15 @@ export interface MessageListQuery extends PageRequest {
   sort: "asc" | "desc";
 }
 
+/** A message to store: the V3 fields may be left out for a message in the V2 shape. */
+export type NewMessage = Omit<Message, "id" | "uuid" | "parts" | "effect" | "replyTo" | "preferredService"> &
+  Partial<Pick<Message, "parts" | "effect" | "replyTo" | "preferredService">>;
+
 export interface MessageRepository {
   /** Throws DomainError("conflict") when the idempotency key is already used in the org. */
-  create(message: Omit<Message, "id">): Promise<Message>;
+  create(message: NewMessage): Promise<Message>;
   findById(orgId: number, id: number): Promise<Message | undefined>;
+  findByUuid(orgId: number, uuid: string): Promise<Message | undefined>;
   findByIdempotencyKey(orgId: number, key: string): Promise<Message | undefined>;
   listByChat(chatId: number, query: MessageListQuery): Promise<Page<Message>>;
   /** Marks unread inbound messages of a chat read; returns those it changed. */
@@ -228,8 +242,12 @@ export interface AttachmentRepository {
   existingStorageKeys(keys: readonly string[]): Promise<Set<string>>;
 }
 
+/** A reaction to store; a tapback in the V2 shape may leave out the V3 fields. */
+export type NewReaction = Omit<Reaction, "id" | "customEmoji" | "partIndex"> &
+  Partial<Pick<Reaction, "customEmoji" | "partIndex">>;
+
 export interface ReactionRepository {
-  create(reaction: Omit<Reaction, "id">): Promise<Reaction>;
+  create(reaction: NewReaction): Promise<Reaction>;
   findById(orgId: number, id: number): Promise<Reaction | undefined>;
   listForMessages(messageIds: readonly number[]): Promise<Map<number, Reaction[]>>;
   /** Reactions one participant left on one message. */
@@ -255,6 +273,11 @@ export interface ContactRepository {
   delete(orgId: number, id: number): Promise<void>;
   /** First contact (lowest id) whose email or phone matches; either may be omitted. */
   find(orgId: number, by: { email?: string; phoneNumber?: string }): Promise<Contact | undefined>;
+  /**
+   * Full names ("First Last", trimmed, non-empty) of the contacts whose phone number or email is
+   * one of these handles; the first contact (lowest id) wins when several match one handle.
+   */
+  namesFor(orgId: number, handles: readonly string[]): Promise<Map<string, string>>;
 }
 
 export interface NewWebhookSubscription {
@@ -270,6 +293,7 @@ export interface WebhookSubscriptionRepository {
   create(subscription: NewWebhookSubscription, now: Date): Promise<WebhookSubscription>;
   list(orgId: number): Promise<WebhookSubscription[]>;
   findById(orgId: number, id: number): Promise<WebhookSubscription | undefined>;
+  findByUuid(orgId: number, uuid: string): Promise<WebhookSubscription | undefined>;
   update(
     orgId: number,
     id: number,

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type {
   OrganizationRepository,
@@ -6,7 +7,7 @@ import type {
   UserRepository,
 } from "../core/ports.ts";
 import type { Database } from "./schema.ts";
-import { isRowId, phoneNumberRowToPhoneNumber, stamp, userRowToUser } from "./mappers.ts";
+import { isRowId, isUuid, phoneNumberRowToPhoneNumber, stamp, userRowToUser } from "./mappers.ts";
 
 export function organizationRepository(db: Kysely<Database>): OrganizationRepository {
   const toOrg = (row: { id: number; name: string; created_at: string }) => ({
@@ -122,6 +123,7 @@ export function phoneNumberRepository(db: Kysely<Database>): PhoneNumberReposito
       const row = await db
         .insertInto("phone_numbers")
         .values({
+          uuid: randomUUID(),
           org_id: number.orgId,
           user_id: number.userId,
           phone_number: number.phoneNumber,
@@ -146,6 +148,16 @@ export function phoneNumberRepository(db: Kysely<Database>): PhoneNumberReposito
         .selectAll()
         .where("org_id", "=", orgId)
         .where("id", "=", id)
+        .executeTakeFirst();
+      return row && phoneNumberRowToPhoneNumber(row);
+    },
+    async findByUuid(orgId, uuid) {
+      if (!isUuid(uuid)) return undefined;
+      const row = await db
+        .selectFrom("phone_numbers")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("uuid", "=", uuid)
         .executeTakeFirst();
       return row && phoneNumberRowToPhoneNumber(row);
     },

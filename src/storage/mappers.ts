@@ -6,9 +6,11 @@ import type {
   ContactOwner,
   DeliveryStatus,
   Message,
+  MessageEffect,
+  MessagePart,
   PhoneNumber,
   Reaction,
-  ReactionType,
+  StoredReactionType,
   Service,
   User,
   WebhookEventType,
@@ -27,6 +29,10 @@ import type {
 } from "./schema.ts";
 
 const date = (text: string): Date => new Date(text);
+
+/** True for a string in the canonical (lower-case, hyphenated) UUID form we store. */
+export const isUuid = (value: string): boolean =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
 const maybeDate = (text: string | null): Date | null => (text === null ? null : new Date(text));
 export const stamp = (value: Date): string => value.toISOString();
 export const maybeStamp = (value: Date | null): string | null => (value === null ? null : value.toISOString());
@@ -62,6 +68,7 @@ export function userRowToUser(row: UserRow): User {
 export function phoneNumberRowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
   return {
     id: row.id,
+    uuid: row.uuid,
     orgId: row.org_id,
     userId: row.user_id,
     phoneNumber: row.phone_number,
@@ -75,12 +82,14 @@ export function phoneNumberRowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
 export function chatRowToChat(row: ChatRow): Chat {
   return {
     id: row.id,
+    uuid: row.uuid,
     orgId: row.org_id,
     phoneNumberId: row.phone_number_id,
     displayName: row.display_name,
     service: row.service as Service,
     isGroup: row.is_group === 1,
     participantsKey: row.participants_key,
+    groupChatIcon: row.group_chat_icon,
     messageCount: row.message_count,
     lastActivityAt: date(row.last_activity_at),
     createdAt: date(row.created_at),
@@ -91,6 +100,7 @@ export function chatRowToChat(row: ChatRow): Chat {
 export function chatHandleRowToChatHandle(row: ChatHandleRow): ChatHandle {
   return {
     id: row.id,
+    uuid: row.uuid,
     chatId: row.chat_id,
     handle: row.handle,
     service: row.service as Service,
@@ -103,11 +113,17 @@ export function chatHandleRowToChatHandle(row: ChatHandleRow): ChatHandle {
 export function messageRowToMessage(row: MessageRow): Message {
   return {
     id: row.id,
+    uuid: row.uuid,
     orgId: row.org_id,
     chatId: row.chat_id,
     chatHandleId: row.chat_handle_id,
     isFromMe: row.is_from_me === 1,
     text: row.text,
+    parts: row.parts === null ? null : (JSON.parse(row.parts) as MessagePart[]),
+    effect: row.effect === null ? null : (JSON.parse(row.effect) as MessageEffect),
+    replyTo:
+      row.reply_to_uuid === null ? null : { messageUuid: row.reply_to_uuid, partIndex: row.reply_to_part_index ?? 0 },
+    preferredService: row.preferred_service as Service | null,
     sentAt: date(row.sent_at),
     deliveredAt: maybeDate(row.delivered_at),
     deliveryStatus: row.delivery_status as DeliveryStatus,
@@ -137,7 +153,9 @@ export function reactionRowToReaction(row: ReactionRow): Reaction {
     orgId: row.org_id,
     messageId: row.message_id,
     chatHandleId: row.chat_handle_id,
-    reaction: row.reaction as ReactionType,
+    reaction: row.reaction as StoredReactionType,
+    customEmoji: row.custom_emoji,
+    partIndex: row.part_index,
     isFromMe: row.is_from_me === 1,
     fromPhone: row.from_phone,
     sentAt: date(row.sent_at),
@@ -168,6 +186,7 @@ export function contactRowToContact(row: ContactRow, owner: ContactOwner | null)
 export function subscriptionRowToSubscription(row: WebhookSubscriptionRow): WebhookSubscription {
   return {
     id: row.id,
+    uuid: row.uuid,
     orgId: row.org_id,
     webhookUrl: row.webhook_url,
     version: row.version,

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { DomainError } from "../core/errors.ts";
 import type { Attachment, ChatHandle, Reaction } from "../core/model.ts";
@@ -14,6 +15,7 @@ import {
   chatRowToChat,
   flag,
   isRowId,
+  isUuid,
   maybeStamp,
   messageRowToMessage,
   pageWindow,
@@ -42,6 +44,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
         row = await db
           .insertInto("chats")
           .values({
+            uuid: randomUUID(),
             org_id: chat.orgId,
             phone_number_id: chat.phoneNumberId,
             display_name: chat.displayName,
@@ -63,6 +66,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
         .insertInto("chat_handles")
         .values(
           chat.handles.map((h) => ({
+            uuid: randomUUID(),
             chat_id: row.id,
             handle: h.handle,
             service: h.service,
@@ -84,6 +88,16 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
         .executeTakeFirst();
       return row && chatRowToChat(row);
     },
+    async findByUuid(orgId, uuid) {
+      if (!isUuid(uuid)) return undefined;
+      const row = await db
+        .selectFrom("chats")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("uuid", "=", uuid)
+        .executeTakeFirst();
+      return row && chatRowToChat(row);
+    },
     async findByParticipants(phoneNumberId, participantsKey) {
       const row = await db
         .selectFrom("chats")
@@ -93,25 +107,54 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
         .executeTakeFirst();
       return row && chatRowToChat(row);
     },
-    async listByPhoneNumber(phoneNumberId, page) {
+    async setParticipantsKey(chatId, participantsKey) {
+      try {
+        await db.updateTable("chats").set({ participants_key: participantsKey }).where("id", "=", chatId).execute();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DomainError("conflict", "chat already exists", { resource: "chat" });
+        throw error;
+      }
+    },
+    async listInvolving(orgId, involved, page) {
+      const participatesIn = db
+        .selectFrom("chat_handles")
+        .select("chat_handles.chat_id")
+        .where("chat_handles.handle", "=", involved.handle)
+        .where("chat_handles.is_me", "=", 0)
+        .where("chat_handles.left_at", "is", null);
+      // A line's own chats are the common case and have their own index: take that path
+      // unless the line also takes part in chats as a participant (a chat between two lines).
+      const lineOnly =
+        involved.phoneNumberId !== null &&
+        !(await participatesIn
+          .innerJoin("chats", "chats.id", "chat_handles.chat_id")
+          .where("chats.org_id", "=", orgId)
+          .limit(1)
+          .executeTakeFirst());
+      const phoneNumberId = involved.phoneNumberId;
+      const filtered = db.selectFrom("chats").where((eb) =>
+        lineOnly
+          ? eb("phone_number_id", "=", phoneNumberId!)
+          : eb.and([
+              eb("org_id", "=", orgId),
+              eb.or([
+                ...(phoneNumberId !== null ? [eb("phone_number_id", "=", phoneNumberId)] : []),
+                eb("id", "in", participatesIn),
+              ]),
+            ]),
+      );
       const window = pageWindow(page);
       const [rows, count] = await Promise.all([
         window
-          ? db
-              .selectFrom("chats")
+          ? filtered
               .selectAll()
-              .where("phone_number_id", "=", phoneNumberId)
               .orderBy("last_activity_at", "desc")
               .orderBy("id", "desc")
               .limit(window.limit)
               .offset(window.offset)
               .execute()
           : [],
-        db
-          .selectFrom("chats")
-          .select((eb) => eb.fn.countAll<number>().as("count"))
-          .where("phone_number_id", "=", phoneNumberId)
-          .executeTakeFirstOrThrow(),
+        filtered.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
       ]);
       return { items: rows.map(chatRowToChat), total: Number(count.count) };
     },
@@ -129,6 +172,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
       const row = await db
         .insertInto("chat_handles")
         .values({
+          uuid: randomUUID(),
           chat_id: chatId,
           handle: handle.handle,
           service: handle.service,
@@ -169,6 +213,7 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
         const row = await db
           .insertInto("messages")
           .values({
+            uuid: randomUUID(),
             org_id: message.orgId,
             chat_id: message.chatId,
             chat_handle_id: message.chatHandleId,
@@ -182,6 +227,11 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
             read_at: maybeStamp(message.readAt),
             idempotency_key: message.idempotencyKey,
             created_at: stamp(message.sentAt),
+            parts: message.parts ? JSON.stringify(message.parts) : null,
+            effect: message.effect ? JSON.stringify(message.effect) : null,
+            reply_to_uuid: message.replyTo?.messageUuid ?? null,
+            reply_to_part_index: message.replyTo?.partIndex ?? null,
+            preferred_service: message.preferredService ?? null,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -198,6 +248,16 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
         .selectAll()
         .where("org_id", "=", orgId)
         .where("id", "=", id)
+        .executeTakeFirst();
+      return row && messageRowToMessage(row);
+    },
+    async findByUuid(orgId, uuid) {
+      if (!isUuid(uuid)) return undefined;
+      const row = await db
+        .selectFrom("messages")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("uuid", "=", uuid)
         .executeTakeFirst();
       return row && messageRowToMessage(row);
     },
@@ -336,6 +396,8 @@ export function reactionRepository(db: Kysely<Database>): ReactionRepository {
           message_id: reaction.messageId,
           chat_handle_id: reaction.chatHandleId,
           reaction: reaction.reaction,
+          custom_emoji: reaction.customEmoji ?? null,
+          part_index: reaction.partIndex ?? 0,
           is_from_me: flag(reaction.isFromMe),
           from_phone: reaction.fromPhone,
           sent_at: stamp(reaction.sentAt),

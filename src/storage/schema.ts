@@ -33,6 +33,8 @@ export interface ApiTokenTable {
 
 export interface PhoneNumberTable {
   id: Generated<number>;
+  /** Stable public id (the V3 face's); set on insert. */
+  uuid: string;
   org_id: number;
   user_id: number;
   phone_number: string;
@@ -44,6 +46,8 @@ export interface PhoneNumberTable {
 
 export interface ChatTable {
   id: Generated<number>;
+  /** Stable public id (the V3 face's); set on insert. */
+  uuid: string;
   org_id: number;
   phone_number_id: number;
   /** Name set by the creator; null means "derive from the participants". */
@@ -52,6 +56,7 @@ export interface ChatTable {
   is_group: number;
   /** Sorted, comma-joined participant handles (without our number): the find-or-create key. */
   participants_key: string;
+  group_chat_icon: Generated<string | null>;
   message_count: number;
   last_activity_at: string;
   created_at: string;
@@ -60,6 +65,8 @@ export interface ChatTable {
 
 export interface ChatHandleTable {
   id: Generated<number>;
+  /** Stable public id (the V3 face's); set on insert. */
+  uuid: string;
   chat_id: number;
   handle: string;
   service: string;
@@ -70,6 +77,8 @@ export interface ChatHandleTable {
 
 export interface MessageTable {
   id: Generated<number>;
+  /** Stable public id (the V3 face's); set on insert. */
+  uuid: string;
   org_id: number;
   chat_id: number;
   chat_handle_id: number;
@@ -83,6 +92,13 @@ export interface MessageTable {
   read_at: string | null;
   idempotency_key: string | null;
   created_at: string;
+  /** JSON array of parts; null: the V2 shape (text, then attachments by position). */
+  parts: string | null;
+  /** JSON {"type","name"} or null. */
+  effect: string | null;
+  reply_to_uuid: string | null;
+  reply_to_part_index: number | null;
+  preferred_service: string | null;
 }
 
 export interface AttachmentTable {
@@ -105,6 +121,8 @@ export interface ReactionTable {
   message_id: number;
   chat_handle_id: number;
   reaction: string;
+  custom_emoji: Generated<string | null>;
+  part_index: Generated<number>;
   is_from_me: number;
   from_phone: string;
   sent_at: string;
@@ -130,6 +148,8 @@ export interface ContactTable {
 
 export interface WebhookSubscriptionTable {
   id: Generated<number>;
+  /** Stable public id (the V3 face's); set on insert. */
+  uuid: string;
   org_id: number;
   webhook_url: string;
   version: number;

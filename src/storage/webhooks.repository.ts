@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { EventRepository, WebhookSubscriptionRepository } from "../core/ports.ts";
-import { flag, isRowId, stamp, subscriptionRowToSubscription } from "./mappers.ts";
+import { randomUUID } from "node:crypto";
+import { flag, isRowId, isUuid, stamp, subscriptionRowToSubscription } from "./mappers.ts";
 import type { Database } from "./schema.ts";
 
 export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubscriptionRepository {
@@ -9,6 +10,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
       const row = await db
         .insertInto("webhook_subscriptions")
         .values({
+          uuid: randomUUID(),
           org_id: subscription.orgId,
           webhook_url: subscription.webhookUrl,
           version: subscription.version,
@@ -40,6 +42,16 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
         .selectAll()
         .where("org_id", "=", orgId)
         .where("id", "=", id)
+        .executeTakeFirst();
+      return row && subscriptionRowToSubscription(row);
+    },
+    async findByUuid(orgId, uuid) {
+      if (!isUuid(uuid)) return undefined;
+      const row = await db
+        .selectFrom("webhook_subscriptions")
+        .selectAll()
+        .where("org_id", "=", orgId)
+        .where("uuid", "=", uuid)
         .executeTakeFirst();
       return row && subscriptionRowToSubscription(row);
     },

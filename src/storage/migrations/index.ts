@@ -4,6 +4,8 @@ import * as simulator from "./2026-11-26-0001-simulator.ts";
 import * as attachmentPosition from "./2026-11-26-0002-attachment-position.ts";
 import * as webhookDeliveryIndexes from "./2026-11-26-0003-webhook-delivery-indexes.ts";
 import * as apiFaults from "./2026-12-02-0525-api-faults.ts";
+import * as v3IdsAndParts from "./2026-12-02-0545-v3-ids-and-parts.ts";
+import * as chatCurrentMembers from "./2026-12-02-0620-chat-current-members.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -18,6 +20,8 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-11-26-0002-attachment-position": attachmentPosition,
   "2026-11-26-0003-webhook-delivery-indexes": webhookDeliveryIndexes,
   "2026-12-02-0525-api-faults": apiFaults,
+  "2026-12-02-0545-v3-ids-and-parts": v3IdsAndParts,
+  "2026-12-02-0620-chat-current-members": chatCurrentMembers,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */
