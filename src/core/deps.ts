@@ -1,3 +1,4 @@
+import type { WebhookRenderer } from "./events/domain-events.ts";
 import type { ActivityFeed, Clock, FileStore, Ids, OutboxSignal, StagedFile, Store, Transport } from "./ports.ts";
 
 /** Builds public URLs for things we serve (attachments). The base is known once we listen. */
@@ -26,4 +27,6 @@ export interface CoreDeps {
    */
   checkWebhookUrl(url: string, field: string): Promise<void>;
   limits: { maxAttachmentBytes: number };
+  /** Each subscription's face renders the webhook bytes of an event (see emitEvent). */
+  webhooks: WebhookRenderer;
 }

@@ -18,7 +18,7 @@ declare module "fastify" {
 }
 
 /**
- * Every write endpoint takes JSON or multipart (v2.md §1.3). Multipart keys use Rails
+ * Every write endpoint takes JSON or multipart (Linq's V2 request formats). Multipart keys use Rails
  * brackets — `message[text]`, `message[attachments][]` — and are turned into the same
  * nested object a JSON body would give, with files as IncomingFile values, before schema
  * validation runs. Files are streamed to the file store's staging area as they arrive, so
