@@ -181,6 +181,11 @@ export interface WebhookDeliveryTable {
   org_id: number;
   event_id: string;
   subscription_id: number;
+  /**
+   * The event's chat (null: not about a chat). A delivery waits while an earlier one of the
+   * same chat and subscription is pending, so a chat's events arrive in commit order.
+   */
+  chat_id: number | null;
   /** pending | succeeded | failed */
   status: string;
   attempt_count: number;

@@ -113,6 +113,7 @@ export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () =>
             org_id: event.orgId,
             event_id: event.id,
             subscription_id: subscriptionId,
+            chat_id: event.chatId,
             status: "pending",
             attempt_count: 0,
             next_attempt_at: createdAt,
