@@ -22,7 +22,7 @@ export interface CallInput {
 export const MAX_CALL_SECONDS = 24 * 3600;
 
 /**
- * call.completed `data`: string id, Ruby-style times, recording_data null without a recording.
+ * call.completed `data` (Linq's V2 webhook payloads): string id, Ruby-style times, recording_data null without a recording.
  * Fields typed as strings are never null: what is unknown is left out (answered_by of an
  * unanswered call; a recording's url, transcription or summary nobody gave). forwarded_from
  * is documented as string-or-null and stays null when the call was not forwarded.
