@@ -7,6 +7,7 @@ import type { CoreDeps, Links } from "./core/deps.ts";
 import type { ActivityFeed, Clock, Ids, OutboxSignal, Transport } from "./core/ports.ts";
 import { createActivityFeed, cryptoIds, systemClock } from "./core/system.ts";
 import { createHttpServer } from "./http/server.ts";
+import { createWebhookRenderer } from "./http/webhook-renderers.ts";
 import { eventRoutes } from "./http/openlinq/events.routes.ts";
 import { faultRoutes } from "./http/openlinq/faults.routes.ts";
 import { createApiFaults } from "./core/faults/api-faults.service.ts";
@@ -110,6 +111,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       allowPrivate: config.allowPrivateUrls,
     }),
     limits: { maxAttachmentBytes: config.maxAttachmentBytes },
+    webhooks: createWebhookRenderer(),
   };
 
   simulator?.start(deps);

@@ -12,7 +12,7 @@ import { DomainError, fieldError, notFound } from "../errors.ts";
 import type { ChatWithHandles, MessageDetails } from "../model.ts";
 import type { MessageListQuery, Page, Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { messageEventData } from "../webhooks/payloads.ts";
+import { chatFacts, messageFacts } from "../events/domain-events.ts";
 
 export interface OutgoingMessage {
   text: string;
@@ -101,7 +101,8 @@ export async function writeOutboundMessage(
   chat.chat.messageCount += 1;
   chat.chat.lastActivityAt = now;
   const details: MessageDetails = { message: stored, sender: mine.handle, attachments, reactions: [] };
-  await emitEvent(tx, deps, chat.chat.orgId, "message.sent", messageEventData(chat, details, deps.links), chat.chat.id);
+  const event = { type: "message.sent", chat: chatFacts(chat), message: messageFacts(details, deps.links) } as const;
+  await emitEvent(tx, deps, chat.chat.orgId, event, chat.chat.id);
   return details;
 }
 

@@ -5,7 +5,7 @@ import { DomainError, notFound } from "../errors.ts";
 import type { ChatHandle, ChatWithHandles, Message, Reaction, ReactionType } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { reactionEventData } from "../webhooks/payloads.ts";
+import { chatFacts, reactedMessageFacts, reactionFacts } from "../events/domain-events.ts";
 
 export interface ReactionChange {
   reaction: Reaction;
@@ -39,8 +39,16 @@ export async function changeTapback(
 ): Promise<TapbackChange> {
   const { orgId, chat, message, reactor, type, operation } = input;
   const existing = await tx.reactions.listByHandle(message.id, reactor.id);
-  const emit = async (reaction: Reaction, op: "add" | "remove") =>
-    (await emitEvent(tx, deps, orgId, input.eventType, reactionEventData(chat, reaction, message, op), chat.chat.id)).id;
+  const emit = async (reaction: Reaction, op: "add" | "remove") => {
+    const event = {
+      type: input.eventType,
+      operation: op,
+      chat: chatFacts(chat),
+      reaction: reactionFacts(chat, reaction),
+      message: reactedMessageFacts(message),
+    };
+    return (await emitEvent(tx, deps, orgId, event, chat.chat.id)).id;
+  };
   if (operation === "remove") {
     const match = existing.find((r) => r.reaction === type);
     if (!match) {
