@@ -27,6 +27,8 @@ export interface ClaimedDelivery {
   payload: string;
   /** Attempts made in the current round; drives the retry schedule. */
   attemptCount: number;
+  /** When it fell due (its claim lag is measured from here). */
+  dueAt: Date;
   /** Attempts made in every round so far; numbers the next attempt in the log. */
   attemptsBefore: number;
   subscription: {
@@ -154,6 +156,8 @@ export interface DeliveryRepository {
   nextDueAt(): Promise<Date | undefined>;
   /** Deletes events created before `cutoff` that have nothing pending; returns how many. */
   purgeEventsBefore(cutoff: Date): Promise<number>;
+  /** Depth of the queue across every worker: pending deliveries, those due at `now`, the earliest due time among them. */
+  outboxStats(now: Date): Promise<{ pending: number; due: number; oldestDueAt: Date | undefined }>;
 
   listEvents(orgId: number, query: EventLogQuery): Promise<Page<LoggedEvent>>;
   findEvent(orgId: number, eventId: string): Promise<LoggedEventDetail | undefined>;

@@ -187,6 +187,7 @@ async function claimDue(
     eventType: row.event_type!,
     payload: row.payload!,
     attemptCount: row.attempt_count,
+    dueAt: new Date(row.next_attempt_at),
     attemptsBefore: Number(row.attempts_before ?? 0),
     subscription: { id: row.subscription_id, url: row.webhook_url!, secret: row.secret ?? null, active: row.active === 1 },
   }));
@@ -397,6 +398,25 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
         removed += count;
         if (count < PURGE_BATCH) return removed;
       }
+    },
+
+    async outboxStats(now) {
+      // Both aggregates ride the (status, next_attempt_at) index.
+      const row = await db
+        .selectFrom("webhook_deliveries")
+        .select((eb) => [
+          eb.fn.countAll<number>().as("pending"),
+          eb.fn.sum<number>(eb.case().when("next_attempt_at", "<=", stamp(now)).then(1).else(0).end()).as("due"),
+          eb.fn.min("next_attempt_at").as("earliest"),
+        ])
+        .where("status", "=", "pending")
+        .executeTakeFirstOrThrow();
+      const earliest = typeof row.earliest === "string" ? new Date(row.earliest) : undefined;
+      return {
+        pending: Number(row.pending),
+        due: Number(row.due ?? 0),
+        oldestDueAt: earliest && earliest.getTime() <= now.getTime() ? earliest : undefined,
+      };
     },
 
     async listEvents(orgId, query) {
