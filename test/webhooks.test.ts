@@ -390,7 +390,8 @@ for (const dialect of DIALECTS) {
       const future = await t.request("GET", `${LOG}/events?since=${encodeURIComponent(new Date(clock.now().getTime() + MINUTE).toISOString())}`);
       assert.deepEqual(future.body.events, []);
 
-      const detail = await eventDetail(t, byChat.body.events[0].id);
+      // The chat's first event: its later ones wait behind it while it is retried (order per chat).
+      const detail = await eventDetail(t, byChat.body.events.find((e: any) => e.event_type === "chat.created").id);
       assert.equal(detail.payload.event_id, detail.id);
       const [attempt] = detail.attempts;
       assert.equal(attempt.response.status, 500);

@@ -97,13 +97,32 @@ async function claimDue(
     .set({ claimed_by: workerId, claimed_until: stamp(claimUntil), updated_at: at })
     .where((eb) => {
       const due = eb
-        .selectFrom("webhook_deliveries")
-        .select("id")
-        .where("status", "=", "pending")
-        .where("next_attempt_at", "<=", at)
-        .where((w) => w.or([w("claimed_until", "is", null), w("claimed_until", "<=", at)]))
-        .orderBy("next_attempt_at")
-        .orderBy("id")
+        .selectFrom("webhook_deliveries as d")
+        .select("d.id")
+        .where("d.status", "=", "pending")
+        .where("d.next_attempt_at", "<=", at)
+        .where((w) => w.or([w("d.claimed_until", "is", null), w("d.claimed_until", "<=", at)]))
+        // A chat's events reach each subscription in commit order: only the oldest pending
+        // delivery of a (subscription, chat) is claimable, so the next waits until it
+        // succeeded or failed for good. One probe of webhook_deliveries_chat_queue each.
+        .where((w) =>
+          w.or([
+            w("d.chat_id", "is", null),
+            w.not(
+              w.exists(
+                w
+                  .selectFrom("webhook_deliveries as earlier")
+                  .select("earlier.id")
+                  .whereRef("earlier.subscription_id", "=", "d.subscription_id")
+                  .whereRef("earlier.chat_id", "=", "d.chat_id")
+                  .where("earlier.status", "=", "pending")
+                  .whereRef("earlier.id", "<", "d.id"),
+              ),
+            ),
+          ]),
+        )
+        .orderBy("d.next_attempt_at")
+        .orderBy("d.id")
         .limit(limit);
       // On Postgres `id IN (subquery)` plans as a hash join over the whole table, whose
       // finished rows only grow until the retention sweep; `= ANY(ARRAY(subquery))` looks
@@ -450,10 +469,12 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
       const subscriptionIds = targets.map((t) => t.subscriptionId);
       const at = stamp(now);
       return db.transaction().execute(async (trx) => {
+        const event = await trx.selectFrom("events").select("chat_id").where("id", "=", eventId).executeTakeFirst();
+        const chatId = event?.chat_id ?? null;
         // Finished deliveries start a new round; waiting ones become due now. In-flight ones stay as they are.
         const queued = await trx
           .updateTable("webhook_deliveries")
-          .set({ status: "pending", attempt_count: 0, next_attempt_at: at, updated_at: at })
+          .set({ status: "pending", attempt_count: 0, next_attempt_at: at, updated_at: at, chat_id: chatId })
           .where("org_id", "=", orgId)
           .where("event_id", "=", eventId)
           .where("subscription_id", "in", [...subscriptionIds])
@@ -485,6 +506,7 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
                 subscription_id: subscriptionId,
                 event_type: eventType,
                 body,
+                chat_id: chatId,
                 status: "pending",
                 attempt_count: 0,
                 next_attempt_at: at,
@@ -508,7 +530,14 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
       const at = stamp(now);
       const result = await db
         .updateTable("webhook_deliveries")
-        .set({ status: "pending", attempt_count: 0, next_attempt_at: at, updated_at: at })
+        .set((eb) => ({
+          status: "pending",
+          attempt_count: 0,
+          next_attempt_at: at,
+          updated_at: at,
+          // Rows from before deliveries carried their chat get it now, so they queue in order too.
+          chat_id: eb.selectFrom("events").select("events.chat_id").whereRef("events.id", "=", "webhook_deliveries.event_id"),
+        }))
         .where("org_id", "=", orgId)
         .where("subscription_id", "=", subscriptionId)
         .where("status", "=", "failed")
