@@ -95,7 +95,7 @@ export async function createChat(deps: CoreDeps, orgId: number, input: CreateCha
       }
       const written = await writeOutboundMessage(deps, tx, chat, input.message, attachmentRows, route);
       return { chat, ...written };
-    });
+    }, (chat) => chat.chat.phoneNumberId === sender.id && chat.chat.participantsKey === key);
 
   try {
     const result = await attempt();
