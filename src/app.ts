@@ -173,7 +173,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       }),
       async (app) => {
         await app.register(eventRoutes, { prefix: "/openlinq/v1", deps, deliveries: delivery.repository });
-        await app.register(faultRoutes, { prefix: "/openlinq/v1", faults, store: deps.store });
+        await app.register(faultRoutes, { prefix: "/openlinq/v1", faults });
       },
     ],
   });

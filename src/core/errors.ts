@@ -1,9 +1,11 @@
 /**
- * The closed list of failures core can report. Each HTTP face maps a code to a status
- * and its own envelope in one exhaustive switch (see src/http/errors.ts).
+ * The closed list of failures core can report. Each HTTP face maps a code to its own
+ * status, wire code and envelope in one exhaustive switch (src/http/v2/errors.ts,
+ * src/http/v3/errors.ts; the openlinq faces use src/http/errors.ts).
  */
 export type ErrorCode =
   | "bad_request"
+  | "missing_parameter"
   | "validation_failed"
   | "invalid_phone_number"
   | "unauthorized"
@@ -30,11 +32,33 @@ export type ErrorCode =
   | "conflict"
   | "internal";
 
+/**
+ * What a failure says beyond its code.
+ *
+ * `field` names the input at fault as a **domain path**, never a wire name: camelCase
+ * domain names joined by `.`, list items as `[i]` — `sender`, `recipients`,
+ * `recipients[2]`, `message.text`, `message.idempotencyKey`, `message.attachmentUrls[0]`,
+ * `participants[1]`, `phoneNumber`. Each face maps the path to the name its callers sent
+ * (V2 `send_from` or `phone_number`, `chat.phone_numbers[2]`, …).
+ *
+ * When `field` is set through `fieldError`, `reason` is the message without the field:
+ * `message === field + reason`, so a face renders `wireName(field) + reason`.
+ */
+export interface ErrorDetails {
+  field?: string;
+  reason?: string;
+  /** Seconds until a rate-limited caller may retry. */
+  retryAfter?: number;
+  /** Which unique key a `conflict` hit ("chat", "message"): lets core retry a race. */
+  resource?: string;
+  [key: string]: unknown;
+}
+
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: Record<string, unknown>,
+    readonly details?: ErrorDetails,
   ) {
     super(message);
     this.name = "DomainError";
@@ -45,3 +69,12 @@ export const notFound = (
   code: Extract<ErrorCode, `${string}_not_found`>,
   message: string,
 ): DomainError => new DomainError(code, message);
+
+/**
+ * A failure about one input field, phrased so a face can rename the field: the message is
+ * `field + reason` (reason starts with " must…" or ": …").
+ *
+ * @example fieldError("validation_failed", "recipients", " must list at least one recipient")
+ */
+export const fieldError = (code: ErrorCode, field: string, reason: string): DomainError =>
+  new DomainError(code, `${field}${reason}`, { field, reason });

@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js";
-import { DomainError } from "./errors.ts";
+import { fieldError } from "./errors.ts";
 
 /**
  * Handles are how a chat participant is addressed: an E.164 phone number or an email.
@@ -49,23 +49,17 @@ export function parseEmail(input: string): string | undefined {
 
 /**
  * Normalizes a chat participant (phone or email). Throws invalid_phone_number naming the
- * field and the accepted formats.
+ * domain field (`recipients[2]`) and the accepted formats.
  */
 export function normalizeHandle(input: string, field: string, allowEmail = true): string {
   if (allowEmail && isEmailHandle(input)) {
     const email = parseEmail(input);
     if (email) return email;
-    throw new DomainError("invalid_phone_number", `${field}: "${input}" is not a valid email address`, {
-      field,
-    });
+    throw fieldError("invalid_phone_number", field, `: "${input}" is not a valid email address`);
   }
   const phone = parseStrictPhone(input);
   if (phone) return phone;
-  throw new DomainError(
-    "invalid_phone_number",
-    `${field}: "${input}" is not a valid phone number; use ${ACCEPTED_PHONE_FORMATS}`,
-    { field },
-  );
+  throw fieldError("invalid_phone_number", field, `: "${input}" is not a valid phone number; use ${ACCEPTED_PHONE_FORMATS}`);
 }
 
 const prettyCache = new Map<string, string>();

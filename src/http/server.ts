@@ -1,12 +1,13 @@
 import { createReadStream } from "node:fs";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { CoreDeps } from "../core/deps.ts";
 import type { ApiFaults } from "../core/faults/api-faults.service.ts";
 import { DomainError } from "../core/errors.ts";
-import { domainErrorInput, sendError } from "./errors.ts";
-import { MULTIPART_LIMITS, registerMultipart } from "./plugins/multipart.ts";
+import { registerFaceErrors, renderOpenlinqProblem } from "./errors.ts";
+import { authPlugin } from "./plugins/auth.ts";
+import { registerMultipart } from "./plugins/multipart.ts";
 import { v2Api } from "./v2/index.ts";
 
 export interface HttpOptions {
@@ -51,53 +52,12 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   await app.register(swaggerUi, { routePrefix: "/docs" });
   await registerMultipart(app, options.maxAttachmentBytes);
 
-  app.setErrorHandler((error: FastifyError | DomainError | Error, request, reply) => {
-    if (error instanceof DomainError) return sendError(request, reply, domainErrorInput(error));
-    const fastifyError = error as FastifyError;
-    if (fastifyError.validation) {
-      return sendError(request, reply, {
-        status: 400,
-        code: "bad_request",
-        detail: `${fastifyError.validationContext ?? "request"}${fastifyError.message.replace(/^(body|querystring|params|headers)/, "")}`,
-      });
-    }
-    const status = fastifyError.statusCode ?? 500;
-    if (status === 413 || fastifyError.code === "FST_REQ_FILE_TOO_LARGE") {
-      return sendError(request, reply, {
-        status: 413,
-        code: "payload_too_large",
-        detail:
-          fastifyError.code === "FST_REQ_FILE_TOO_LARGE"
-            ? `An attachment is larger than the limit of ${options.maxAttachmentBytes} bytes`
-            : fastifyError.code === "FST_FILES_LIMIT"
-              ? `Too many files: at most ${MULTIPART_LIMITS.files} per request`
-              : fastifyError.code === "FST_FIELDS_LIMIT" || fastifyError.code === "FST_PARTS_LIMIT"
-                ? `Too many form fields: at most ${MULTIPART_LIMITS.fields} per request`
-                : `Request body is larger than the limit of ${JSON_BODY_LIMIT} bytes; send files as multipart/form-data`,
-      });
-    }
-    if (status >= 400 && status < 500) {
-      const detail =
-        fastifyError.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
-          ? "Malformed JSON body"
-          : fastifyError.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE"
-            ? `Unsupported Content-Type ${request.headers["content-type"] ?? ""}; send application/json or multipart/form-data`
-            : error.message;
-      return sendError(request, reply, { status, detail });
-    }
-    request.log.error({ err: error, reqId: request.id }, "unhandled error");
-    return sendError(request, reply, {
-      status: 500,
-      code: "internal",
-      detail: `Internal server error (request ${request.id})`,
-    });
-  });
+  app.decorate("bodyLimits", { jsonBytes: JSON_BODY_LIMIT, attachmentBytes: options.maxAttachmentBytes });
+  // Routes outside a face with its own handler (openlinq, sandbox, inbox) answer in the render shape.
+  registerFaceErrors(app, renderOpenlinqProblem);
+  await app.register(authPlugin, { store: options.deps.store, rateLimit: options.rateLimit });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, { status: 404, detail: `No route for ${request.method} ${request.url.split("?")[0]}` }),
-  );
-
-  await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, rateLimit: options.rateLimit, faults: options.faults });
+  await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, faults: options.faults });
 
   await app.register(
     async (openlinq) => {

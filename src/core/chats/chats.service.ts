@@ -1,5 +1,5 @@
 import type { CoreDeps } from "../deps.ts";
-import { DomainError } from "../errors.ts";
+import { DomainError, fieldError } from "../errors.ts";
 import { normalizeHandle } from "../handles.ts";
 import type { ChatWithHandles, PhoneNumber } from "../model.ts";
 import type { Page, PageRequest, Repositories } from "../ports.ts";
@@ -20,11 +20,6 @@ export interface CreateChatInput {
   recipients: string[];
   displayName?: string | undefined;
   message: OutgoingMessage;
-  /**
-   * Wire names of the sender and recipient fields, for error messages: the reference body
-   * says `send_from` / `chat.phone_numbers`, the quickstart's `phone_number` / `phone_numbers`.
-   */
-  fieldNames?: { sendFrom: string; recipients: string };
 }
 
 export interface CreateChatResult extends SendResult {
@@ -34,7 +29,7 @@ export interface CreateChatResult extends SendResult {
 
 export const MAX_RECIPIENTS = 32;
 
-/** One of the org's numbers, or sender_not_owned naming the field. */
+/** One of the org's numbers, or sender_not_owned naming the domain field (`sender`, `phoneNumber`). */
 export async function resolveOwnNumber(
   repos: Repositories,
   orgId: number,
@@ -44,9 +39,7 @@ export async function resolveOwnNumber(
   const normalized = normalizeHandle(input, field, false);
   const number = await repos.phoneNumbers.findByNumber(orgId, normalized);
   if (!number) {
-    throw new DomainError("sender_not_owned", `${field}: ${normalized} is not a phone number of your organization`, {
-      field,
-    });
+    throw fieldError("sender_not_owned", field, `: ${normalized} is not a phone number of your organization`);
   }
   return number;
 }
@@ -56,29 +49,17 @@ export async function resolveOwnNumber(
  * into it. An existing chat gets the message too (clients use this as "send to number").
  */
 export async function createChat(deps: CoreDeps, orgId: number, input: CreateChatInput): Promise<CreateChatResult> {
-  const { sendFrom: sendFromField, recipients: recipientsField } = input.fieldNames ?? {
-    sendFrom: "send_from",
-    recipients: "chat.phone_numbers",
-  };
   if (input.recipients.length === 0) {
-    throw new DomainError("validation_failed", `${recipientsField} must list at least one recipient`, {
-      field: recipientsField,
-    });
+    throw fieldError("validation_failed", "recipients", " must list at least one recipient");
   }
   if (input.recipients.length > MAX_RECIPIENTS) {
-    throw new DomainError("validation_failed", `${recipientsField} may list at most ${MAX_RECIPIENTS} recipients`, {
-      field: recipientsField,
-    });
+    throw fieldError("validation_failed", "recipients", ` may list at most ${MAX_RECIPIENTS} recipients`);
   }
-  const recipients = [
-    ...new Set(input.recipients.map((r, i) => normalizeHandle(r, `${recipientsField}[${i}]`))),
-  ];
-  validateOutgoing(input.message, "message");
-  const sender = await resolveOwnNumber(deps.store.read, orgId, input.sendFrom, sendFromField);
+  const recipients = [...new Set(input.recipients.map((r, i) => normalizeHandle(r, `recipients[${i}]`)))];
+  validateOutgoing(input.message);
+  const sender = await resolveOwnNumber(deps.store.read, orgId, input.sendFrom, "sender");
   if (recipients.includes(sender.phoneNumber)) {
-    throw new DomainError("validation_failed", `${recipientsField} must not include the sending number`, {
-      field: recipientsField,
-    });
+    throw fieldError("validation_failed", "recipients", " must not include the sending number");
   }
   const key = participantsKey(recipients);
   const service = await deps.transport.serviceFor(orgId, recipients);
@@ -134,7 +115,7 @@ export async function listChats(
   page: PageRequest,
 ): Promise<Page<ChatWithHandles>> {
   const repos = deps.store.read;
-  const number = await resolveOwnNumber(repos, orgId, phoneNumber, "phone_number");
+  const number = await resolveOwnNumber(repos, orgId, phoneNumber, "phoneNumber");
   const chats = await repos.chats.listByPhoneNumber(number.id, page);
   return { items: await withHandles(repos, chats.items), total: chats.total };
 }
@@ -152,10 +133,10 @@ export async function findChat(
 ): Promise<ChatWithHandles | undefined> {
   const repos = deps.store.read;
   if (participants.length === 0) {
-    throw new DomainError("bad_request", "phone_numbers[] is required", { field: "phone_numbers[]" });
+    throw fieldError("bad_request", "participants", " is required");
   }
-  const number = await resolveOwnNumber(repos, orgId, phoneNumber, "phone_number");
-  const normalized = participants.map((p, i) => normalizeHandle(p, `phone_numbers[${i}]`));
+  const number = await resolveOwnNumber(repos, orgId, phoneNumber, "phoneNumber");
+  const normalized = participants.map((p, i) => normalizeHandle(p, `participants[${i}]`));
   const chat = await repos.chats.findByParticipants(number.id, participantsKey(normalized));
   if (!chat) return undefined;
   return (await withHandles(repos, [chat]))[0];

@@ -1,5 +1,5 @@
 import type { CoreDeps } from "../deps.ts";
-import { DomainError, notFound } from "../errors.ts";
+import { DomainError, fieldError, notFound } from "../errors.ts";
 import { ACCEPTED_PHONE_FORMATS, parseEmail, parseLenientPhone } from "../handles.ts";
 import type { Contact } from "../model.ts";
 import type { ContactFields, Page, PageRequest, Repositories } from "../ports.ts";
@@ -26,9 +26,7 @@ export function normalizeFields(input: ContactInput): Partial<ContactFields> {
     const value = input[key];
     if (value === undefined) return;
     if (value.length > MAX_FIELD_LENGTH) {
-      throw new DomainError("validation_failed", `contact.${key} is longer than ${MAX_FIELD_LENGTH} characters`, {
-        field: `contact.${key}`,
-      });
+      throw fieldError("validation_failed", `contact.${target}`, ` is longer than ${MAX_FIELD_LENGTH} characters`);
     }
     fields[target] = value.trim();
   };
@@ -42,9 +40,7 @@ export function normalizeFields(input: ContactInput): Partial<ContactFields> {
     else {
       const email = parseEmail(input.email);
       if (!email) {
-        throw new DomainError("validation_failed", `contact.email "${input.email}" is not a valid email address`, {
-          field: "contact.email",
-        });
+        throw fieldError("validation_failed", "contact.email", ` "${input.email}" is not a valid email address`);
       }
       fields.email = email;
     }
@@ -54,10 +50,10 @@ export function normalizeFields(input: ContactInput): Partial<ContactFields> {
     else {
       const phone = parseLenientPhone(input.phone_number);
       if (!phone) {
-        throw new DomainError(
+        throw fieldError(
           "validation_failed",
-          `contact.phone_number "${input.phone_number}" is not a valid phone number; use ${ACCEPTED_PHONE_FORMATS}`,
-          { field: "contact.phone_number" },
+          "contact.phoneNumber",
+          ` "${input.phone_number}" is not a valid phone number; use ${ACCEPTED_PHONE_FORMATS}`,
         );
       }
       fields.phoneNumber = phone;
@@ -73,9 +69,7 @@ async function resolveOwner(repos: Repositories, orgId: number, userEmail: strin
   if (userEmail === undefined) return undefined;
   const user = await repos.users.findByEmail(orgId, userEmail.trim());
   if (!user) {
-    throw new DomainError("user_not_found", `user_email ${userEmail} is not a user of your organization`, {
-      field: "user_email",
-    });
+    throw fieldError("user_not_found", "userEmail", ` ${userEmail} is not a user of your organization`);
   }
   return user;
 }
@@ -158,18 +152,18 @@ export async function findContact(
   const email = query.email?.trim() ? query.email : undefined;
   const phone = query.phone_number?.trim() ? query.phone_number : undefined;
   if (email === undefined && phone === undefined) {
-    throw new DomainError("bad_request", "email or phone_number is required", { standardCode: "MISSING_PARAMETERS" });
+    throw new DomainError("missing_parameter", "email or phoneNumber is required", { field: "email" });
   }
   const by: { email?: string; phoneNumber?: string } = {};
   if (email !== undefined) {
     const parsed = parseEmail(email);
-    if (!parsed) throw new DomainError("validation_failed", `email "${email}" is not a valid email address`);
+    if (!parsed) throw fieldError("validation_failed", "email", ` "${email}" is not a valid email address`);
     by.email = parsed;
   }
   if (phone !== undefined) {
     const parsed = parseLenientPhone(phone);
     if (!parsed) {
-      throw new DomainError("validation_failed", `phone_number "${phone}" is not a valid phone number`);
+      throw fieldError("validation_failed", "phoneNumber", ` "${phone}" is not a valid phone number`);
     }
     by.phoneNumber = parsed;
   }

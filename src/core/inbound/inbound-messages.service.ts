@@ -47,7 +47,7 @@ export async function receiveMessage(
   const repos = deps.store.read;
   const from = await normalizeExternalHandle(repos, orgId, input.from, "from");
   const outgoing = { text: input.text ?? "", uploads: [], attachmentUrls: input.attachmentUrls ?? [] };
-  validateOutgoing(outgoing, "");
+  validateOutgoing(outgoing);
   const ourNumber: PhoneNumber | undefined =
     input.to === undefined ? undefined : await resolveOwnNumber(repos, orgId, input.to, "to");
   if (input.chatId === undefined && !ourNumber) {

@@ -46,7 +46,7 @@ export async function listInboxChats(deps: CoreDeps, orgId: number, query: Inbox
   if (search.length > MAX_SEARCH_LENGTH) {
     throw new DomainError("validation_failed", `q must be at most ${MAX_SEARCH_LENGTH} characters`, { field: "q" });
   }
-  const number = query.phoneNumber ? await resolveOwnNumber(repos, orgId, query.phoneNumber, "phone_number") : undefined;
+  const number = query.phoneNumber ? await resolveOwnNumber(repos, orgId, query.phoneNumber, "phoneNumber") : undefined;
   const page = await repos.inbox.listChatSummaries({
     orgId,
     ...(number ? { phoneNumberId: number.id } : {}),

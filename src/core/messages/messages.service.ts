@@ -8,7 +8,7 @@ import {
 import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
 import { otherParticipants, ourHandle } from "../chats/chat-names.ts";
 import type { CoreDeps } from "../deps.ts";
-import { DomainError, notFound } from "../errors.ts";
+import { DomainError, fieldError, notFound } from "../errors.ts";
 import type { ChatWithHandles, MessageDetails } from "../model.ts";
 import type { MessageListQuery, Page, Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
@@ -24,30 +24,17 @@ export interface OutgoingMessage {
 const IDEMPOTENCY_KEY = /^[a-zA-Z0-9_-]{1,255}$/;
 export const MAX_TEXT_LENGTH = 20_000;
 
-/**
- * Checks what can be checked without I/O; throws validation_failed naming the field.
- * `prefix` is where the message fields sit on the wire: "message" (`message.text`), or ""
- * for the quickstart's flat body (`text`).
- */
-export function validateOutgoing(message: OutgoingMessage, prefix: string): void {
-  const field = (name: string) => (prefix === "" ? name : `${prefix}.${name}`);
+/** Checks what can be checked without I/O; throws validation_failed naming the domain field (`message.text`, …). */
+export function validateOutgoing(message: OutgoingMessage): void {
   if (message.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(message.idempotencyKey)) {
-    throw new DomainError(
-      "validation_failed",
-      `${field("idempotency_key")} must match ^[a-zA-Z0-9_-]+$ (at most 255 characters)`,
-      { field: field("idempotency_key") },
-    );
+    throw fieldError("validation_failed", "message.idempotencyKey", " must match ^[a-zA-Z0-9_-]+$ (at most 255 characters)");
   }
   const attachmentCount = message.uploads.length + message.attachmentUrls.length;
   if (message.text.trim() === "" && attachmentCount === 0) {
-    throw new DomainError("validation_failed", `${field("text")} is required (it may be empty only with attachments)`, {
-      field: field("text"),
-    });
+    throw fieldError("validation_failed", "message.text", " is required (it may be empty only with attachments)");
   }
   if (message.text.length > MAX_TEXT_LENGTH) {
-    throw new DomainError("validation_failed", `${field("text")} is longer than ${MAX_TEXT_LENGTH} characters`, {
-      field: field("text"),
-    });
+    throw fieldError("validation_failed", "message.text", ` is longer than ${MAX_TEXT_LENGTH} characters`);
   }
   for (const url of message.attachmentUrls) {
     let parsed: URL | undefined;
@@ -57,9 +44,7 @@ export function validateOutgoing(message: OutgoingMessage, prefix: string): void
       parsed = undefined;
     }
     if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
-      throw new DomainError("validation_failed", `${field("attachment_urls")}: "${url}" is not an http(s) URL`, {
-        field: field("attachment_urls"),
-      });
+      throw fieldError("validation_failed", "message.attachmentUrls", `: "${url}" is not an http(s) URL`);
     }
   }
 }
@@ -175,10 +160,8 @@ export async function sendMessage(
   orgId: number,
   chatId: number,
   message: OutgoingMessage,
-  /** Where the message fields sit on the wire, for error messages (see validateOutgoing). */
-  fieldPrefix = "message",
 ): Promise<SendResult> {
-  validateOutgoing(message, fieldPrefix);
+  validateOutgoing(message);
   // An unknown chat is reported before any download (the transaction checks again).
   if (message.attachmentUrls.length > 0 || message.uploads.length > 0) await loadChat(deps.store.read, orgId, chatId);
   return runSend(deps, orgId, message, async (tx, attachmentRows) => {
@@ -239,10 +222,10 @@ export async function editMessage(
   text: string,
 ): Promise<{ id: number; text: string }> {
   if (text.trim() === "") {
-    throw new DomainError("validation_failed", "text must not be empty", { field: "text" });
+    throw fieldError("validation_failed", "text", " must not be empty");
   }
   if (text.length > MAX_TEXT_LENGTH) {
-    throw new DomainError("validation_failed", `text is longer than ${MAX_TEXT_LENGTH} characters`, { field: "text" });
+    throw fieldError("validation_failed", "text", ` is longer than ${MAX_TEXT_LENGTH} characters`);
   }
   const edited = await deps.store.transaction(async (tx) => {
     const message = await loadMessageInChat(tx, orgId, chatId, messageId);

@@ -53,6 +53,6 @@ export async function checkIMessageAvailability(
   orgId: number,
   handle: string,
 ): Promise<{ available: boolean; phoneNumber: string }> {
-  const normalized = normalizeHandle(handle, "phone_number");
+  const normalized = normalizeHandle(handle, "phoneNumber");
   return { available: await deps.transport.supportsIMessage(orgId, normalized), phoneNumber: normalized };
 }

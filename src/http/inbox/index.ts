@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
 import type { CoreDeps } from "../../core/deps.ts";
-import { createAuthenticator } from "../plugins/auth.ts";
 import { inboxRoutes } from "./inbox.routes.ts";
 import { streamRoutes } from "./stream.routes.ts";
 import { uiRoutes } from "./ui.routes.ts";
@@ -28,8 +27,8 @@ export function inboxFace(options: InboxOptions) {
     app.addHook("onClose", async () => staging.clear());
     await app.register(
       async (api) => {
-        // Bearer and ?token= too: EventSource cannot send headers.
-        api.addHook("onRequest", createAuthenticator(options.deps.store, { acceptBearer: true }));
+        // ?token= too: EventSource cannot send headers.
+        api.addHook("onRequest", app.auth.authenticate(["integration-header", "bearer", "query"]));
         await api.register(inboxRoutes, { deps: options.deps });
         await api.register(streamRoutes, { deps: options.deps });
         await api.register(uploadRoutes, { staging, baseUrl: options.baseUrl });

@@ -10,7 +10,6 @@ import {
   type DeliveryLogDeps,
 } from "../../delivery/delivery-log.service.ts";
 import type { DeliveryRepository, DeliverySummary, LoggedAttempt, LoggedEvent } from "../../delivery/ports.ts";
-import { createAuthenticator } from "../plugins/auth.ts";
 import { errorResponses, idParam, MAX_PER_PAGE, pageQueryProperties, paginationSchema } from "../v2/schemas.ts";
 
 /**
@@ -136,7 +135,7 @@ export interface EventRoutesOptions {
 
 export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { deps, deliveries }) => {
   const log: DeliveryLogDeps = { deliveries, store: deps.store, clock: deps.clock, outbox: deps.outbox };
-  app.addHook("onRequest", createAuthenticator(deps.store));
+  app.addHook("onRequest", app.auth.authenticate(["integration-header", "bearer"]));
   const tags = ["openlinq: webhook delivery log"];
   const errors = (...statuses: number[]) => errorResponses("render", statuses);
   const eventParams = {

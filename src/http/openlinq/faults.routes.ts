@@ -1,9 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { FAULT_METHODS, FAULT_STATUSES, isFaultActive, MAX_FAULT_LATENCY_MS, type ApiFault } from "../../core/faults/api-fault.ts";
 import type { ApiFaults } from "../../core/faults/api-faults.service.ts";
-import type { Store } from "../../core/ports.ts";
 import { isoMillis } from "../../core/time.ts";
-import { createAuthenticator } from "../plugins/auth.ts";
 import { errorResponses, idParam } from "../v2/schemas.ts";
 
 /**
@@ -75,8 +73,8 @@ interface CreateBody {
   fraction?: number;
 }
 
-export const faultRoutes: FastifyPluginAsync<{ faults: ApiFaults; store: Store }> = async (app, { faults, store }) => {
-  app.addHook("onRequest", createAuthenticator(store, { acceptBearer: true }));
+export const faultRoutes: FastifyPluginAsync<{ faults: ApiFaults }> = async (app, { faults }) => {
+  app.addHook("onRequest", app.auth.authenticate(["integration-header", "bearer"]));
   const tags = ["openlinq: fault injection"];
   const errors = (...statuses: number[]) => errorResponses("render", statuses);
 

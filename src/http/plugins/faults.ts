@@ -1,13 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ApiFaults } from "../../core/faults/api-faults.service.ts";
 import type { FaultHit } from "../../core/faults/api-fault.ts";
+import type { ProblemRenderer } from "../errors.ts";
 
-/** What a face answers for an injected error, in its own envelope. */
-export type FaultErrorRenderer = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-  error: { status: number; detail: string; retryAfter: number | null },
-) => FastifyReply;
 
 /** Names the fault in every answer it shapes, so a client log shows what was injected. */
 export const FAULT_HEADER = "x-openlinq-fault";
@@ -25,7 +20,7 @@ const DETAILS: Record<number, string> = {
  * is wall-clock time even under the virtual clock: it is what a client's timeout sees, and
  * a virtual delay would hold the request until someone advanced the clock.
  */
-export function createFaultInjector(faults: ApiFaults, render: FaultErrorRenderer) {
+export function createFaultInjector(faults: ApiFaults, render: ProblemRenderer) {
   return async function injectFault(request: FastifyRequest, reply: FastifyReply) {
     const path = request.url.split("?")[0]!;
     const hit: FaultHit | undefined = await faults.decide(
@@ -41,8 +36,9 @@ export function createFaultInjector(faults: ApiFaults, render: FaultErrorRendere
     if (hit.retryAfter !== null) reply.header("Retry-After", String(hit.retryAfter));
     return render(request, reply, {
       status: hit.status,
-      detail: `${DETAILS[hit.status]} (injected by fault ${hit.faultId})`,
-      retryAfter: hit.retryAfter,
+      code: hit.status === 429 ? "rate_limited" : undefined,
+      message: `${DETAILS[hit.status]} (injected by fault ${hit.faultId})`,
+      retryAfter: hit.retryAfter ?? undefined,
     });
   };
 }

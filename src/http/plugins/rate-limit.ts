@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import { sendError } from "../errors.ts";
+import { DomainError } from "../../core/errors.ts";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -9,12 +9,19 @@ declare module "fastify" {
   }
 }
 
+export interface RateLimitOptions {
+  perSecond: number;
+  burst: number;
+}
+
 /**
  * Per-token limits: a steady rate per second plus a burst bucket (rate-limiter-flexible's
  * BurstyRateLimiter). Keyed by token id, not by connection, so a store shared between
- * instances can replace the in-memory one without changing callers.
+ * instances can replace the in-memory one without changing callers. A refusal sets the
+ * RateLimit-* and Retry-After headers and throws `rate_limited` with `retryAfter`, which the
+ * face renders.
  */
-export function createRateLimiter(options: { perSecond: number; burst: number }) {
+export function createRateLimiter(options: RateLimitOptions) {
   const perSecond =
     options.perSecond > 0 ? new RateLimiterMemory({ points: options.perSecond, duration: 1 }) : undefined;
   // A burst of 0 means exactly the steady rate, not "one extra request".
@@ -34,38 +41,35 @@ export function createRateLimiter(options: { perSecond: number; burst: number })
   }
 
   async function consume(
-    request: FastifyRequest,
     reply: FastifyReply,
     limiter: BurstyRateLimiter | RateLimiterMemory,
     limit: number,
     key: string,
     message: string,
-  ): Promise<boolean> {
+  ): Promise<void> {
+    let result: RateLimiterRes;
     try {
-      const result = await limiter.consume(key);
-      headers(reply, limit, result);
-      return true;
+      result = await limiter.consume(key);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       headers(reply, limit, rejection);
-      reply.header("Retry-After", Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
-      sendError(request, reply, { status: 429, code: "rate_limited", detail: message });
-      return false;
+      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      reply.header("Retry-After", retryAfter);
+      throw new DomainError("rate_limited", message, { retryAfter });
     }
+    headers(reply, limit, result);
   }
 
   return async function rateLimit(request: FastifyRequest, reply: FastifyReply) {
     const key = String(request.caller.tokenId);
     if (steady) {
-      const ok = await consume(
-        request,
+      await consume(
         reply,
         steady,
         options.perSecond,
         key,
         `Rate limit exceeded: ${options.perSecond} requests per second per token`,
       );
-      if (!ok) return reply;
     }
     const route = request.routeOptions.config.routeRateLimit;
     if (route) {
@@ -75,8 +79,7 @@ export function createRateLimiter(options: { perSecond: number; burst: number })
         limiter = new RateLimiterMemory({ keyPrefix: id, points: route.points, duration: route.seconds });
         routeLimiters.set(id, limiter);
       }
-      const ok = await consume(request, reply, limiter, route.points, key, route.message);
-      if (!ok) return reply;
+      await consume(reply, limiter, route.points, key, route.message);
     }
   };
 }

@@ -2,7 +2,6 @@ import type { FastifyInstance } from "fastify";
 import type { AdvanceResult } from "../../clock/virtual-clock.ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import type { Seed } from "../../core/sandbox/seed.ts";
-import { createAuthenticator } from "../plugins/auth.ts";
 import { clockRoutes } from "./clock.routes.ts";
 import { handleRoutes } from "./handles.routes.ts";
 import { resetRoutes } from "./reset.routes.ts";
@@ -34,7 +33,7 @@ export function sandboxFace(options: SandboxOptions) {
   return async (app: FastifyInstance): Promise<void> => {
     await app.register(
       async (sandbox) => {
-        sandbox.addHook("onRequest", createAuthenticator(options.deps.store));
+        sandbox.addHook("onRequest", app.auth.authenticate(["integration-header", "bearer"]));
         await sandbox.register(handleRoutes, { deps: options.deps });
         await sandbox.register(simulateRoutes, { deps: options.deps });
         await sandbox.register(clockRoutes, { clock: options.clock });

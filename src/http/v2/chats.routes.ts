@@ -14,6 +14,7 @@ import type { CoreDeps } from "../../core/deps.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { OutgoingMessage } from "../../core/messages/messages.service.ts";
 import { isIncomingFile } from "../plugins/multipart.ts";
+import { V2_FIELD_NAMES } from "./errors.ts";
 import { pageMeta, toV2Chat, toV2Message } from "./presenters.ts";
 import {
   MAX_PER_PAGE,
@@ -189,15 +190,19 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
           { field: "chat.phone_numbers" },
         );
       }
+      // The quickstart's flat names, when it sent them, name the fields in errors.
+      if (body.send_from === undefined || body.chat?.phone_numbers === undefined) {
+        request.v2FieldNames = {
+          ...V2_FIELD_NAMES,
+          ...(body.send_from === undefined ? { sender: "phone_number" } : {}),
+          ...(body.chat?.phone_numbers === undefined ? { recipients: "phone_numbers" } : {}),
+        };
+      }
       const result = await createChat(deps, request.caller.orgId, {
         sendFrom,
         recipients,
         displayName: body.chat?.display_name,
         message: toOutgoingMessage(body.message, "message"),
-        fieldNames: {
-          sendFrom: body.send_from !== undefined ? "send_from" : "phone_number",
-          recipients: body.chat?.phone_numbers !== undefined ? "chat.phone_numbers" : "phone_numbers",
-        },
       });
       const chat = toV2Chat(result.chat);
       const message = toV2Message(result.message, deps.links);
@@ -252,6 +257,9 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
     async (request) => {
       const participants = request.query["phone_numbers[]"] ?? request.query.phone_numbers ?? [];
+      if (participants.length === 0) {
+        throw new DomainError("bad_request", "phone_numbers[] is required", { field: "participants" });
+      }
       const chat = await findChat(deps, request.caller.orgId, request.query.phone_number, participants);
       return chat ? { data: { chat: toV2Chat(chat) } } : { data: { chat: null, messages: [] } };
     },

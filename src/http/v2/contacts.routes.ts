@@ -118,6 +118,9 @@ export const contactRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
       },
     },
     async (request, reply) => {
+      if (!request.query.email?.trim() && !request.query.phone_number?.trim()) {
+        throw new DomainError("missing_parameter", "email or phone_number is required");
+      }
       const contact = await findContact(deps, request.caller.orgId, request.query);
       // Two different 200 bodies: send them pre-serialized so neither branch is filtered.
       return reply

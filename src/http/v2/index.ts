@@ -1,41 +1,33 @@
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { CoreDeps } from "../../core/deps.ts";
 import type { ApiFaults } from "../../core/faults/api-faults.service.ts";
-import { sendError } from "../errors.ts";
 import { createFaultInjector } from "../plugins/faults.ts";
-import { createAuthenticator } from "../plugins/auth.ts";
 import { nestBracketKeys } from "../plugins/multipart.ts";
-import { createRateLimiter } from "../plugins/rate-limit.ts";
 import { availabilityRoutes } from "./availability.routes.ts";
 import { chatRoutes } from "./chats.routes.ts";
 import { contactRoutes } from "./contacts.routes.ts";
 import { messageRoutes } from "./messages.routes.ts";
 import { phoneNumberRoutes } from "./phone-numbers.routes.ts";
+import { registerV2Errors, renderV2Problem } from "./errors.ts";
 import { webhookSubscriptionRoutes } from "./webhook-subscriptions.routes.ts";
 
 export interface V2Options {
   deps: CoreDeps;
-  rateLimit: { perSecond: number; burst: number };
   faults: ApiFaults;
 }
 
-/** The V2 face: every route authenticated by X-LINQ-INTEGRATION-TOKEN and rate limited per token. */
-export const v2Api: FastifyPluginAsync<V2Options> = async (app, { deps, rateLimit, faults }) => {
+/**
+ * The V2 face: every route authenticated by X-LINQ-INTEGRATION-TOKEN (never Bearer) and rate
+ * limited per token; errors in V2's envelopes.
+ */
+export const v2Api: FastifyPluginAsync<V2Options> = async (app, { deps, faults }) => {
+  registerV2Errors(app);
   acceptEmptyJsonBodies(app);
   acceptFormBodies(app);
-  app.addHook("onRequest", createAuthenticator(deps.store));
+  app.addHook("onRequest", app.auth.authenticate(["integration-header"]));
   // Injected faults answer before the real rate limiter, and never use up its budget.
-  app.addHook(
-    "onRequest",
-    createFaultInjector(faults, (request, reply, error) =>
-      sendError(request, reply, {
-        status: error.status,
-        detail: error.detail,
-        code: error.status === 429 ? "rate_limited" : undefined,
-      }),
-    ),
-  );
-  app.addHook("onRequest", createRateLimiter(rateLimit));
+  app.addHook("onRequest", createFaultInjector(faults, renderV2Problem));
+  app.addHook("onRequest", app.auth.rateLimit);
   await app.register(chatRoutes, { deps });
   await app.register(messageRoutes, { deps });
   await app.register(contactRoutes, { deps });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { CoreDeps } from "../../core/deps.ts";
 import { DomainError } from "../../core/errors.ts";
+import { V2_FIELD_NAMES } from "./errors.ts";
 import type { ReactionType } from "../../core/model.ts";
 import {
   deleteMessage,
@@ -117,13 +118,8 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
         ...(body.attachment_urls !== undefined ? { attachment_urls: body.attachment_urls } : {}),
       };
       const prefix = body.message ? "message" : "";
-      const result = await sendMessage(
-        deps,
-        request.caller.orgId,
-        request.params.chat_id,
-        toOutgoingMessage(input, prefix),
-        prefix,
-      );
+      if (prefix === "") request.v2FieldNames = { ...V2_FIELD_NAMES, message: "" };
+      const result = await sendMessage(deps, request.caller.orgId, request.params.chat_id, toOutgoingMessage(input, prefix));
       return reply.code(result.replayed ? 200 : 201).send({ data: toV2Message(result.message, deps.links) });
     },
   );
