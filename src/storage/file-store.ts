@@ -1,4 +1,7 @@
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import { DomainError } from "../core/errors.ts";
 import { join, resolve } from "node:path";
 import type { FileStore } from "../core/ports.ts";
 
@@ -15,6 +18,32 @@ export function createDiskFileStore(directory: string): FileStore {
       const path = pathOf(key);
       await mkdir(join(path, ".."), { recursive: true });
       await writeFile(path, data);
+    },
+    async putStream(key, source, maxBytes) {
+      const path = pathOf(key);
+      await mkdir(join(path, ".."), { recursive: true });
+      let written = 0;
+      async function* counted() {
+        for await (const chunk of source) {
+          written += chunk.byteLength;
+          if (written > maxBytes) {
+            throw new DomainError("attachment_too_large", `The file is larger than ${maxBytes} bytes`);
+          }
+          yield chunk;
+        }
+      }
+      try {
+        await pipeline(counted, createWriteStream(path));
+      } catch (error) {
+        await rm(path, { force: true });
+        throw error;
+      }
+      return written;
+    },
+    async copy(fromKey, toKey) {
+      const to = pathOf(toKey);
+      await mkdir(join(to, ".."), { recursive: true });
+      await copyFile(pathOf(fromKey), to);
     },
     pathOf,
     async remove(key) {

@@ -16,6 +16,7 @@ import {
 import type { Database } from "./schema.ts";
 import { eventRepository, webhookSubscriptionRepository } from "./webhooks.repository.ts";
 import { inboxRepository } from "./inbox.repository.ts";
+import { attachmentUploadRepository, contactCardRepository } from "./uploads.repository.ts";
 
 import {
   callRepository,
@@ -33,6 +34,8 @@ function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => void): R
     chats: chatRepository(db),
     messages: messageRepository(db),
     attachments: attachmentRepository(db),
+    attachmentUploads: attachmentUploadRepository(db),
+    contactCards: contactCardRepository(db),
     reactions: reactionRepository(db),
     contacts: contactRepository(db),
     webhookSubscriptions: webhookSubscriptionRepository(db),

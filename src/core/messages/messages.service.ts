@@ -9,16 +9,27 @@ import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
 import { otherParticipants, ourHandle } from "../chats/chat-names.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError, fieldError, notFound } from "../errors.ts";
-import type { ChatWithHandles, MessageDetails } from "../model.ts";
+import type { Attachment, ChatWithHandles, MessageDetails, MessageEffect, MessagePart, ReplyTo, Service } from "../model.ts";
+import { messageParts, validateEffect, validateParts, type OutgoingPart } from "./parts.ts";
 import type { MessageListQuery, Page, Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { messageEventData } from "../webhooks/payloads.ts";
 
 export interface OutgoingMessage {
+  /** For a message with `parts`: the text parts joined (textOfParts). */
   text: string;
   idempotencyKey?: string | undefined;
   uploads: IncomingFile[];
+  /** For a message with `parts`: the URLs of its media parts, in order. */
   attachmentUrls: string[];
+  /**
+   * The parts in order (V3). Without them the message is its text followed by its files
+   * (V2). Media parts by URL become attachments downloaded from `attachmentUrls`.
+   */
+  parts?: OutgoingPart[] | undefined;
+  effect?: MessageEffect | undefined;
+  replyTo?: ReplyTo | undefined;
+  preferredService?: Service | undefined;
 }
 
 const IDEMPOTENCY_KEY = /^[a-zA-Z0-9_-]{1,255}$/;
@@ -28,6 +39,11 @@ export const MAX_TEXT_LENGTH = 20_000;
 export function validateOutgoing(message: OutgoingMessage): void {
   if (message.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(message.idempotencyKey)) {
     throw fieldError("validation_failed", "message.idempotencyKey", " must match ^[a-zA-Z0-9_-]+$ (at most 255 characters)");
+  }
+  if (message.parts !== undefined) {
+    validateParts(message.parts, "message.parts");
+    if (message.effect !== undefined) validateEffect(message.effect, "message.effect");
+    return;
   }
   const attachmentCount = message.uploads.length + message.attachmentUrls.length;
   if (message.text.trim() === "" && attachmentCount === 0) {
@@ -81,6 +97,8 @@ export async function writeOutboundMessage(
     }
   }
   const mine = ourHandle(chat);
+  if (mine.leftAt !== null) throw new DomainError("chat_unavailable", "You left this chat; it is no longer available");
+  if (message.replyTo) await requireReplyTarget(tx, chat, message.replyTo);
   const stored = await tx.messages.create({
     orgId: chat.chat.orgId,
     chatId: chat.chat.id,
@@ -94,6 +112,10 @@ export async function writeOutboundMessage(
     isRead: false,
     readAt: null,
     idempotencyKey: message.idempotencyKey ?? null,
+    parts: message.parts ? resolveMediaUrls(message.parts, attachmentRows(0, chat.chat.orgId, now)) : null,
+    effect: message.effect ?? null,
+    replyTo: message.replyTo ?? null,
+    preferredService: message.preferredService ?? null,
   });
   const attachments = attachmentRows(stored.id, chat.chat.orgId, now);
   await tx.attachments.createMany(attachments);
@@ -103,6 +125,33 @@ export async function writeOutboundMessage(
   const details: MessageDetails = { message: stored, sender: mine.handle, attachments, reactions: [] };
   await emitEvent(tx, deps, chat.chat.orgId, "message.sent", messageEventData(chat, details, deps.links), chat.chat.id);
   return details;
+}
+
+/** A reply answers a message of the same chat, and one of its parts. */
+async function requireReplyTarget(tx: Repositories, chat: ChatWithHandles, replyTo: ReplyTo): Promise<void> {
+  const target = await tx.messages.findByUuid(chat.chat.orgId, replyTo.messageUuid);
+  if (!target || target.chatId !== chat.chat.id) {
+    throw new DomainError("message_not_found", "message.replyTo.messageId: no such message in this chat", {
+      field: "message.replyTo.messageId",
+      reason: ": no such message in this chat",
+    });
+  }
+  const parts = messageParts(target, (await tx.attachments.listForMessages([target.id])).get(target.id) ?? []);
+  if (replyTo.partIndex >= parts.length) {
+    throw new DomainError("validation_failed", `message.replyTo.partIndex: the message has ${parts.length} parts`, {
+      field: "message.replyTo.partIndex",
+      reason: `: the message has ${parts.length} parts`,
+    });
+  }
+}
+
+/**
+ * Stored parts point at attachments: media parts given by URL take the ids of the files
+ * downloaded from them, in order (`prepared` lists the URL downloads in part order).
+ */
+function resolveMediaUrls(parts: readonly OutgoingPart[], prepared: readonly Attachment[]): MessagePart[] {
+  let next = 0;
+  return parts.map((part) => (part.type === "media" && "url" in part ? { type: "media", attachmentId: prepared[next++]!.id } : part));
 }
 
 export interface SendResult {
@@ -214,6 +263,17 @@ export async function deleteMessage(deps: CoreDeps, orgId: number, chatId: numbe
   deps.activity.publish({ orgId, kind: "message", chatId, messageId });
 }
 
+/**
+ * A V2 edit of a message that has parts: the new text takes the place of its text parts
+ * (at the first one; a message without text gets it in front), its other parts stay.
+ */
+function replaceText(parts: readonly MessagePart[], text: string): MessagePart[] {
+  const first = parts.findIndex((p) => p.type === "text");
+  const kept = parts.filter((p) => p.type !== "text");
+  const at = first === -1 ? 0 : parts.slice(0, first).filter((p) => p.type !== "text").length;
+  return [...kept.slice(0, at), { type: "text", value: text }, ...kept.slice(at)];
+}
+
 export async function editMessage(
   deps: CoreDeps,
   orgId: number,
@@ -232,7 +292,8 @@ export async function editMessage(
     if (!message.isFromMe) {
       throw new DomainError("validation_failed", "only messages sent from your number can be edited");
     }
-    await tx.messages.updateText(message.id, text, deps.clock.now());
+    if (message.parts === null) await tx.messages.updateText(message.id, text, deps.clock.now());
+    else await tx.messages.updateParts(message.id, replaceText(message.parts, text), text, deps.clock.now());
     return { id: message.id, text };
   });
   deps.activity.publish({ orgId, kind: "message", chatId, messageId });

@@ -5,6 +5,7 @@ import { DomainError, notFound } from "../errors.ts";
 import type { Reaction, ReactionType } from "../model.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { reactionEventData } from "../webhooks/payloads.ts";
+import { messageParts } from "./parts.ts";
 
 export interface ReactionChange {
   reaction: Reaction;
@@ -21,17 +22,37 @@ export async function reactToMessage(
   deps: CoreDeps,
   orgId: number,
   messageId: number,
-  type: ReactionType,
+  type: ReactionType | "custom",
   operation: "add" | "remove",
+  /** V3: the part reacted to (default 0) and the emoji of a custom reaction. */
+  options: { partIndex?: number | undefined; customEmoji?: string | undefined } = {},
 ): Promise<ReactionChange> {
+  const partIndex = options.partIndex ?? 0;
+  const customEmoji = type === "custom" ? options.customEmoji?.trim() : undefined;
+  if (type === "custom" && !customEmoji) {
+    throw new DomainError("validation_failed", "customEmoji is required for a custom reaction", {
+      field: "customEmoji",
+      reason: " is required for a custom reaction",
+    });
+  }
   const result = await deps.store.transaction(async (tx) => {
     const message = await tx.messages.findById(orgId, messageId);
     if (!message) throw notFound("message_not_found", "Chat message not found");
     const chat = await loadChat(tx, orgId, message.chatId);
     const mine = ourHandle(chat);
-    const existing = await tx.reactions.listByHandle(message.id, mine.id);
+    if (partIndex > 0) {
+      const attachments = (await tx.attachments.listForMessages([message.id])).get(message.id) ?? [];
+      if (partIndex >= messageParts(message, attachments).length) {
+        throw new DomainError("validation_failed", `partIndex: the message has no part ${partIndex}`, {
+          field: "partIndex",
+          reason: `: the message has no part ${partIndex}`,
+        });
+      }
+    }
+    const existing = (await tx.reactions.listByHandle(message.id, mine.id)).filter((r) => r.partIndex === partIndex);
     const now = deps.clock.now();
-    if (operation === "add" && existing.length === 1 && existing[0]!.reaction === type) {
+    const same = (r: Reaction) => r.reaction === type && (type !== "custom" || r.customEmoji === customEmoji);
+    if (operation === "add" && existing.length === 1 && same(existing[0]!)) {
       return { reaction: existing[0]!, operation, chatId: chat.chat.id, changed: false };
     }
     let reaction: Reaction;
@@ -42,6 +63,8 @@ export async function reactToMessage(
         messageId: message.id,
         chatHandleId: mine.id,
         reaction: type,
+        customEmoji: customEmoji ?? null,
+        partIndex,
         isFromMe: true,
         fromPhone: mine.handle,
         sentAt: now,
@@ -49,7 +72,7 @@ export async function reactToMessage(
         updatedAt: now,
       });
     } else {
-      const match = existing.find((r) => r.reaction === type);
+      const match = existing.find(same);
       if (!match) throw new DomainError("reaction_not_found", `No ${type} reaction from you on this message`);
       await tx.reactions.delete(match.id);
       reaction = match;
