@@ -163,6 +163,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     logger,
     rateLimit: { perSecond: config.rateLimit, burst: config.rateLimitBurst },
     maxAttachmentBytes: config.maxAttachmentBytes,
+    baseUrl: () => baseUrl,
     extensions: [
       inboxFace({ deps, baseUrl: () => baseUrl }),
       sandboxFace({

@@ -9,6 +9,8 @@ import { registerFaceErrors, renderOpenlinqProblem } from "./errors.ts";
 import { authPlugin } from "./plugins/auth.ts";
 import { registerMultipart } from "./plugins/multipart.ts";
 import { v2Api } from "./v2/index.ts";
+import { v3Api } from "./v3/index.ts";
+import { lineVcardRoute } from "./v3/phone-numbers.routes.ts";
 
 export interface HttpOptions {
   deps: CoreDeps;
@@ -17,6 +19,8 @@ export interface HttpOptions {
   maxAttachmentBytes: number;
   /** Injected faults; every Linq face registers the fault hook with its own error renderer. */
   faults: ApiFaults;
+  /** Where the server is reachable, once listening (links in V3 answers). */
+  baseUrl: () => string;
   /** Extra faces (sandbox, delivery log, inbox) registered by the composition root. */
   extensions?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -58,6 +62,12 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   await app.register(authPlugin, { store: options.deps.store, rateLimit: options.rateLimit });
 
   await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, faults: options.faults });
+  await app.register(v3Api, {
+    prefix: "/api/partner/v3",
+    deps: options.deps,
+    faults: options.faults,
+    baseUrl: options.baseUrl,
+  });
 
   await app.register(
     async (openlinq) => {
@@ -86,6 +96,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
         },
       );
       openlinq.get("/health", { schema: { hide: true } }, async () => ({ status: "ok" }));
+      await openlinq.register(lineVcardRoute, { deps: options.deps });
     },
     { prefix: "/openlinq/v1" },
   );
