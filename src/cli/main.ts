@@ -6,6 +6,7 @@ import { addPhoneNumber, createOrganization, createToken } from "../core/account
 import { DomainError } from "../core/errors.ts";
 import { cryptoIds, systemClock } from "../core/system.ts";
 import { openStorage } from "../storage/database.ts";
+import { DOCTOR_USAGE, runDoctor } from "./doctor.ts";
 import { createStore } from "../storage/store.ts";
 
 const USAGE = `openlinq — a self-hosted Linq Partner API
@@ -19,6 +20,7 @@ Usage:
   openlinq tokens create [--org ID]     create an integration token (printed once)
   openlinq numbers add <e164> [--org ID] provision a phone number
   openlinq orgs create <name>           create an organization with an admin user
+  ${DOCTOR_USAGE}
 
 Every flag can also be set with an OPENLINQ_* environment variable (see README).`;
 
@@ -46,6 +48,17 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       ...Object.fromEntries(Object.keys(FLAG_KEYS).map((flag) => [flag, { type: "string" as const }])),
       org: { type: "string" },
+      // openlinq doctor
+      api: { type: "string" },
+      event: { type: "string" },
+      attempt: { type: "string" },
+      signature: { type: "string" },
+      "compared-with": { type: "string" },
+      secret: { type: "string" },
+      timestamp: { type: "string" },
+      body: { type: "string" },
+      "body-file": { type: "string" },
+      scheme: { type: "string" },
       "no-worker": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -65,6 +78,22 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const config = loadConfig(process.env, overrides);
     switch (command) {
+      case "doctor":
+        // A client of a running server: of the config it needs only the token (--token or OPENLINQ_TOKEN).
+        process.exitCode = await runDoctor({
+          api: values.api ?? "http://localhost:4010",
+          token: config.token,
+          event: values.event,
+          attempt: values.attempt,
+          signature: values.signature,
+          comparedWith: values["compared-with"],
+          secret: values.secret,
+          timestamp: values.timestamp,
+          body: values.body,
+          bodyFile: values["body-file"],
+          scheme: values.scheme,
+        });
+        return;
       case "serve":
         return await serve(config);
       case "worker":

@@ -2,6 +2,7 @@ import type { Clock, OutboxSignal, Page, Store } from "../core/ports.ts";
 import { DomainError, notFound } from "../core/errors.ts";
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../core/model.ts";
 import type { DeliveryRepository, LoggedEvent, LoggedEventDetail, RequeueOutcome } from "./ports.ts";
+import { diagnoseSignature, expectedSignatures, type Diagnosis, type ReceiverComputation } from "./signature-doctor.ts";
 
 /**
  * The delivery log and its two repairs: resend one event, recover a subscription's
@@ -107,4 +108,66 @@ export async function recoverSubscription(
   const requeued = await deps.deliveries.requeueFailed(orgId, subscriptionId, from, deps.clock.now());
   if (requeued > 0) deps.outbox.notify();
   return { requeued, since: from };
+}
+
+export interface SignatureCheckInput {
+  eventId: string;
+  /** Which attempt to compare with; the newest signed attempt by default. */
+  attemptId?: number | undefined;
+  receiver: ReceiverComputation;
+  /** This machine's clock: timestamps far from it fail receivers' tolerance checks. */
+  wallClock: Date;
+}
+
+/**
+ * Compares what a receiver computed with what openlinq signed in one attempt of an event
+ * (see src/delivery/signature-doctor.ts).
+ */
+export async function checkSignature(
+  deps: DeliveryLogDeps,
+  orgId: number,
+  input: SignatureCheckInput,
+): Promise<{ attemptId: number; subscriptionId: number; diagnosis: Diagnosis }> {
+  const event = await deps.deliveries.findEvent(orgId, input.eventId);
+  if (!event) throw notFound("event_not_found", `Event ${input.eventId} not found`);
+  const signed = event.attempts.filter((a) => a.requestHeaders["x-webhook-signature"] !== undefined);
+  const attempt =
+    input.attemptId === undefined
+      ? signed.at(-1)
+      : event.attempts.find((a) => a.id === input.attemptId);
+  if (!attempt) {
+    throw new DomainError(
+      "validation_failed",
+      input.attemptId === undefined
+        ? `Event ${input.eventId} has no signed attempt yet (no delivery to a subscription with a secret)`
+        : `Event ${input.eventId} has no attempt ${input.attemptId}`,
+      { field: "attempt_id" },
+    );
+  }
+  const subscription = await deps.store.read.webhookSubscriptions.findById(orgId, attempt.subscriptionId);
+  if (!subscription?.secret) {
+    throw new DomainError(
+      "validation_failed",
+      `The subscription of attempt ${attempt.id} is gone or has no secret: nothing to compare with`,
+      { field: "attempt_id" },
+    );
+  }
+  // A secret changed since the attempt would make every comparison wrong; the headers tell.
+  const delivery = { eventId: event.id, body: attempt.requestBody, secret: subscription.secret, headers: attempt.requestHeaders };
+  if (expectedSignatures(delivery).v2 !== attempt.requestHeaders["x-webhook-signature"]) {
+    throw new DomainError(
+      "validation_failed",
+      `The subscription's secret changed after attempt ${attempt.id}; check a newer attempt`,
+      { field: "attempt_id" },
+    );
+  }
+  const receiver = { ...input.receiver };
+  const headers = Object.fromEntries(Object.entries(receiver.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  receiver.timestamp ??= headers["webhook-timestamp"] ?? headers["x-webhook-timestamp"];
+  receiver.comparedWith ??= headers["webhook-signature"] ?? headers["x-webhook-signature"];
+  return {
+    attemptId: attempt.id,
+    subscriptionId: attempt.subscriptionId,
+    diagnosis: diagnoseSignature(delivery, receiver, { wallClock: input.wallClock }),
+  };
 }

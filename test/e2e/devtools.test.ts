@@ -2,6 +2,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { createHmac } from "node:crypto";
+import { OUR_NUMBER } from "../helpers/app.ts";
+import { startReceiver } from "../helpers/receiver.ts";
 import { chromiumMissing, launchBrowser, type Browser } from "./helpers/browser.ts";
 import { startInboxServer, type InboxServer } from "./helpers/inbox.ts";
 
@@ -54,5 +57,42 @@ describe("inbox developer tools (headless Chromium)", { skip: chromiumMissing },
     await bar.waitFor({ state: "detached", timeout: UI_TIMEOUT });
     assert.equal((await server.request("GET", `${V2}/phone_numbers`)).status, 200);
     assert.deepEqual((await server.request("GET", "/openlinq/v1/faults")).body.faults, []);
+  });
+
+  it("a refused delivery shows the doctor's likely causes, and pasting the receiver's computation names its mistake", async () => {
+    const refusing = await startReceiver({ status: 401, body: '{"error":"bad signature"}' });
+    const secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    try {
+      const sub = await server.request("POST", `${V2}/webhook_subscriptions`, {
+        body: { webhook_url: `${refusing.url}/hook`, version: 2, events: ["message.sent"], secret },
+      });
+      assert.equal(sub.status, 201, sub.raw);
+      const created = await server.request("POST", `${V2}/chats`, {
+        body: { send_from: OUR_NUMBER, chat: { phone_numbers: ["+15551230077"] }, message: { text: "Doctor test" } },
+      });
+      assert.equal(created.status, 200, created.raw);
+      await refusing.waitFor((requests) => requests.some((r) => r.answeredWith === 401));
+      const delivered = refusing.requests[0]!;
+      const eventId = String(delivered.headers["webhook-id"]);
+
+      const page = await browser.page();
+      await page.goto(server.signInUrl);
+      await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: UI_TIMEOUT });
+      await page.evaluate((id) => (location.hash = `#/webhooks/events/${id}`), eventId);
+      const doctor = page.getByRole("region", { name: "Signature doctor" });
+      await doctor.getByText("correctly signed delivery").waitFor({ timeout: UI_TIMEOUT });
+      await doctor.getByText("re-serialised body").waitFor({ timeout: UI_TIMEOUT });
+
+      // The receiver keyed V2's HMAC with the secret minus whsec_.
+      const wrong = createHmac("sha256", secret.slice(6)).update(delivered.body).digest("hex");
+      await doctor.getByPlaceholder("Signature your receiver computed").fill(wrong);
+      await doctor.getByRole("button", { name: "Check" }).click();
+      await doctor.getByRole("list", { name: "Doctor findings" }).getByText("without whsec_").waitFor({ timeout: UI_TIMEOUT });
+      await page.screenshot({ path: join(SHOTS, "devtools-signature-doctor.png"), fullPage: true });
+      await server.request("DELETE", `${V2}/webhook_subscriptions/${sub.body.webhook_subscription.id}`);
+      await page.close();
+    } finally {
+      await refusing.close();
+    }
   });
 });

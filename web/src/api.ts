@@ -136,7 +136,24 @@ export interface DeliveryAttempt {
   duration_ms: number;
   error: string | null;
   request: { headers: Record<string, string>; body: string };
+  /** Set when the receiver answered 400/401/403 to this signed delivery. */
+  signature_diagnosis: { summary: string; likely_causes: Finding[] } | null;
   response: { status: number; headers: Record<string, string>; body: string } | null;
+}
+
+/** One finding of the signature doctor. */
+export interface Finding {
+  code: string;
+  severity: "ok" | "problem" | "hint";
+  message: string;
+}
+
+export interface SignatureCheck {
+  verdict: "match" | "mismatch" | "unknown";
+  scheme: string | null;
+  reproduced: boolean;
+  attempt_id: number;
+  findings: Finding[];
 }
 
 /** One event's way to one subscription. */
@@ -291,6 +308,9 @@ export const api = {
       `${OWN}/events/${eventId}/resend`,
       subscriptionId ? { subscription_id: subscriptionId } : {},
     ),
+
+  checkSignature: (input: { event_id: string; attempt_id: number; signature?: string; secret?: string; body?: string }) =>
+    call<SignatureCheck>("POST", `${OWN}/signature/check`, input),
 
   // ── Fault injection ──────────────────────────────────────────────────────
   faults: () => call<{ faults: Fault[] }>("GET", `${OWN}/faults`).then((r) => r.faults),

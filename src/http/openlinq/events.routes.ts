@@ -3,6 +3,7 @@ import type { CoreDeps } from "../../core/deps.ts";
 import { WEBHOOK_EVENT_TYPES } from "../../core/model.ts";
 import { isoMillis } from "../../core/time.ts";
 import {
+  checkSignature,
   getEvent,
   listEvents,
   recoverSubscription,
@@ -10,6 +11,7 @@ import {
   type DeliveryLogDeps,
 } from "../../delivery/delivery-log.service.ts";
 import type { DeliveryRepository, DeliverySummary, LoggedAttempt, LoggedEvent } from "../../delivery/ports.ts";
+import { likelyRefusalCauses, type SignatureScheme } from "../../delivery/signature-doctor.ts";
 import { errorResponses, idParam, MAX_PER_PAGE, pageQueryProperties, paginationSchema } from "../v2/schemas.ts";
 
 /**
@@ -49,6 +51,15 @@ const eventSummarySchema = {
   },
 } as const;
 
+const findingSchema = {
+  type: "object",
+  properties: {
+    code: { type: "string" },
+    severity: { type: "string", enum: ["ok", "problem", "hint"] },
+    message: { type: "string" },
+  },
+} as const;
+
 const attemptSchema = {
   type: "object",
   properties: {
@@ -63,6 +74,15 @@ const attemptSchema = {
     request: {
       type: "object",
       properties: { headers: stringMap, body: { type: "string", description: "The exact bytes sent and signed" } },
+    },
+    signature_diagnosis: {
+      type: ["object", "null"],
+      description:
+        "When the receiver answered 400, 401 or 403 to a signed delivery: openlinq signed it correctly, so these are the likely causes on the receiver's side, most likely first. POST /openlinq/v1/signature/check pins down which.",
+      properties: {
+        summary: { type: "string" },
+        likely_causes: { type: "array", items: findingSchema },
+      },
     },
     response: {
       type: ["object", "null"],
@@ -110,7 +130,24 @@ function toEventSummary(event: LoggedEvent) {
   };
 }
 
-function toAttempt(attempt: LoggedAttempt) {
+const REFUSALS = new Set([400, 401, 403]);
+
+/** Doctor findings for a signed attempt the receiver refused; null for every other attempt. */
+function signatureDiagnosis(attempt: LoggedAttempt, wallClock: Date) {
+  if (attempt.responseStatus === null || !REFUSALS.has(attempt.responseStatus)) return null;
+  if (attempt.requestHeaders["x-webhook-signature"] === undefined) return null;
+  return {
+    summary: `The receiver answered ${attempt.responseStatus} to a correctly signed delivery; it most likely fails to verify the signature.`,
+    likely_causes: likelyRefusalCauses({
+      status: attempt.responseStatus,
+      responseBody: attempt.responseBody ?? "",
+      requestTimestamp: Number(attempt.requestHeaders["webhook-timestamp"]),
+      wallClock,
+    }),
+  };
+}
+
+function toAttempt(attempt: LoggedAttempt, wallClock: Date) {
   return {
     id: attempt.id,
     delivery_id: attempt.deliveryId,
@@ -121,6 +158,7 @@ function toAttempt(attempt: LoggedAttempt) {
     duration_ms: attempt.durationMs,
     error: attempt.error,
     request: { headers: attempt.requestHeaders, body: attempt.requestBody },
+    signature_diagnosis: signatureDiagnosis(attempt, wallClock),
     response:
       attempt.responseStatus === null
         ? null
@@ -211,7 +249,8 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
         event: {
           ...toEventSummary(event),
           payload: JSON.parse(event.payload) as Record<string, unknown>,
-          attempts: event.attempts.map(toAttempt),
+          // The machine's clock, not the sandbox's: receivers compare timestamps with theirs.
+          attempts: event.attempts.map((attempt) => toAttempt(attempt, new Date())),
         },
       };
     },
@@ -295,6 +334,94 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
         request.body.since,
       );
       return reply.code(202).send({ requeued: result.requeued, since: isoMillis(result.since) });
+    },
+  );
+
+  app.post<{
+    Body: {
+      event_id: string;
+      attempt_id?: number;
+      body?: string;
+      signature?: string;
+      compared_with?: string;
+      secret?: string;
+      timestamp?: string;
+      headers?: Record<string, string>;
+      scheme?: SignatureScheme;
+    };
+  }>(
+    "/signature/check",
+    {
+      schema: {
+        tags: ["openlinq: signature doctor"],
+        summary: "Tell exactly how a receiver's signature check differs from what openlinq signed",
+        description:
+          "Give what your receiver computed for one delivery: the body bytes it hashed, the signature it produced " +
+          "(`signature`) and the header value it compared with (`compared_with`), the secret, timestamp and headers it " +
+          "used; every field but `event_id` is optional. The answer lists, per part, whether it matches what openlinq " +
+          "signed in that attempt (the newest signed one unless `attempt_id` says), and the exact mistake when not: " +
+          "re-serialised or re-encoded body, whsec_ or base64 handling of the secret, hex vs base64, signed content, " +
+          "millisecond or stale timestamp, an unstripped prefix.",
+        body: {
+          type: "object",
+          required: ["event_id"],
+          additionalProperties: false,
+          properties: {
+            event_id: { type: "string", format: "uuid" },
+            attempt_id: { type: "integer", minimum: 1 },
+            body: { type: "string", description: "The exact text your receiver hashed" },
+            signature: { type: "string", description: "The signature your receiver computed" },
+            compared_with: { type: "string", description: "The value it compared its signature with (from a header)" },
+            secret: { type: "string", description: "The secret it used" },
+            timestamp: { type: "string", description: "The timestamp it used" },
+            headers: { type: "object", additionalProperties: { type: "string" }, description: "Headers it read" },
+            scheme: { type: "string", enum: ["v2", "standard", "legacy"], description: "The scheme it meant to verify" },
+          },
+        },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              verdict: { type: "string", enum: ["match", "mismatch", "unknown"] },
+              scheme: { type: ["string", "null"], enum: ["v2", "standard", "legacy", null] },
+              reproduced: { type: "boolean", description: "Whether openlinq could reproduce your signature (and so name each mistake)" },
+              event_id: { type: "string" },
+              attempt_id: { type: "integer" },
+              subscription_id: { type: "integer" },
+              findings: { type: "array", items: findingSchema },
+              expected: {
+                type: "object",
+                description: "The signatures of that attempt, as sent",
+                properties: { v2: { type: "string" }, standard: { type: "string" }, legacy: { type: "string" } },
+              },
+            },
+          },
+          ...errors(400, 404, 422),
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const result = await checkSignature(log, request.caller.orgId, {
+        eventId: body.event_id,
+        attemptId: body.attempt_id,
+        receiver: {
+          body: body.body,
+          signature: body.signature,
+          comparedWith: body.compared_with,
+          secret: body.secret,
+          timestamp: body.timestamp,
+          headers: body.headers,
+          scheme: body.scheme,
+        },
+        wallClock: new Date(),
+      });
+      return {
+        ...result.diagnosis,
+        event_id: body.event_id,
+        attempt_id: result.attemptId,
+        subscription_id: result.subscriptionId,
+      };
     },
   );
 };

@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, EVENT_TYPES, api, type Delivery, type DeliveryAttempt, type EventDetail, type EventSummary, type Subscription } from "../api.ts";
+import { ApiError, EVENT_TYPES, api, type Delivery, type DeliveryAttempt, type EventDetail, type EventSummary, type SignatureCheck, type Subscription } from "../api.ts";
 import { eventTime, fullTime, toLocalInput } from "../format.ts";
 import { useActivityRefresh, useDueRefresh, useLatestRequest } from "../hooks.ts";
 import { hrefFor } from "../router.ts";
+import { Feedback } from "./feedback.tsx";
 
 /** A delivery as a person reads it: pending after a failed attempt is "retrying". */
 export function deliveryState(delivery: Pick<Delivery, "status" | "attempt_count">): string {
@@ -291,6 +292,7 @@ function AttemptView({ attempt, open }: { attempt: DeliveryAttempt; open: boolea
           {attempt.error && <span class="attempt-error">{attempt.error}</span>}
         </summary>
         <div class="attempt-body">
+          {attempt.signature_diagnosis && <SignatureDoctor attempt={attempt} diagnosis={attempt.signature_diagnosis} />}
           <h3>Request</h3>
           <pre class="code">{`POST ${attempt.url}\n${headerLines(attempt.request.headers)}\n\n${prettyText(attempt.request.body)}`}</pre>
           <h3>Response</h3>
@@ -302,6 +304,58 @@ function AttemptView({ attempt, open }: { attempt: DeliveryAttempt; open: boolea
         </div>
       </details>
     </li>
+  );
+}
+
+/**
+ * Beside a refused delivery: openlinq signed it correctly, so the likely causes are on the
+ * receiver's side; pasting what the receiver computed pins down which.
+ */
+function SignatureDoctor({ attempt, diagnosis }: { attempt: DeliveryAttempt; diagnosis: NonNullable<DeliveryAttempt["signature_diagnosis"]> }) {
+  const [signature, setSignature] = useState("");
+  const [secret, setSecret] = useState("");
+  const [body, setBody] = useState("");
+  const [result, setResult] = useState<SignatureCheck | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const check = (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    api
+      .checkSignature({
+        event_id: attempt.request.headers["webhook-id"] ?? "",
+        attempt_id: attempt.id,
+        ...(signature ? { signature } : {}),
+        ...(secret ? { secret } : {}),
+        ...(body ? { body } : {}),
+      })
+      .then(setResult, (err: unknown) => setError((err as Error).message));
+  };
+  return (
+    <section class="doctor" aria-label="Signature doctor">
+      <h3>Signature doctor</h3>
+      <p>{diagnosis.summary}</p>
+      <ol class="doctor-causes">
+        {diagnosis.likely_causes.map((cause) => (
+          <li key={cause.code}>{cause.message}</li>
+        ))}
+      </ol>
+      <form class="doctor-form" onSubmit={check}>
+        <input class="field" placeholder="Signature your receiver computed" value={signature} onInput={(e) => setSignature((e.target as HTMLInputElement).value)} />
+        <input class="field" placeholder="Secret it used" value={secret} onInput={(e) => setSecret((e.target as HTMLInputElement).value)} />
+        <textarea class="field" rows={2} placeholder="Body it hashed (optional)" value={body} onInput={(e) => setBody((e.target as HTMLTextAreaElement).value)} />
+        <button type="submit" class="primary small">Check</button>
+      </form>
+      <Feedback error={error} />
+      {result && (
+        <ul class="doctor-findings" aria-label="Doctor findings">
+          {result.findings.map((finding) => (
+            <li class={`finding finding-${finding.severity}`} key={finding.code}>
+              {finding.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 
