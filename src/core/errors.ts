@@ -32,6 +32,8 @@ export type ErrorCode =
   | "conflict"
   | "invalid_message_content"
   | "direct_chat_not_supported"
+  | "group_chat_not_supported"
+  | "service_not_supported"
   | "chat_unavailable"
   | "contact_card_exists"
   | "contact_card_not_found"

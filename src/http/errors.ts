@@ -72,6 +72,8 @@ export function statusFor(code: ErrorCode): number {
     case "url_not_allowed":
     case "invalid_message_content":
     case "direct_chat_not_supported":
+    case "group_chat_not_supported":
+    case "service_not_supported":
     case "attachment_not_ready":
     case "content_type_mismatch":
       return 422;

@@ -11,6 +11,7 @@ import { registerMultipart } from "./plugins/multipart.ts";
 import { v2Api } from "./v2/index.ts";
 import { v3Api } from "./v3/index.ts";
 import { lineVcardRoute } from "./v3/phone-numbers.routes.ts";
+import { uploadReceiverRoute } from "./v3/attachments.routes.ts";
 
 export interface HttpOptions {
   deps: CoreDeps;
@@ -27,6 +28,15 @@ export interface HttpOptions {
 
 /** JSON bodies above this are refused with 413; files go through multipart with their own limit. */
 const JSON_BODY_LIMIT = 1024 * 1024;
+
+/** A message's file, or an uploaded file not yet (or never) sent (V3 presigned uploads). */
+async function findDownload(deps: CoreDeps, id: string) {
+  const attachment = await deps.store.read.attachments.findById(id);
+  if (attachment) return attachment;
+  const upload = (await deps.store.read.attachmentUploads.findWithSecret(id))?.upload;
+  if (!upload || upload.status !== "complete") return undefined;
+  return { mimeType: upload.contentType, fileSize: upload.sizeBytes, filename: upload.filename, storageKey: upload.id };
+}
 
 export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -86,7 +96,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
           },
         },
         async (request, reply) => {
-          const attachment = await options.deps.store.read.attachments.findById(request.params.id);
+          const attachment = await findDownload(options.deps, request.params.id);
           if (!attachment) throw new DomainError("attachment_not_found", "Attachment not found");
           return reply
             .type(attachment.mimeType)
@@ -97,6 +107,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
       );
       openlinq.get("/health", { schema: { hide: true } }, async () => ({ status: "ok" }));
       await openlinq.register(lineVcardRoute, { deps: options.deps });
+      await openlinq.register(uploadReceiverRoute, { deps: options.deps });
     },
     { prefix: "/openlinq/v1" },
   );

@@ -11,6 +11,7 @@ import type { CoreDeps } from "../deps.ts";
 import { DomainError, fieldError, notFound } from "../errors.ts";
 import type { Attachment, ChatWithHandles, MessageDetails, MessageEffect, MessagePart, ReplyTo, Service } from "../model.ts";
 import { messageParts, validateEffect, validateParts, type OutgoingPart } from "./parts.ts";
+import { linkUploads } from "../attachments/uploads.service.ts";
 import type { MessageListQuery, Page, Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { messageEventData } from "../webhooks/payloads.ts";
@@ -30,6 +31,15 @@ export interface OutgoingMessage {
   effect?: MessageEffect | undefined;
   replyTo?: ReplyTo | undefined;
   preferredService?: Service | undefined;
+  /** A voice memo: every file must be audio. */
+  audioOnly?: boolean | undefined;
+}
+
+function requireAudio(mimeTypes: readonly string[]): void {
+  const other = mimeTypes.find((type) => !type.startsWith("audio/"));
+  if (other !== undefined || mimeTypes.length === 0) {
+    throw new DomainError("attachment_type_not_allowed", `A voice memo must be an audio file, not ${other ?? "nothing"}`);
+  }
 }
 
 const IDEMPOTENCY_KEY = /^[a-zA-Z0-9_-]{1,255}$/;
@@ -118,6 +128,11 @@ export async function writeOutboundMessage(
     preferredService: message.preferredService ?? null,
   });
   const attachments = attachmentRows(stored.id, chat.chat.orgId, now);
+  if (stored.parts) {
+    // V2 lists attachments by position: keep the order of the media parts.
+    const order = stored.parts.flatMap((p) => (p.type === "media" ? [p.attachmentId] : []));
+    attachments.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+  }
   await tx.attachments.createMany(attachments);
   await tx.chats.recordActivity(chat.chat.id, 1, now);
   chat.chat.messageCount += 1;
@@ -149,7 +164,9 @@ async function requireReplyTarget(tx: Repositories, chat: ChatWithHandles, reply
  * Stored parts point at attachments: media parts given by URL take the ids of the files
  * downloaded from them, in order (`prepared` lists the URL downloads in part order).
  */
-function resolveMediaUrls(parts: readonly OutgoingPart[], prepared: readonly Attachment[]): MessagePart[] {
+function resolveMediaUrls(parts: readonly OutgoingPart[], attachments: readonly Attachment[]): MessagePart[] {
+  const linked = new Set(parts.flatMap((p) => (p.type === "media" && "attachmentId" in p ? [p.attachmentId] : [])));
+  const prepared = attachments.filter((a) => !linked.has(a.id));
   let next = 0;
   return parts.map((part) => (part.type === "media" && "url" in part ? { type: "media", attachmentId: prepared[next++]!.id } : part));
 }
@@ -186,13 +203,35 @@ export async function runSend(
 ): Promise<SendResult> {
   const replay = await findReplay(deps, orgId, message.idempotencyKey);
   if (replay) return replay;
-  const prepared = await prepareOutgoingFiles(deps, message);
-  const attachmentRows = await storeAttachmentFiles(deps, prepared);
+  const uploaded = (message.parts ?? []).flatMap((part, i) =>
+    part.type === "media" && "attachmentId" in part ? [{ id: part.attachmentId, field: `message.parts[${i}].attachmentId` }] : [],
+  );
+  const linked = await linkUploads(deps, orgId, uploaded);
+  let prepared: Awaited<ReturnType<typeof prepareOutgoingFiles>>;
+  try {
+    prepared = await prepareOutgoingFiles(deps, message);
+    if (message.audioOnly) requireAudio([...prepared.map((p) => p.mimeType), ...[...linked.attachments.values()].map((a) => a.mimeType)]);
+  } catch (error) {
+    await linked.remove();
+    throw error;
+  }
+  if (message.parts && linked.attachments.size > 0) {
+    // The parts now name the message's own copies; the write closures read this same object.
+    message.parts = message.parts.map((part) =>
+      part.type === "media" && "attachmentId" in part ? { ...part, attachmentId: linked.attachments.get(part.attachmentId)!.id } : part,
+    );
+  }
+  const fileRows = await storeAttachmentFiles(deps, prepared);
+  const attachmentRows: typeof fileRows = (messageId, rowOrgId, now) => [
+    ...fileRows(messageId, rowOrgId, now),
+    ...[...linked.attachments.values()].map((a) => ({ ...a, messageId, createdAt: now })),
+  ];
   let written: { chat: ChatWithHandles; message: MessageDetails };
   try {
     written = await deps.store.transaction((tx) => write(tx, attachmentRows));
   } catch (error) {
     await removeAttachmentFiles(deps, prepared);
+    await linked.remove();
     if (error instanceof DomainError && error.code === "conflict") {
       const winner = await findReplay(deps, orgId, message.idempotencyKey);
       if (winner) return winner;

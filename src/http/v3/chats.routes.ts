@@ -255,6 +255,10 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
     async (request, reply) => {
       const chat = await activeChat(request.caller.orgId, request.params.chatId);
+      const card = await deps.store.read.contactCards.findByPhoneNumber(chat.chat.phoneNumberId);
+      if (!card?.isActive) {
+        throw new DomainError("contact_card_not_found", "Set up a contact card for this line first (POST /v3/contact_card)");
+      }
       await shareContact(deps, request.caller.orgId, chat.chat.id);
       return reply.code(204).send();
     },

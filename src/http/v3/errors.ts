@@ -51,6 +51,10 @@ export function v3ErrorFor(code: ErrorCode): V3ErrorCode {
       return { status: 404, code: 2012 };
     case "chat_unavailable":
       return { status: 409, code: 2013 };
+    case "group_chat_not_supported":
+      return { status: 409, code: 2016 };
+    case "service_not_supported":
+      return { status: 409, code: 2017 };
     case "contact_card_exists":
       return { status: 409, code: 2014 };
     case "attachment_not_ready":

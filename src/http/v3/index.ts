@@ -3,6 +3,7 @@ import type { CoreDeps } from "../../core/deps.ts";
 import type { ApiFaults } from "../../core/faults/api-faults.service.ts";
 import { createFaultInjector } from "../plugins/faults.ts";
 import { registerV3Errors, renderV3Problem, traceIdOf } from "./errors.ts";
+import { attachmentRoutes } from "./attachments.routes.ts";
 import { chatRoutes } from "./chats.routes.ts";
 import { messageRoutes } from "./messages.routes.ts";
 import { phoneNumberRoutes } from "./phone-numbers.routes.ts";
@@ -30,6 +31,7 @@ export const v3Api: FastifyPluginAsync<V3Options> = async (app, { deps, faults, 
   await app.register(chatRoutes, { deps });
   await app.register(messageRoutes, { deps });
   await app.register(phoneNumberRoutes, { deps, baseUrl });
+  await app.register(attachmentRoutes, { deps, baseUrl });
 };
 
 /**
