@@ -117,9 +117,12 @@ for (const dialect of DIALECTS) {
       const events = await received();
       assert.deepEqual(events.map((e) => [e.event_type, e.data.reaction, e.data.operation]), [
         ["reaction.received", "love", "add"],
+        ["reaction.received", "love", "remove"],
         ["reaction.received", "like", "add"],
         ["reaction.received", "like", "remove"],
       ]);
+      assert.equal(events[1]!.data.id, String(love.reaction.id), "the removal names the replaced tapback");
+      assert.deepEqual(like.events.map((e: { event_type: string }) => e.event_type), ["reaction.received", "reaction.received"]);
       const [first] = events;
       assert.equal(first!.data.id, String(love.reaction.id));
       assert.equal(first!.data.chat_message_id, String(messageId));
@@ -131,7 +134,7 @@ for (const dialect of DIALECTS) {
         text: "Lunch at noon?",
         sent_at: first!.data.associated_message.sent_at,
       });
-      assert.equal(events[1]!.data.id, String(like.reaction.id));
+      assert.equal(events[2]!.data.id, String(like.reaction.id));
 
       const again = await t.request("POST", `${SANDBOX}/simulate/reaction`, {
         body: { from: "+15551230201", chat_message_id: messageId, type: "like", operation: "remove" },

@@ -74,6 +74,32 @@ for (const dialect of DIALECTS) {
       assert.equal(cards[0].name, "openlinq Admin");
     });
 
+    it("replacing our tapback tells the receiver the old one went away before the new one arrives", async () => {
+      const chat = await createChat(t, ["+15551230405"], "Pick one");
+      await advance(t, 0);
+      const from = hooks.envelopes().length;
+      const react = async (type: string, operation: string) => {
+        const res = await t.request("POST", `${V2}/chat_messages/${chat.chat_messages.id}/reactions`, { body: { type, operation } });
+        assert.ok(res.status === 200 || res.status === 201, res.raw);
+        return res.body.data;
+      };
+      const love = await react("love", "add");
+      const like = await react("like", "add");
+      await react("like", "add");
+      await react("like", "remove");
+      await advance(t, 0);
+      const events = hooks.envelopes().slice(from).filter((e) => e.event_type.startsWith("reaction."));
+      assert.deepEqual(
+        events.map((e) => [e.event_type, e.data.reaction, e.data.operation, e.data.id]),
+        [
+          ["reaction.sent", "love", "add", String(love.id)],
+          ["reaction.sent", "love", "remove", String(love.id)],
+          ["reaction.sent", "like", "add", String(like.id)],
+          ["reaction.sent", "like", "remove", String(like.id)],
+        ],
+      );
+    });
+
     it("shows nothing of the sort on an SMS-only phone, and shows their own typing", async () => {
       const sms = "+15550100002";
       const chat = await createChat(t, [sms], "Plain text");

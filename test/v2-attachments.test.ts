@@ -4,7 +4,9 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DIALECTS, OUR_NUMBER, startTestApp, type TestApp } from "./helpers/app.ts";
 import { startFileServer, type FileServer } from "./helpers/file-server.ts";
-import { ELF, GIF, JPG, MEDIA, MP4, PDF, PNG } from "./fixtures/media.ts";
+import { ELF, EXE, GIF, JPG, MEDIA, MP4, PDF, PNG } from "./fixtures/media.ts";
+
+const HTML = "<!doctype html><title>Offer</title><script>alert(document.cookie)</script>";
 import { V2, assertRenderError, countChats, createChat, listMessages, sendMessage } from "./helpers/v2.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -38,6 +40,7 @@ for (const dialect of DIALECTS) {
         "/report.pdf": { body: PDF, type: "application/pdf" },
         "/download": { body: PNG, headers: { "content-disposition": 'attachment; filename="chart.png"' } },
         "/program": { body: ELF },
+        "/page.html": { body: HTML, type: "text/html; charset=utf-8" },
         "/broken": { body: "oops", status: 500, type: "text/plain" },
       });
     });
@@ -142,19 +145,39 @@ for (const dialect of DIALECTS) {
       assert.equal(res.body.data.chat_messages.attachments[0].mime_type, "image/jpeg");
     });
 
-    it("refuses a type no messaging service carries, naming the file, and stores nothing", async () => {
+    it("accepts any file type, reporting what the bytes are; where they cannot tell, the claim or the name", async () => {
       const chat = await createChat(t, ["+15554440005"]);
-      const files = storedFiles(t).length;
       const upload = await t.multipart("POST", `${V2}/chats/${chat.id}/chat_messages`, [
-        ["message[text]", "two files"],
-        ["message[attachments][]", { filename: "ok.png", data: PNG, type: "image/png" }],
+        ["message[text]", "files of every kind"],
+        ["message[attachments][]", { filename: "setup.exe", data: EXE, type: "application/octet-stream" }],
         ["message[attachments][]", { filename: "tool.png", data: ELF, type: "image/png" }],
+        ["message[attachments][]", { filename: "page", data: Buffer.from(HTML), type: "text/html" }],
+        ["message[attachments][]", { filename: "notes.md", data: Buffer.from("# Notes\n"), type: "application/octet-stream" }],
+        ["message[attachments][]", { filename: "blob", data: Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0xff]) }],
+        ["message[attachments][]", { filename: "fake.txt", data: Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0xff]), type: "text/plain" }],
       ]);
-      assert.match(assertRenderError(upload, 422), /attachment 2 \("tool\.png"\).*application\/x-elf.*not supported/);
-      const byUrl = await sendMessage(t, chat.id, { text: "x", attachment_urls: [cdn.url("/program")] });
-      assert.ok(assertRenderError(byUrl, 422).includes(cdn.url("/program")));
-      assert.equal((await listMessages(t, chat.id)).length, 1);
-      assert.equal(storedFiles(t).length, files);
+      assert.equal(upload.status, 201, upload.raw);
+      assert.deepEqual(
+        upload.body.data.attachments.map((a: any) => [a.filename, a.mime_type]),
+        [
+          ["setup.exe", "application/x-msdownload"],
+          ["tool.png", "application/x-elf"],
+          ["page", "text/html"],
+          ["notes.md", "text/markdown"],
+          ["blob", "application/octet-stream"],
+          ["fake.txt", "application/octet-stream"],
+        ],
+      );
+      const byUrl = await sendMessage(t, chat.id, { text: "x", attachment_urls: [cdn.url("/program"), cdn.url("/page.html")] });
+      assert.equal(byUrl.status, 201, byUrl.raw);
+      assert.deepEqual(byUrl.body.data.attachments.map((a: any) => a.mime_type), ["application/x-elf", "text/html"]);
+
+      // Served back as what it is, but never able to run script on this origin.
+      const page = await fetch(byUrl.body.data.attachments[1].url);
+      assert.equal(page.headers.get("content-type"), "text/html");
+      assert.equal(page.headers.get("content-security-policy"), "sandbox");
+      assert.equal(page.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(await page.text(), HTML);
     });
 
     it("a URL that cannot be downloaded is a 4xx naming the URL; no chat and no message are created", async () => {

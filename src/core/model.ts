@@ -84,6 +84,8 @@ export interface ChatWithHandles {
   handles: ChatHandle[];
   /** Our own number, the sender of outbound messages. */
   phoneNumber: string;
+  /** Names of the org's contacts for the chat's handles (handle → "First Last"); see handleName. */
+  contactNames: ReadonlyMap<string, string>;
 }
 
 export interface Attachment {

@@ -201,11 +201,20 @@ export interface ChatRepository {
   findById(orgId: number, id: number): Promise<Chat | undefined>;
   findByUuid(orgId: number, uuid: string): Promise<Chat | undefined>;
   findByParticipants(phoneNumberId: number, participantsKey: string): Promise<Chat | undefined>;
-  listByPhoneNumber(phoneNumberId: number, page: PageRequest): Promise<Page<Chat>>;
+  /** How many chats one of our lines has. */
+  countByPhoneNumber(phoneNumberId: number): Promise<number>;
   /** Up to `limit` chats of the org, most recent activity first, after the keyset `after`. */
   listPage(query: ChatPageRequest): Promise<Chat[]>;
   /** Sets a group's name and/or icon (undefined leaves a field as it is). */
   updateGroup(chatId: number, changes: { displayName?: string | undefined; groupChatIcon?: string | undefined }, now: Date): Promise<void>;
+  /** Throws DomainError("conflict") when another chat of the line holds the key. */
+  setParticipantsKey(chatId: number, participantsKey: string): Promise<void>;
+  /**
+   * Chats of the org that involve `handle`: those it currently takes part in (not as us) and,
+   * when `phoneNumberId` is given (the handle is one of the org's lines), those sent from that
+   * line. Most recent activity first.
+   */
+  listInvolving(orgId: number, involved: { handle: string; phoneNumberId: number | null }, page: PageRequest): Promise<Page<Chat>>;
   /** Handles of each chat, ours included, in join order. */
   handlesFor(chatIds: readonly number[]): Promise<Map<number, ChatHandle[]>>;
   addHandle(chatId: number, handle: { handle: string; service: Service; isMe: boolean }, now: Date): Promise<ChatHandle>;
@@ -308,6 +317,11 @@ export interface ContactRepository {
   delete(orgId: number, id: number): Promise<void>;
   /** First contact (lowest id) whose email or phone matches; either may be omitted. */
   find(orgId: number, by: { email?: string; phoneNumber?: string }): Promise<Contact | undefined>;
+  /**
+   * Full names ("First Last", trimmed, non-empty) of the contacts whose phone number or email is
+   * one of these handles; the first contact (lowest id) wins when several match one handle.
+   */
+  namesFor(orgId: number, handles: readonly string[]): Promise<Map<string, string>>;
 }
 
 export interface NewWebhookSubscription {

@@ -102,6 +102,10 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
             .type(attachment.mimeType)
             .header("Content-Length", attachment.fileSize)
             .header("Content-Disposition", `inline; filename="${attachment.filename.replace(/"/g, "")}"`)
+            // Any file type is accepted, HTML and SVG included: served from the inbox's origin,
+            // such a file must never run script there or be re-sniffed into something that does.
+            .header("X-Content-Type-Options", "nosniff")
+            .header("Content-Security-Policy", "sandbox")
             .send(createReadStream(options.deps.files.pathOf(attachment.storageKey)));
         },
       );

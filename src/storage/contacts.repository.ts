@@ -121,5 +121,26 @@ export function contactRepository(db: Kysely<Database>): ContactRepository {
       const [contact] = await withOwners([row]);
       return contact;
     },
+    async namesFor(orgId, handles) {
+      const names = new Map<string, string>();
+      if (handles.length === 0) return names;
+      const wanted = [...new Set(handles)];
+      const rows = await db
+        .selectFrom("contacts")
+        .select(["phone_number", "email", "first_name", "last_name"])
+        .where("org_id", "=", orgId)
+        .where((eb) => eb.or([eb("phone_number", "in", wanted), eb("email", "in", wanted)]))
+        .orderBy("id")
+        .execute();
+      const set = new Set(wanted);
+      for (const row of rows) {
+        const name = `${row.first_name} ${row.last_name}`.trim();
+        if (name === "") continue;
+        for (const handle of [row.phone_number, row.email]) {
+          if (set.has(handle) && !names.has(handle)) names.set(handle, name);
+        }
+      }
+      return names;
+    },
   };
 }

@@ -107,27 +107,64 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
         .executeTakeFirst();
       return row && chatRowToChat(row);
     },
-    async listByPhoneNumber(phoneNumberId, page) {
+    async setParticipantsKey(chatId, participantsKey) {
+      try {
+        await db.updateTable("chats").set({ participants_key: participantsKey }).where("id", "=", chatId).execute();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DomainError("conflict", "chat already exists", { resource: "chat" });
+        throw error;
+      }
+    },
+    async listInvolving(orgId, involved, page) {
+      const participatesIn = db
+        .selectFrom("chat_handles")
+        .select("chat_handles.chat_id")
+        .where("chat_handles.handle", "=", involved.handle)
+        .where("chat_handles.is_me", "=", 0)
+        .where("chat_handles.left_at", "is", null);
+      // A line's own chats are the common case and have their own index: take that path
+      // unless the line also takes part in chats as a participant (a chat between two lines).
+      const lineOnly =
+        involved.phoneNumberId !== null &&
+        !(await participatesIn
+          .innerJoin("chats", "chats.id", "chat_handles.chat_id")
+          .where("chats.org_id", "=", orgId)
+          .limit(1)
+          .executeTakeFirst());
+      const phoneNumberId = involved.phoneNumberId;
+      const filtered = db.selectFrom("chats").where((eb) =>
+        lineOnly
+          ? eb("phone_number_id", "=", phoneNumberId!)
+          : eb.and([
+              eb("org_id", "=", orgId),
+              eb.or([
+                ...(phoneNumberId !== null ? [eb("phone_number_id", "=", phoneNumberId)] : []),
+                eb("id", "in", participatesIn),
+              ]),
+            ]),
+      );
       const window = pageWindow(page);
       const [rows, count] = await Promise.all([
         window
-          ? db
-              .selectFrom("chats")
+          ? filtered
               .selectAll()
-              .where("phone_number_id", "=", phoneNumberId)
               .orderBy("last_activity_at", "desc")
               .orderBy("id", "desc")
               .limit(window.limit)
               .offset(window.offset)
               .execute()
           : [],
-        db
-          .selectFrom("chats")
-          .select((eb) => eb.fn.countAll<number>().as("count"))
-          .where("phone_number_id", "=", phoneNumberId)
-          .executeTakeFirstOrThrow(),
+        filtered.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
       ]);
       return { items: rows.map(chatRowToChat), total: Number(count.count) };
+    },
+    async countByPhoneNumber(phoneNumberId) {
+      const row = await db
+        .selectFrom("chats")
+        .select((eb) => eb.fn.countAll<number>().as("count"))
+        .where("phone_number_id", "=", phoneNumberId)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
     },
     async listPage(query) {
       let select = db.selectFrom("chats").selectAll().where("org_id", "=", query.orgId);

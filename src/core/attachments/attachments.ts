@@ -1,4 +1,5 @@
-import { fileTypeFromBuffer } from "file-type";
+import { fileTypeFromBuffer, supportedMimeTypes } from "file-type";
+import mime from "mime";
 import { DomainError } from "../errors.ts";
 import type { CoreDeps } from "../deps.ts";
 import type { Attachment } from "../model.ts";
@@ -7,7 +8,7 @@ import type { Attachment } from "../model.ts";
 export interface IncomingFile {
   filename: string;
   data: Uint8Array;
-  /** What the sender claimed; only trusted for plain-text types the bytes cannot prove. */
+  /** What the sender claimed; only trusted for types the bytes cannot prove (see detectType). */
   declaredType: string | undefined;
 }
 
@@ -19,51 +20,11 @@ export interface PreparedAttachment {
   data: Uint8Array;
 }
 
-/** Types iMessage/SMS carry and the quickstart lists ("and more"), detected from the bytes. */
-const ALLOWED_BINARY_TYPES = new Set([
-  "image/jpeg",
-  "image/png",
-  "image/gif",
-  "image/webp",
-  "image/heic",
-  "image/heif",
-  "image/tiff",
-  "image/bmp",
-  "video/mp4",
-  "video/quicktime",
-  "video/x-m4v",
-  "video/3gpp",
-  "video/webm",
-  "audio/mpeg",
-  "audio/mp4",
-  "audio/x-m4a",
-  "audio/aac",
-  "audio/wav",
-  "audio/x-wav",
-  "audio/amr",
-  "audio/ogg",
-  "application/pdf",
-  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-  "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-  "application/msword",
-  "application/x-cfb",
-  "application/zip",
-  "application/rtf",
-]);
-
-/** Types with no magic bytes; accepted when declared (or implied by the extension) and the bytes are text. */
-const TEXT_TYPES: Record<string, string> = {
-  txt: "text/plain",
-  csv: "text/csv",
-  vcf: "text/vcard",
-  ics: "text/calendar",
-  json: "application/json",
-  md: "text/markdown",
-};
-
-export const ALLOWED_TYPES_SUMMARY =
-  "images (JPG, PNG, GIF, HEIC, WEBP), video (MP4, MOV), audio (MP3, M4A, AAC, WAV), documents (PDF, DOCX, XLSX, PPTX, RTF), ZIP and plain text (TXT, CSV, VCF, ICS)";
+/** A bare `type/subtype` token (RFC 9110): what may be reported and served as a Content-Type. */
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+/** Containers whose sniffed type says less than a name or a claim can (an .xls is an OLE file). */
+const GENERIC_CONTAINERS = new Set(["application/x-cfb", "application/zip"]);
+const OCTET_STREAM = "application/octet-stream";
 
 function isUtf8Text(data: Uint8Array): boolean {
   if (data.includes(0)) return false;
@@ -75,11 +36,6 @@ function isUtf8Text(data: Uint8Array): boolean {
   }
 }
 
-function extensionOf(filename: string): string {
-  const dot = filename.lastIndexOf(".");
-  return dot === -1 ? "" : filename.slice(dot + 1).toLowerCase();
-}
-
 function safeFilename(name: string, fallbackExtension: string | undefined): string {
   const base = name.split(/[\\/]/).pop() ?? "";
   const cleaned = base.replace(/[^\w.\- ]+/g, "_").trim().slice(0, 200);
@@ -87,7 +43,31 @@ function safeFilename(name: string, fallbackExtension: string | undefined): stri
   return fallbackExtension ? `attachment.${fallbackExtension}` : "attachment";
 }
 
-/** Checks size and type of every file; refuses the whole request on the first bad one. */
+/**
+ * The type of a file, from its bytes first. Any type is accepted (only size limits a file);
+ * this decides what `mime_type` reports. A claim (the upload's or the server's Content-Type)
+ * or the name's extension is used only where the bytes cannot tell, and never when it names
+ * a type the bytes would have shown (a "PNG" that does not sniff as one is not a PNG).
+ */
+async function detectType(file: IncomingFile): Promise<{ mimeType: string; extension: string | undefined }> {
+  const declared = file.declaredType?.split(";")[0]?.trim().toLowerCase();
+  const byName = mime.getType(file.filename) ?? undefined;
+  const detected = await fileTypeFromBuffer(file.data);
+  if (detected && !GENERIC_CONTAINERS.has(detected.mime)) return { mimeType: detected.mime, extension: detected.ext };
+  const text = !detected && isUtf8Text(file.data);
+  const unprovable = (type: string | undefined): type is string =>
+    !!type &&
+    MEDIA_TYPE.test(type) &&
+    type !== OCTET_STREAM &&
+    !supportedMimeTypes.has(type) &&
+    (text || !type.startsWith("text/"));
+  // Inside a container the name is the better witness (an .xls is an OLE file); elsewhere the claim.
+  const told = detected ? [byName, declared].find(unprovable) : [declared, byName].find(unprovable);
+  const mimeType = told ?? detected?.mime ?? (text ? "text/plain" : OCTET_STREAM);
+  return { mimeType, extension: mime.getExtension(mimeType) ?? detected?.ext };
+}
+
+/** Checks the size of every file and types it; refuses the whole request on the first bad one. */
 export async function prepareAttachment(
   deps: Pick<CoreDeps, "ids" | "limits">,
   file: IncomingFile,
@@ -102,28 +82,7 @@ export async function prepareAttachment(
   if (file.data.byteLength === 0) {
     throw new DomainError("attachment_type_not_allowed", `${source} is empty`);
   }
-  const detected = await fileTypeFromBuffer(file.data);
-  let mimeType: string | undefined;
-  let extension: string | undefined;
-  if (detected) {
-    if (ALLOWED_BINARY_TYPES.has(detected.mime)) {
-      mimeType = detected.mime === "application/x-cfb" ? "application/msword" : detected.mime;
-      extension = detected.ext;
-    }
-  } else if (isUtf8Text(file.data)) {
-    const declared = file.declaredType?.split(";")[0]?.trim().toLowerCase();
-    const byExtension = TEXT_TYPES[extensionOf(file.filename)];
-    if (declared && Object.values(TEXT_TYPES).includes(declared)) mimeType = declared;
-    else if (byExtension) mimeType = byExtension;
-    else if (!declared || declared === "application/octet-stream") mimeType = "text/plain";
-    extension = mimeType ? Object.entries(TEXT_TYPES).find(([, t]) => t === mimeType)?.[0] : undefined;
-  }
-  if (!mimeType) {
-    throw new DomainError(
-      "attachment_type_not_allowed",
-      `${source} has type ${detected?.mime ?? file.declaredType ?? "unknown"}, which is not supported; supported: ${ALLOWED_TYPES_SUMMARY}`,
-    );
-  }
+  const { mimeType, extension } = await detectType(file);
   return {
     id: deps.ids.uuid(),
     filename: safeFilename(file.filename, extension),

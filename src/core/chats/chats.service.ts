@@ -108,6 +108,10 @@ export async function createChat(deps: CoreDeps, orgId: number, input: CreateCha
   }
 }
 
+/**
+ * Chats that involve `phoneNumber`: for one of the org's lines, the chats it sends from (and
+ * any it takes part in); for any other number or email, the chats it currently takes part in.
+ */
 export async function listChats(
   deps: CoreDeps,
   orgId: number,
@@ -115,8 +119,9 @@ export async function listChats(
   page: PageRequest,
 ): Promise<Page<ChatWithHandles>> {
   const repos = deps.store.read;
-  const number = await resolveOwnNumber(repos, orgId, phoneNumber, "phoneNumber");
-  const chats = await repos.chats.listByPhoneNumber(number.id, page);
+  const handle = normalizeHandle(phoneNumber, "phoneNumber");
+  const line = await repos.phoneNumbers.findByNumber(orgId, handle);
+  const chats = await repos.chats.listInvolving(orgId, { handle, phoneNumberId: line?.id ?? null }, page);
   return { items: await withHandles(repos, chats.items), total: chats.total };
 }
 

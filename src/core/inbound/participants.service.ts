@@ -1,4 +1,5 @@
 import { loadChat } from "../chats/chat-loading.ts";
+import { rekeyChat } from "../chats/chat-names.ts";
 import { MAX_RECIPIENTS } from "../chats/chats.service.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
@@ -16,10 +17,10 @@ export interface ParticipantChange {
 
 /**
  * People join and leave a group chat: participant.added per join, then
- * participant.removed per leave, in the order given. V2 has no endpoint for this (v2.md
- * §3.7): it happens on the phones, and only the webhooks tell. 1:1 chats refuse, and a group
- * keeps at least one other participant. The chat keeps its find-or-create key (the set it
- * was created with).
+ * participant.removed per leave, in the order given. V2 has no endpoint for this: it
+ * happens on the phones, and only the webhooks tell. 1:1 chats refuse, and a group keeps at
+ * least one other participant. The chat's find-or-create key follows its current members,
+ * so creating or finding a chat with the old set no longer reaches it.
  */
 export async function changeParticipants(
   deps: CoreDeps,
@@ -82,6 +83,7 @@ export async function changeParticipants(
         await emitRef(tx, deps, orgId, "participant.removed", participantEventData(chat, participant, now), chat.chat.id),
       );
     }
+    await rekeyChat(tx, chat);
     return { chat, added, removed: leaving, events };
   });
   deps.activity.publish({ orgId, kind: "chat", chatId: input.chatId });

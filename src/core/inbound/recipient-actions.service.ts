@@ -3,7 +3,8 @@ import type { CoreDeps } from "../deps.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { REACTION_TYPES, type ChatWithHandles, type MessageDetails, type Reaction, type ReactionType } from "../model.ts";
 import { normalizeExternalHandle } from "../profiles/profiles.service.ts";
-import { messageReadEventData, reactionEventData, typingEventData } from "../webhooks/payloads.ts";
+import { changeTapback } from "../messages/reactions.service.ts";
+import { messageReadEventData, typingEventData } from "../webhooks/payloads.ts";
 import { activeParticipant, emitRef, requireRichService, typingHandleData, type EventRef } from "./inbound.ts";
 
 /** What a participant does in a chat besides writing: tapbacks, typing, read receipts. */
@@ -17,7 +18,8 @@ export interface ReceivedReaction {
 
 /**
  * A participant adds or removes a tapback: reaction.received (with `operation`, like our
- * reaction.sent). One tapback per person per message, as in iMessage: adding replaces theirs.
+ * reaction.sent). One tapback per person per message, as in iMessage: adding replaces theirs,
+ * and the removal of the old one is told first (see changeTapback).
  */
 export async function receiveReaction(
   deps: CoreDeps,
@@ -35,40 +37,21 @@ export async function receiveReaction(
     const message = await tx.messages.findById(orgId, input.messageId);
     if (!message) throw notFound("message_not_found", "Chat message not found");
     const chat = await loadChat(tx, orgId, message.chatId);
-    const reactor = activeParticipant(chat, from, "from");
-    const existing = await tx.reactions.listByHandle(message.id, reactor.id);
-    const now = deps.clock.now();
-    let reaction: Reaction;
-    if (input.operation === "add") {
-      for (const previous of existing) await tx.reactions.delete(previous.id);
-      reaction = await tx.reactions.create({
-        orgId,
-        messageId: message.id,
-        chatHandleId: reactor.id,
-        reaction: input.type,
-        isFromMe: false,
-        fromPhone: from,
-        sentAt: now,
-        createdAt: now,
-        updatedAt: now,
-      });
-    } else {
-      const match = existing.find((r) => r.reaction === input.type);
-      if (!match) throw new DomainError("reaction_not_found", `No ${input.type} reaction from ${from} on this message`);
-      await tx.reactions.delete(match.id);
-      reaction = match;
-    }
-    const event = await emitRef(
-      tx,
-      deps,
+    const change = await changeTapback(tx, deps, {
       orgId,
-      "reaction.received",
-      reactionEventData(chat, reaction, message, input.operation),
-      chat.chat.id,
-    );
-    return { chat, reaction, operation: input.operation, events: [event] };
+      chat,
+      message,
+      reactor: activeParticipant(chat, from, "from"),
+      type: input.type,
+      operation: input.operation,
+      eventType: "reaction.received",
+    });
+    const events: EventRef[] = change.eventIds.map((id) => ({ id, type: "reaction.received" }));
+    return { chat, reaction: change.reaction, operation: input.operation, events };
   });
-  deps.activity.publish({ orgId, kind: "message", chatId: result.chat.chat.id, messageId: input.messageId });
+  if (result.events.length > 0) {
+    deps.activity.publish({ orgId, kind: "message", chatId: result.chat.chat.id, messageId: input.messageId });
+  }
   return result;
 }
 

@@ -70,7 +70,7 @@ export async function chooseLine(
   let best = numbers[0]!;
   let fewest = Infinity;
   for (const number of numbers) {
-    const { total } = await repos.chats.listByPhoneNumber(number.id, { page: 1, perPage: 1 });
+    const total = await repos.chats.countByPhoneNumber(number.id);
     if (total < fewest) {
       fewest = total;
       best = number;

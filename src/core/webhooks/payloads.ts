@@ -1,6 +1,5 @@
-import { chatDisplayName } from "../chats/chat-names.ts";
+import { chatDisplayName, handleName } from "../chats/chat-names.ts";
 import type { Links } from "../deps.ts";
-import { prettyHandle } from "../handles.ts";
 import type { ChatWithHandles, Contact, Message, MessageDetails, Reaction } from "../model.ts";
 import { isoMillis, isoSeconds, rubyTime } from "../time.ts";
 
@@ -13,7 +12,7 @@ import { isoMillis, isoSeconds, rubyTime } from "../time.ts";
 export function webhookChatHandles(chat: ChatWithHandles) {
   return chat.handles
     .filter((h) => h.leftAt === null)
-    .map((h) => ({ identifier: h.handle, display_name: prettyHandle(h.handle), is_me: h.isMe }));
+    .map((h) => ({ identifier: h.handle, display_name: handleName(chat, h.handle), is_me: h.isMe }));
 }
 
 export function messageEventData(chat: ChatWithHandles, details: MessageDetails, links: Links) {

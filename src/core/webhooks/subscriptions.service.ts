@@ -49,9 +49,10 @@ function validVersion(version: number): number {
   return version;
 }
 
+/** Any non-empty secret: the caller chooses how strong it is (HMAC takes keys of any length). */
 function validSecret(secret: string): string {
-  if (secret.length < 8 || secret.length > 256) {
-    throw new DomainError("validation_failed", "secret must be 8 to 256 characters", { field: "secret" });
+  if (secret === "") {
+    throw new DomainError("validation_failed", "secret must not be empty; omit it to have one generated", { field: "secret" });
   }
   return secret;
 }

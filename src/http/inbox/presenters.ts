@@ -1,4 +1,4 @@
-import { chatDisplayName } from "../../core/chats/chat-names.ts";
+import { chatDisplayName, handleName } from "../../core/chats/chat-names.ts";
 import type { Links } from "../../core/deps.ts";
 import { prettyHandle } from "../../core/handles.ts";
 import type { InboxChat, InboxSession, InboxThread } from "../../core/inbox/inbox.service.ts";
@@ -30,7 +30,7 @@ export function toInboxParticipants(chat: ChatWithHandles) {
   return chat.handles.map((h) => ({
     id: h.id,
     handle: h.handle,
-    display: prettyHandle(h.handle),
+    display: handleName(chat, h.handle),
     service: h.service,
     is_me: h.isMe,
     joined_at: isoMillis(h.joinedAt),

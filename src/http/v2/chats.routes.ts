@@ -100,12 +100,14 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     {
       schema: {
         tags: ["Chats"],
-        summary: "List chats of one of your numbers, most recent activity first",
+        summary: "List the chats that involve a number, most recent activity first",
+        description:
+          "For one of your numbers: the chats it sends from. For any other number or email: the chats it currently takes part in.",
         querystring: {
           type: "object",
           required: ["phone_number"],
           properties: {
-            phone_number: { type: "string", description: "One of your Linq numbers" },
+            phone_number: { type: "string", description: "One of your Linq numbers, or a participant's number or email" },
             ...pageQueryProperties,
           },
         },

@@ -17,7 +17,7 @@ const subscriptionFields = {
   // No `enum` here: an unknown type is a 422 from core that lists the valid ones, not a bare schema error.
   events: { type: "array", items: { type: "string" }, description: `Any of: ${WEBHOOK_EVENT_TYPES.join(", ")}` },
   active: { type: "boolean" },
-  secret: { type: "string", description: "Signing secret; generated and returned once when omitted on create" },
+  secret: { type: "string", description: "Signing secret, any non-empty string; generated and returned once when omitted on create" },
 } as const;
 
 interface SubscriptionBody extends SubscriptionInput {

@@ -5,7 +5,8 @@ import * as attachmentPosition from "./2026-11-26-0002-attachment-position.ts";
 import * as webhookDeliveryIndexes from "./2026-11-26-0003-webhook-delivery-indexes.ts";
 import * as apiFaults from "./2026-12-02-0525-api-faults.ts";
 import * as v3IdsAndParts from "./2026-12-02-0545-v3-ids-and-parts.ts";
-import * as attachmentUploads from "./2026-12-02-0600-attachment-uploads.ts";
+import * as chatCurrentMembers from "./2026-12-02-0620-chat-current-members.ts";
+import * as attachmentUploads from "./2026-12-02-0700-attachment-uploads.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -21,7 +22,8 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-11-26-0003-webhook-delivery-indexes": webhookDeliveryIndexes,
   "2026-12-02-0525-api-faults": apiFaults,
   "2026-12-02-0545-v3-ids-and-parts": v3IdsAndParts,
-  "2026-12-02-0600-attachment-uploads": attachmentUploads,
+  "2026-12-02-0620-chat-current-members": chatCurrentMembers,
+  "2026-12-02-0700-attachment-uploads": attachmentUploads,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */

@@ -236,7 +236,7 @@ function SubscriptionForm(props: {
       </fieldset>
       <label class="field">
         <span>{props.initial ? "New signing secret (optional)" : "Signing secret (optional: generated when empty)"}</span>
-        <input value={secret} onInput={(e) => setSecret(e.currentTarget.value)} autoComplete="off" minLength={8} />
+        <input value={secret} onInput={(e) => setSecret(e.currentTarget.value)} autoComplete="off" />
       </label>
       {error && (
         <p class="error" role="alert">
