@@ -56,12 +56,12 @@ for (const dialect of DIALECTS) {
         "tapback-fan",
         "scripted",
       ]);
-      const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+      const readme = readFileSync(new URL("../docs/simulator.md", import.meta.url), "utf8");
       const documented = [...readme.matchAll(/^\| `(\+1555\d+)` \| ([a-z-]+) \|/gm)].map((m) => [m[1], m[2]]);
       assert.deepEqual(
         documented,
         res.body.data.map((m: { handle: string; name: string }) => [m.handle, m.name]),
-        "README's magic number table matches the product",
+        "docs/simulator.md's magic number table matches the product",
       );
       const sms = await getProfile(t, "+15550100002");
       assert.equal(sms.magic, "sms-only");

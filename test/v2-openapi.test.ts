@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { DIALECTS, startTestApp, type TestApp } from "./helpers/app.ts";
 import { V2_OPERATIONS } from "./helpers/v2-operations.ts";
 
-/** Success status of each operation (v2.md §3 summary table). */
+/** Success status of each operation (Linq's V2 endpoint reference). */
 const SUCCESS: Record<string, string> = {
   "PUT /chats/{chat_id}/mark_as_read": "204",
   "POST /chats/{chat_id}/start_typing": "201",

@@ -14,7 +14,7 @@ function headersFor(secret: string) {
 }
 
 describe("webhook signatures", () => {
-  it("X-Webhook-Signature is sha256=<hex HMAC-SHA256(secret as given, body)>, per v2.md §4.3", () => {
+  it("X-Webhook-Signature is sha256=<hex HMAC-SHA256(secret as given, body)>, as Linq's V2 webhook docs describe", () => {
     for (const secret of ["your-webhook-secret-key", `whsec_${randomBytes(24).toString("base64")}`]) {
       const expected = createHmac("sha256", Buffer.from(secret, "utf8")).update(Buffer.from(body, "utf8")).digest("hex");
       assert.equal(signV2(secret, body), `sha256=${expected}`);

@@ -1,215 +1,191 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import pino from "pino";
-import { buildApp, buildWorker } from "../app.ts";
-import { ConfigError, loadConfig, type ConfigOverrides } from "../config/config.ts";
-import { addPhoneNumber, createOrganization, createToken } from "../core/accounts/accounts.service.ts";
+import { renderConfigOptions } from "../config/config-docs.ts";
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  configFlag,
+  loadConfig,
+  type ConfigKey,
+  type ConfigOverrides,
+} from "../config/config.ts";
 import { DomainError } from "../core/errors.ts";
-import { cryptoIds, systemClock } from "../core/system.ts";
-import { openStorage } from "../storage/database.ts";
 import { DOCTOR_USAGE, runDoctor } from "./doctor.ts";
-import { createStore } from "../storage/store.ts";
+import { UsageError } from "./usage-error.ts";
 
-const USAGE = `openlinq — a self-hosted Linq Partner API
+const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs", "doctor"] as const;
+
+function usage(): string {
+  return `openlinq ${readVersion()} — a self-hosted Linq Partner API
 
 Usage:
-  openlinq serve [--host H] [--port P] [--data-dir D] [--database-url URL] [--token T] [--no-worker]
-                 [--clock system|virtual] [--seed-file FILE.yaml] [--random-seed N]
-  openlinq worker [--data-dir D] [--database-url URL]
-                                        deliver webhooks only (pair with \`serve --no-worker\`)
-  openlinq migrate                      run database migrations and exit
-  openlinq tokens create [--org ID]     create an integration token (printed once)
+  openlinq serve [options]               API, webhook delivery and inbox in one process (the default)
+  openlinq worker [options]              deliver webhooks only (pair with \`serve --no-worker\`)
+  openlinq migrate [options]             run database migrations and exit
+  openlinq tokens create [--org ID]      create an integration token (printed once)
   openlinq numbers add <e164> [--org ID] provision a phone number
-  openlinq orgs create <name>           create an organization with an admin user
+  openlinq orgs create <name>            create an organization with an admin user
   ${DOCTOR_USAGE}
+  openlinq --version | --help
 
-Every flag can also be set with an OPENLINQ_* environment variable (see README).`;
+Options (each is also an environment variable; a flag wins over the variable):
+${renderConfigOptions()}`;
+}
 
-/** CLI flags → config overrides (flags win over the environment). */
-const FLAG_KEYS = {
-  host: "HOST",
-  port: "PORT",
-  "data-dir": "DATA_DIR",
-  "database-url": "DATABASE_URL",
-  "database-schema": "DATABASE_SCHEMA",
-  token: "TOKEN",
-  "phone-numbers": "PHONE_NUMBERS",
-  "rate-limit": "RATE_LIMIT",
-  "log-level": "LOG_LEVEL",
-  "public-url": "PUBLIC_URL",
-  clock: "CLOCK",
-  "seed-file": "SEED_FILE",
-  "random-seed": "RANDOM_SEED",
-} as const;
+/** The version in package.json, read where the sources are (no build step copies it). */
+function readVersion(): string {
+  const file = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+}
+
+
+const CONFIG_FLAGS = (Object.keys(CONFIG_KEYS) as ConfigKey[]).map((key) => ({ key, flag: configFlag(key) }));
+
+function parseCommandLine(argv: string[]) {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    org: { type: "string" },
+    // openlinq doctor
+    api: { type: "string" },
+    event: { type: "string" },
+    attempt: { type: "string" },
+    signature: { type: "string" },
+    "compared-with": { type: "string" },
+    secret: { type: "string" },
+    timestamp: { type: "string" },
+    body: { type: "string" },
+    "body-file": { type: "string" },
+    scheme: { type: "string" },
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
+  };
+  for (const { flag } of CONFIG_FLAGS) {
+    options[flag.slice(2)] = { type: flag.startsWith("--no-") ? "boolean" : "string" };
+  }
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options });
+  } catch (error) {
+    throw new UsageError(describeParseError(error, Object.keys(options)));
+  }
+}
+
+/** node:util's parseArgs errors, reworded into one sentence with the fix. */
+function describeParseError(error: unknown, known: string[]): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? "";
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const meant = closestOption(option.replace(/^-+/, ""), known);
+    return `unknown option ${option}${meant ? `; did you mean --${meant}?` : ""} (openlinq --help lists them)`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return known.includes(option.replace(/^-+/, "")) && message.includes("argument missing")
+      ? `option ${option} needs a value, e.g. ${option} <value> (openlinq --help lists them)`
+      : `option ${option} takes no value (openlinq --help lists them)`;
+  }
+  return `${message.split("\n")[0]} (openlinq --help lists the options)`;
+}
+
+/** The known option within two edits of what was typed, if any (a typo, not a guess). */
+function closestOption(typed: string, known: string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(typed, name);
+    if (distance <= 2 && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+/** Damerau–Levenshtein distance (a swap of two neighbours counts once: --prot → --port). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = value;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
 
 export async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      ...Object.fromEntries(Object.keys(FLAG_KEYS).map((flag) => [flag, { type: "string" as const }])),
-      org: { type: "string" },
-      // openlinq doctor
-      api: { type: "string" },
-      event: { type: "string" },
-      attempt: { type: "string" },
-      signature: { type: "string" },
-      "compared-with": { type: "string" },
-      secret: { type: "string" },
-      timestamp: { type: "string" },
-      body: { type: "string" },
-      "body-file": { type: "string" },
-      scheme: { type: "string" },
-      "no-worker": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  try {
+    await runCommand(argv);
+  } catch (error) {
+    const sentence = describeStartError(error);
+    if (sentence === undefined) throw error;
+    console.error(`openlinq: ${sentence}`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  }
+}
+
+/** One line for errors a user causes and can fix; undefined for bugs (those keep their stack). */
+function describeStartError(error: unknown): string | undefined {
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof DomainError) return error.message;
+  const code = (error as { code?: string } | undefined)?.code;
+  if (error instanceof Error && code !== undefined && error.message.startsWith("connect ") && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT)$/.test(code)) {
+    return `cannot reach the database (${error.message}); start Postgres or fix OPENLINQ_DATABASE_URL`;
+  }
+  if (code === "SQLITE_CANTOPEN") return `cannot open the SQLite database; check that OPENLINQ_DATA_DIR is writable`;
+  return undefined;
+}
+
+async function runCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandLine(argv);
   const [command = "serve", sub, ...rest] = positionals;
-  if (values.help || command === "help") {
-    console.log(USAGE);
+  if (values.version || command === "version") {
+    console.log(readVersion());
     return;
   }
+  if (values.help || command === "help") {
+    console.log(usage());
+    return;
+  }
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(`unknown command "${command}"; the commands are ${COMMANDS.join(", ")} (openlinq --help)`);
+  }
   const overrides: ConfigOverrides = {};
-  for (const [flag, key] of Object.entries(FLAG_KEYS)) {
-    const value = (values as Record<string, unknown>)[flag];
+  for (const { key, flag } of CONFIG_FLAGS) {
+    const value = (values as Record<string, unknown>)[flag.slice(2)];
     if (typeof value === "string") overrides[key] = value;
+    if (value === true) overrides[key] = "false"; // the --no-* flags
   }
-  if (values["no-worker"]) overrides.WORKER = "false";
-
-  try {
-    const config = loadConfig(process.env, overrides);
-    switch (command) {
-      case "doctor":
-        // A client of a running server: of the config it needs only the token (--token or OPENLINQ_TOKEN).
-        process.exitCode = await runDoctor({
-          api: values.api ?? "http://localhost:4010",
-          token: config.token,
-          event: values.event,
-          attempt: values.attempt,
-          signature: values.signature,
-          comparedWith: values["compared-with"],
-          secret: values.secret,
-          timestamp: values.timestamp,
-          body: values.body,
-          bodyFile: values["body-file"],
-          scheme: values.scheme,
-        });
-        return;
-      case "serve":
-        return await serve(config);
-      case "worker":
-        return await runWorker(config);
-      case "migrate": {
-        const storage = openStorage(config.storage);
-        const applied = await storage.migrate();
-        await storage.destroy();
-        console.log(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
-        return;
-      }
-      case "tokens":
-      case "numbers":
-      case "orgs":
-        return await provision(config, command, sub, rest, values.org);
-      default:
-        console.error(`unknown command "${command}"\n\n${USAGE}`);
-        process.exitCode = 2;
-    }
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof DomainError) {
-      console.error(`openlinq: ${error.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw error;
+  const config = loadConfig(process.env, overrides);
+  const tokenFrom = typeof values.token === "string" ? "--token" : "OPENLINQ_TOKEN";
+  if (command === "doctor") {
+    // A client of a running server: of the config it needs only the token (--token or OPENLINQ_TOKEN).
+    const text = (name: string) => {
+      const value = (values as Record<string, unknown>)[name];
+      return typeof value === "string" ? value : undefined;
+    };
+    process.exitCode = await runDoctor({
+      api: text("api") ?? "http://localhost:4010",
+      token: config.token,
+      event: text("event"),
+      attempt: text("attempt"),
+      signature: text("signature"),
+      comparedWith: text("compared-with"),
+      secret: text("secret"),
+      timestamp: text("timestamp"),
+      body: text("body"),
+      bodyFile: text("body-file"),
+      scheme: text("scheme"),
+    });
+    return;
+  }
+  // Loaded only now, so --help, --version and mistakes answer without compiling the server.
+  const commands = await import("./commands.ts");
+  switch (command) {
+    case "serve":
+      return await commands.serve(config, tokenFrom);
+    case "worker":
+      return await commands.runWorker(config);
+    case "migrate":
+      return await commands.migrate(config);
+    default:
+      return await commands.provision(config, command, sub, rest, typeof values.org === "string" ? values.org : undefined);
   }
 }
 
-async function provision(
-  config: ReturnType<typeof loadConfig>,
-  command: string,
-  sub: string | undefined,
-  rest: string[],
-  orgFlag: string | undefined,
-): Promise<void> {
-  const storage = openStorage(config.storage);
-  await storage.migrate();
-  const deps = { store: createStore(storage.db), clock: systemClock, ids: cryptoIds };
-  const orgId = orgFlag === undefined ? undefined : Number(orgFlag);
-  try {
-    if (orgId !== undefined && !Number.isInteger(orgId)) throw new DomainError("validation_failed", "--org takes an organization id");
-    if (command === "tokens" && sub === "create") {
-      const result = await createToken(deps, { orgId });
-      console.log(`token for organization ${result.orgId} (shown once, stored hashed):\n${result.token}`);
-    } else if (command === "numbers" && sub === "add" && rest[0]) {
-      const result = await addPhoneNumber(deps, rest[0], orgId);
-      console.log(`${result.created ? "added" : "already present"}: ${result.number.phoneNumber} (id ${result.number.id}, organization ${result.number.orgId})`);
-    } else if (command === "orgs" && sub === "create" && rest.length > 0) {
-      const org = await createOrganization(deps, rest.join(" "));
-      console.log(`created organization ${org.id} "${org.name}"; next: openlinq tokens create --org ${org.id}`);
-    } else {
-      console.error(USAGE);
-      process.exitCode = 2;
-    }
-  } finally {
-    await storage.destroy();
-  }
-}
-
-async function serve(config: ReturnType<typeof loadConfig>): Promise<void> {
-  const logger = pino({ level: config.logLevel });
-  const openlinq = await buildApp(config, { logger });
-  await openlinq.listen();
-  const base = openlinq.baseUrl();
-  const { bootstrap } = openlinq;
-  const lines = [
-    "",
-    "  openlinq is running",
-    `  API        ${base}/api/partner/v2`,
-    `  Docs       ${base}/docs`,
-    // The fragment is never sent to the server; the page moves the token to session storage.
-    bootstrap.token
-      ? `  Inbox      ${base}/#token=${encodeURIComponent(bootstrap.token)}`
-      : `  Inbox      ${base}/   (sign in with your integration token)`,
-    `  Numbers    ${bootstrap.phoneNumbers.map((n) => n.phoneNumber).join(", ")}`,
-    bootstrap.token
-      ? `  Token      ${bootstrap.token}${bootstrap.tokenCreated && !config.token ? "   (new; shown once — keep it)" : ""}`
-      : "  Token      (created on first start; make a new one with `npx openlinq tokens create`)",
-    `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}`,
-    ...(config.clock === "virtual" ? ["  Clock      virtual: time moves only on POST /openlinq/v1/clock/advance"] : []),
-    ...(config.seedFile ? [`  Seed file  ${config.seedFile}`] : []),
-    "",
-  ];
-  process.stdout.write(`${lines.join("\n")}\n`);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    await openlinq.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-}
-
-/** Webhook delivery alone. Several may run on one Postgres database; on SQLite they poll. */
-async function runWorker(config: ReturnType<typeof loadConfig>): Promise<void> {
-  const logger = pino({ level: config.logLevel });
-  const standalone = await buildWorker(config, { logger });
-  process.stdout.write(
-    `\n  openlinq webhook worker is running (${standalone.worker.id})\n` +
-      `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}\n\n`,
-  );
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "webhook worker shutting down; handing back unfinished deliveries");
-    await standalone.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  // Timers are unref'd; this keeps the process alive until a signal arrives.
-  setInterval(() => undefined, 1 << 30);
-}

@@ -64,7 +64,7 @@ export class ConfigError extends Error {
 
 export type ConfigOverrides = Partial<Record<ConfigKey, string>>;
 
-/** Env key (without prefix) → description and default; README and .env.example mirror this list. */
+/** Env key (without prefix) → description and default; docs/configuration.md (generated) and .env.example mirror this list. */
 export const CONFIG_KEYS = {
   HOST: { default: "127.0.0.1", doc: "Interface to listen on" },
   PORT: { default: "4010", doc: "Port to listen on (0 picks a free port)" },
@@ -79,7 +79,7 @@ export const CONFIG_KEYS = {
   MAX_ATTACHMENT_BYTES: { default: String(100 * 1024 * 1024), doc: "Largest attachment accepted, in bytes" },
   LOG_LEVEL: { default: "info", doc: "pino log level (fatal, error, warn, info, debug, trace, silent)" },
   ALLOW_PRIVATE_URLS: { default: "true", doc: "Allow webhook and attachment URLs on loopback/private addresses" },
-  WORKER: { default: "true", doc: "Run webhook delivery in the API process" },
+  WORKER: { default: "true", doc: "Run webhook delivery in the API process", flag: "--no-worker" },
   WEBHOOK_RETRY_SCHEDULE: {
     default: "5s,10s,20s,40s,80s,160s,5m,5m,5m,5m",
     doc: "Delays between webhook attempts (ms/s/m/h suffixes); the default is 10 retries over about 25 minutes",
@@ -108,6 +108,15 @@ export const CONFIG_KEYS = {
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+/**
+ * The `serve` flag that sets a key: `--` + the key in kebab case (`--rate-limit-burst`), or the
+ * key's own `flag`. `--no-worker` is the one boolean flag: it sets WORKER to false.
+ */
+export function configFlag(key: ConfigKey): string {
+  const entry = CONFIG_KEYS[key];
+  return "flag" in entry ? entry.flag : `--${key.toLowerCase().replaceAll("_", "-")}`;
+}
 
 const DURATION = /^(\d+)(ms|s|m|h)?$/;
 

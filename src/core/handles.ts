@@ -6,7 +6,7 @@ import { fieldError } from "./errors.ts";
  *
  * Chat endpoints follow the seed strictly: `+12223334444` or `2223334444` (US assumed),
  * digits only; punctuated forms such as `555-123-4567` are refused. Contacts are lenient
- * and strip punctuation first (v2.md §1.5). Both use libphonenumber for the number itself;
+ * and strip punctuation first (Linq's V2 phone number rules). Both use libphonenumber for the number itself;
  * we require a *possible* number (right length for its country) rather than a *valid* one,
  * because the quickstart's own numbers (555, 999 area codes) are fictional.
  */

@@ -13,7 +13,7 @@ export const REACTION_TYPES: readonly ReactionType[] = ["love", "like", "dislike
 /** What a stored reaction may be: a tapback, a custom emoji (V3) or a sticker (inbound only). */
 export type StoredReactionType = ReactionType | "custom" | "sticker";
 
-/** Union of the enums in the ChatMessage and Create Chat schemas (v2.md §3.1.2), plus failed. */
+/** Union of the enums in the ChatMessage and Create Chat schemas (Linq's V2 reference), plus failed. */
 export type DeliveryStatus =
   | "pending"
   | "delivered"

@@ -158,7 +158,8 @@ export interface UserRepository {
 export interface TokenRepository {
   create(orgId: number, tokenHash: string, label: string, now: Date): Promise<void>;
   findByHash(tokenHash: string): Promise<Caller | undefined>;
-  countForOrg(orgId: number): Promise<number>;
+  /** Labels of the org's tokens, oldest first ("cli", "first start", "OPENLINQ_TOKEN"). */
+  labelsForOrg(orgId: number): Promise<string[]>;
 }
 
 export interface PhoneNumberRepository {

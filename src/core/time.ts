@@ -1,6 +1,6 @@
 /**
  * Wire timestamp formats. REST uses ISO 8601 with milliseconds; webhook payloads use two
- * styles per field (see v2.md §1.4): ISO without millis, and Ruby's Time#to_s.
+ * styles per field (as Linq's V2 reference shows): ISO without millis, and Ruby's Time#to_s.
  * Everything is rendered in UTC; the stored form is ISO with milliseconds and `Z`.
  */
 const pad = (value: number, width = 2): string => String(value).padStart(width, "0");

@@ -3,7 +3,7 @@ import { createHmac } from "node:crypto";
 /**
  * Webhook signatures. Every delivery carries two independent schemes over the same body:
  *
- * - V2 (v2.md §4.3): `X-Webhook-Signature: sha256=<hex HMAC-SHA256(key, body)>` where the key
+ * - V2 (Linq's V2 webhook signatures): `X-Webhook-Signature: sha256=<hex HMAC-SHA256(key, body)>` where the key
  *   is the subscription secret exactly as given, as UTF-8 (a `whsec_` prefix included).
  * - Standard Webhooks: `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
  *   The key follows the `standardwebhooks` libraries: a secret `whsec_<base64>` means the

@@ -106,13 +106,9 @@ export function tokenRepository(db: Kysely<Database>): TokenRepository {
         .executeTakeFirst();
       return row && { orgId: row.org_id, tokenId: row.id };
     },
-    async countForOrg(orgId) {
-      const row = await db
-        .selectFrom("api_tokens")
-        .select((eb) => eb.fn.countAll<number>().as("count"))
-        .where("org_id", "=", orgId)
-        .executeTakeFirstOrThrow();
-      return Number(row.count);
+    async labelsForOrg(orgId) {
+      const rows = await db.selectFrom("api_tokens").select("label").where("org_id", "=", orgId).orderBy("id").execute();
+      return rows.map((row) => row.label);
     },
   };
 }

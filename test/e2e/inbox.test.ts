@@ -21,7 +21,7 @@ const SHOTS = join(process.cwd(), "test-results");
 /** Waits in the browser are for the server and the page, never sleeps. */
 const UI_TIMEOUT = 10_000;
 
-/** HMAC-SHA256 of the raw body with the secret, as a receiver checks it (v2.md §4.3). */
+/** HMAC-SHA256 of the raw body with the secret, as a receiver checks it (Linq's V2 webhook signatures). */
 function signedWith(request: ReceivedRequest, secret: string): boolean {
   const header = String(request.headers["x-webhook-signature"] ?? "");
   if (!header.startsWith("sha256=")) return false;
@@ -155,6 +155,80 @@ describe("web inbox (headless Chromium)", { skip: chromiumMissing }, () => {
     assert.equal(data.associated_message.text, "Lunch at noon?");
     assert.equal(data.chat_handle.identifier, "+15551230003");
     await server.request("DELETE", `${V2}/webhook_subscriptions/${subscriptionId}`);
+    await page.close();
+  });
+
+  it("tapbacks are drawn icons (no emoji font needed); the picker spares the next bubble and closes on Escape or a click outside", async () => {
+    const texts = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliett", "Kilo", "Lima", "Mike", "November"].map(
+      (word) => `${word} line`,
+    );
+    const chatId = await createChat(server, ["+15551230013"], texts[0]!);
+    for (const text of texts.slice(1)) {
+      const sent = await server.request("POST", `${V2}/chats/${chatId}/chat_messages`, { body: { text } });
+      assert.equal(sent.status, 201, sent.raw);
+    }
+    const listed = await server.request("GET", `${V2}/chats/${chatId}/chat_messages`);
+    const ids = (listed.body.data as { id: number }[]).map((m) => m.id);
+    // Stock Linux Chromium has no colour emoji font: these three were empty boxes as emoji.
+    for (const [index, type] of (["like", "dislike", "question"] as const).entries()) {
+      const reacted = await server.request("POST", "/openlinq/v1/simulate/reaction", {
+        body: { from: "+15551230013", chat_message_id: ids[ids.length - 1 - index], type, operation: "add" },
+      });
+      assert.equal(reacted.status, 201, reacted.raw);
+    }
+    // Short enough that the thread scrolls, so a bubble can sit at the top edge of the list.
+    const page = await browser.page({ width: 1100, height: 560 });
+    await openInbox(page, server, `#/chats/${chatId}`);
+    await page.locator('.tapback[data-reaction="question"]').waitFor({ timeout: UI_TIMEOUT });
+
+    const emoji = /\p{Extended_Pictographic}/u;
+    for (const type of ["like", "dislike", "question"]) {
+      const tapback = page.locator(`.tapback[data-reaction="${type}"]`);
+      assert.equal(await tapback.locator("svg").count(), 1, `the ${type} tapback is an inline SVG`);
+      assert.doesNotMatch(await tapback.innerText(), emoji, `the ${type} tapback has no emoji text`);
+      const box = await tapback.locator("svg").boundingBox();
+      assert.ok(box && box.width > 0 && box.height > 0, `the ${type} icon has a size`);
+    }
+    await page.screenshot({ path: join(SHOTS, "inbox-tapbacks.png") });
+
+    const rowOf = (text: string) => page.locator(".row", { has: bubble(page, text) });
+    const picker = page.getByRole("menu", { name: /Tapback as/ });
+    const messages = (await page.locator(".messages").boundingBox())!;
+    const overlaps = (a: { x: number; y: number; width: number; height: number }, b: typeof a) =>
+      a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    // Mid-thread (the picker opens above) and at the top edge of the list (no room above).
+    for (const [text, next, atTop] of [
+      ["Kilo line", "Lima line", false],
+      ["Delta line", "Echo line", true],
+    ] as const) {
+      const row = rowOf(text);
+      if (atTop) {
+        await row.evaluate((el) => el.scrollIntoView({ block: "start" }));
+        const rowBox = (await row.boundingBox())!;
+        assert.ok(rowBox.y - messages.y < 20, "the row is at the top edge of the list");
+      }
+      await row.hover();
+      await row.getByRole("button", { name: /React to this message/ }).click();
+      await picker.waitFor({ timeout: UI_TIMEOUT });
+      assert.equal(await picker.locator("svg").count(), 6, "the picker draws its six tapbacks as SVG");
+      assert.doesNotMatch(await picker.innerText(), emoji);
+      const pickerBox = (await picker.boundingBox())!;
+      const nextBox = (await rowOf(next).locator(".bubble").boundingBox())!;
+      assert.ok(!overlaps(pickerBox, nextBox), `the picker of "${text}" does not cover "${next}"`);
+      assert.ok(pickerBox.y >= messages.y - 1, `the picker of "${text}" is not cut off by the top of the list`);
+      await page.screenshot({ path: join(SHOTS, `inbox-tapback-picker-${atTop ? "top" : "middle"}.png`) });
+
+      await page.keyboard.press("Escape");
+      await picker.waitFor({ state: "detached", timeout: UI_TIMEOUT });
+    }
+
+    // A click outside the message list closes it too (the thread's header here).
+    const row = rowOf("November line");
+    await row.hover();
+    await row.getByRole("button", { name: /React to this message/ }).click();
+    await picker.waitFor({ timeout: UI_TIMEOUT });
+    await page.locator(".thread-head h2").click();
+    await picker.waitFor({ state: "detached", timeout: UI_TIMEOUT });
     await page.close();
   });
 

@@ -11,7 +11,7 @@ export interface ResourceIds {
 }
 
 export interface Operation {
-  /** As listed in v2.md §3 (method and OpenAPI path). */
+  /** As listed in Linq's V2 endpoint reference (method and OpenAPI path). */
   name: string;
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path(ids: ResourceIds): string;
@@ -24,7 +24,7 @@ export interface Operation {
 
 const V2 = "/api/partner/v2";
 
-/** The 29 operations of v2.md §3, in its order. */
+/** The 29 operations of Linq's V2 endpoint reference, in its order. */
 export const V2_OPERATIONS: Operation[] = [
   { name: "GET /chats", method: "GET", path: () => `${V2}/chats?phone_number=${encodeURIComponent(OUR_NUMBER)}`, errorShape: "render", byId: false },
   {

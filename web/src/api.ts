@@ -206,7 +206,7 @@ export interface Fault {
   created_at: string;
 }
 
-/** The 14 V2 webhook event types (v2.md §4.6), from the server's own catalogue. */
+/** The 14 V2 webhook event types (Linq's V2 webhook payloads), from the server's own catalogue. */
 export const EVENT_TYPES: string[] = [...WEBHOOK_EVENT_TYPES];
 
 export class ApiError extends Error {

@@ -42,16 +42,17 @@ export function bytes(size: number): string {
   return `${(size / (1024 * 1024)).toFixed(1)} MB`;
 }
 
-export const REACTIONS: { type: ReactionType; emoji: string; label: string }[] = [
-  { type: "love", emoji: "❤️", label: "Love" },
-  { type: "like", emoji: "👍", label: "Like" },
-  { type: "dislike", emoji: "👎", label: "Dislike" },
-  { type: "laugh", emoji: "😂", label: "Laugh" },
-  { type: "emphasize", emoji: "‼️", label: "Emphasize" },
-  { type: "question", emoji: "❓", label: "Question" },
+/** The tapbacks in the picker's order; components/tapback-icon.tsx draws each (no emoji font needed). */
+export const REACTIONS: { type: ReactionType; label: string }[] = [
+  { type: "love", label: "Love" },
+  { type: "like", label: "Like" },
+  { type: "dislike", label: "Dislike" },
+  { type: "laugh", label: "Laugh" },
+  { type: "emphasize", label: "Emphasize" },
+  { type: "question", label: "Question" },
 ];
 
-export const reactionEmoji = (type: string) => REACTIONS.find((r) => r.type === type)?.emoji ?? type;
+export const reactionLabel = (type: string) => REACTIONS.find((r) => r.type === type)?.label ?? type;
 
 /** Up to two initials of a name, or the last two digits of a number. */
 export function initials(name: string): string {

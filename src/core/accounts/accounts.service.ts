@@ -86,10 +86,19 @@ export async function addPhoneNumber(
 
 export interface BootstrapResult {
   organization: Organization;
-  /** The token to print: the configured one, or one created now. Undefined when an earlier start created it. */
+  /** False when the organization existed before this start (an earlier start, or `openlinq orgs create`). */
+  organizationCreated: boolean;
+  /** The token to print: the configured one, or one created now. Undefined when an earlier start or the CLI created it. */
   token: string | undefined;
   tokenCreated: boolean;
+  /**
+   * Where the organization's tokens came from when none is printed, by the label they were
+   * created with ("cli", "first start", "OPENLINQ_TOKEN"), oldest first; empty otherwise.
+   */
+  earlierTokenLabels: string[];
   phoneNumbers: PhoneNumber[];
+  /** Configured numbers this start added (so the banner can say so). */
+  phoneNumbersAdded: string[];
 }
 
 /**
@@ -101,26 +110,35 @@ export async function bootstrap(
   options: { token: string | undefined; phoneNumbers: readonly string[] },
 ): Promise<BootstrapResult> {
   let organization = await deps.store.read.organizations.first();
+  const organizationCreated = !organization;
   if (!organization) organization = await createOrganization(deps, "Default organization");
+  const phoneNumbersAdded: string[] = [];
   for (const number of options.phoneNumbers) {
     const existing = await deps.store.read.phoneNumbers.findAnyByNumber(number);
-    if (!existing) await addPhoneNumber(deps, number, organization.id);
+    if (!existing) phoneNumbersAdded.push((await addPhoneNumber(deps, number, organization.id)).number.phoneNumber);
   }
   let token: string | undefined;
   let tokenCreated = false;
+  let earlierTokenLabels: string[] = [];
   if (options.token !== undefined) {
     const result = await createToken(deps, { orgId: organization.id, token: options.token, label: "OPENLINQ_TOKEN" });
     token = result.token;
     tokenCreated = result.created;
-  } else if ((await deps.store.read.tokens.countForOrg(organization.id)) === 0) {
-    const result = await createToken(deps, { orgId: organization.id, label: "first start" });
-    token = result.token;
-    tokenCreated = true;
+  } else {
+    earlierTokenLabels = await deps.store.read.tokens.labelsForOrg(organization.id);
+    if (earlierTokenLabels.length === 0) {
+      const result = await createToken(deps, { orgId: organization.id, label: "first start" });
+      token = result.token;
+      tokenCreated = true;
+    }
   }
   return {
     organization,
+    organizationCreated,
     token,
     tokenCreated,
+    earlierTokenLabels,
     phoneNumbers: await deps.store.read.phoneNumbers.listByOrg(organization.id),
+    phoneNumbersAdded,
   };
 }

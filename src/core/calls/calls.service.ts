@@ -21,7 +21,7 @@ export interface CallInput {
 
 export const MAX_CALL_SECONDS = 24 * 3600;
 
-/** call.completed `data` (v2.md §4.6): string id, Ruby-style times, recording_data null without a recording. */
+/** call.completed `data` (Linq's V2 webhook payloads): string id, Ruby-style times, recording_data null without a recording. */
 export function callCompletedEventData(call: Call) {
   return {
     id: String(call.id),

@@ -19,5 +19,5 @@ export interface DeviceSignal {
   detail: Record<string, unknown> | null;
 }
 
-/** Linq's typing indicator disappears after 60 s without a stop (v2.md §3.1.6). */
+/** Linq's typing indicator disappears after 60 s without a stop (Linq's V2 typing endpoints). */
 export const TYPING_TIMEOUT_MS = 60_000;

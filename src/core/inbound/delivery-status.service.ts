@@ -5,7 +5,7 @@ export type DeliveryOutcome = { status: "delivered"; at: Date } | { status: "ser
 
 /**
  * Our pending message reached the recipient, or could not. V2 has no event for either
- * (v2.md §3.7): only delivery_status and delivered_at change. A message that is no longer
+ * (Linq's V2 reference): only delivery_status and delivered_at change. A message that is no longer
  * pending (or was deleted) is left as it is; returns the updated message otherwise.
  */
 export async function recordDeliveryOutcome(

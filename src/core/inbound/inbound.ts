@@ -49,7 +49,7 @@ export function requireRichService(chat: ChatWithHandles, what: string): void {
   }
 }
 
-/** Who typed: the typing payload of v2.md §4.6 names only the chat, so we add the handle. */
+/** Who typed: Linq's V2 typing webhook payload names only the chat, so we add the handle. */
 export function typingHandleData(handle: ChatHandle) {
   return { chat_handle: { id: String(handle.id), identifier: handle.handle } };
 }

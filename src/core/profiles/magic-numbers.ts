@@ -4,7 +4,7 @@ import { DEFAULT_PROFILE, type HandleProfileSettings } from "./profile.ts";
  * Built-in behaviours that need no setup: write to one of these numbers and the other
  * side behaves as named. They sit in the 555-01xx range the North American plan keeps for
  * fiction, so they never reach a real phone. A stored profile (PUT or seed file) wins.
- * README.md ("Simulator") documents this table; keep the two in step.
+ * docs/simulator.md ("Magic numbers") documents this table; keep the two in step.
  */
 export interface MagicNumber {
   handle: string;

@@ -1,6 +1,6 @@
 /**
  * Canonical JSON: object keys sorted recursively, arrays in order, no whitespace.
- * The V2 signature is an HMAC over exactly these bytes (v2.md §4.3), so the body we POST
+ * The V2 signature is an HMAC over exactly these bytes (Linq's V2 webhook signatures), so the body we POST
  * is this string and nothing else.
  */
 export function canonicalJson(value: unknown): string {

@@ -4,7 +4,7 @@ import type { ChatWithHandles, Contact, Message, MessageDetails, Reaction } from
 import { isoMillis, isoSeconds, rubyTime } from "../time.ts";
 
 /**
- * V2 webhook `data` payloads (v2.md §4.6). Ids are strings except contact ids; timestamps
+ * V2 webhook `data` payloads (Linq's V2 webhook payloads). Ids are strings except contact ids; timestamps
  * use the per-field formats of §1.4. Message events also carry the seed's nested
  * `message` and `chat` objects (integer ids, ISO times).
  */

@@ -7,7 +7,7 @@ import { DomainError } from "../../core/errors.ts";
 export const MULTIPART_LIMITS = { files: 20, fields: 200, fieldSize: 1024 * 1024 } as const;
 
 /**
- * Every write endpoint takes JSON or multipart (v2.md §1.3). Multipart keys use Rails
+ * Every write endpoint takes JSON or multipart (Linq's V2 request formats). Multipart keys use Rails
  * brackets — `message[text]`, `message[attachments][]` — and are turned into the same
  * nested object a JSON body would give, with files as IncomingFile values, before schema
  * validation runs. Files are buffered: the attachment limit bounds each one.

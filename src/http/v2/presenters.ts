@@ -12,7 +12,7 @@ import type {
 import { REACTION_TYPES } from "../../core/model.ts";
 import { isoMillis } from "../../core/time.ts";
 
-/** V2 wire objects (v2.md §2). REST ids are integers; timestamps ISO 8601 with milliseconds. */
+/** V2 wire objects (Linq's V2 object reference). REST ids are integers; timestamps ISO 8601 with milliseconds. */
 
 export function toV2Chat(chat: ChatWithHandles) {
   return {

@@ -185,7 +185,7 @@ export const pageQueryProperties = {
 
 export const MAX_PER_PAGE = 100;
 
-/** Pagination style B (v2.md §1.6): `{ <items>: [...], pagination: {...} }`. */
+/** Pagination style B (Linq's V2 pagination): `{ <items>: [...], pagination: {...} }`. */
 export const paginationSchema = {
   type: "object",
   properties: {

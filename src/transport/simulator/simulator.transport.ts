@@ -85,7 +85,7 @@ export function createSimulator(options: { clock: Clock; random: Random; logger:
     const { orgId, chat, message } = outbound;
     const chatId = chat.chat.id;
     const recipients = otherParticipants(chat);
-    // Sending ends our typing indicator (v2.md §3.1.6).
+    // Sending ends our typing indicator (Linq's V2 typing endpoints).
     if (typingShown.delete(chatId)) await clearDeviceSignal(deps, orgId, chatId, recipients.map((h) => h.handle), "our_typing");
     const profiles = acceptedProfiles.get(chat) ?? (await profilesOf(orgId, recipients.map((h) => h.handle)));
     acceptedProfiles.delete(chat);

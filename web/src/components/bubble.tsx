@@ -1,6 +1,7 @@
 import type { Attachment, Message, ReactionType } from "../api.ts";
-import { REACTIONS, bytes, clockTime, deliveryLabel, fullTime, isFailedStatus, reactionEmoji } from "../format.ts";
+import { REACTIONS, bytes, clockTime, deliveryLabel, fullTime, isFailedStatus, reactionLabel } from "../format.ts";
 import { memo } from "../memo.ts";
+import { TapbackIcon } from "./tapback-icon.tsx";
 
 export interface BubbleProps {
   message: Message;
@@ -14,7 +15,10 @@ export interface BubbleProps {
   showStatus: boolean;
   nameOf: (handle: string) => string;
   pickerOpen: boolean;
-  /** Open the picker under the bubble (no room above it in the scroller). */
+  /**
+   * Open the picker under the bubble (no room above it in the scroller). It then takes its own
+   * line in the row, pushing later bubbles down instead of covering the next one.
+   */
   pickerBelow: boolean;
   /** Reactions the acting recipient already left on this message (the picker toggles them). */
   actingReactions: ReactionType[];
@@ -88,8 +92,8 @@ function BubbleView(props: BubbleProps) {
           {counts.size > 0 && (
             <div class="tapbacks" aria-label="Reactions">
               {[...counts].map(([type, who]) => (
-                <span class="tapback" title={`${reactionEmoji(type)} ${who.join(", ")}`} data-reaction={type}>
-                  {reactionEmoji(type)}
+                <span class="tapback" title={`${reactionLabel(type)}: ${who.join(", ")}`} data-reaction={type}>
+                  <TapbackIcon type={type as ReactionType} size={13} />
                   {who.length > 1 && <span class="tapback-count">{who.length}</span>}
                 </span>
               ))}
@@ -113,26 +117,32 @@ function BubbleView(props: BubbleProps) {
             ☺
           </button>
         )}
-        {props.pickerOpen && (
-          <div class={`tapback-picker ${props.pickerBelow ? "below" : ""}`} role="menu" aria-label={`Tapback as ${props.actingLabel}`}>
-            {REACTIONS.map((r) => {
-              const active = props.actingReactions.includes(r.type);
-              return (
-                <button
-                  type="button"
-                  role="menuitem"
-                  class={active ? "active" : ""}
-                  title={active ? `Remove ${r.label}` : r.label}
-                  aria-label={active ? `Remove ${r.label}` : r.label}
-                  onClick={() => props.onReact(message, r.type, active)}
-                >
-                  {r.emoji}
-                </button>
-              );
-            })}
-          </div>
-        )}
       </div>
+      {props.pickerOpen && (
+        <div
+          class={`tapback-picker ${props.pickerBelow ? "below" : ""}`}
+          role="menu"
+          aria-label={`Tapback as ${props.actingLabel}`}
+          // In its own line at the end of a thread it may start below the fold.
+          ref={(el) => el?.scrollIntoView({ block: "nearest" })}
+        >
+          {REACTIONS.map((r) => {
+            const active = props.actingReactions.includes(r.type);
+            return (
+              <button
+                type="button"
+                role="menuitem"
+                class={active ? "active" : ""}
+                title={active ? `Remove ${r.label}` : r.label}
+                aria-label={active ? `Remove ${r.label}` : r.label}
+                onClick={() => props.onReact(message, r.type, active)}
+              >
+                <TapbackIcon type={r.type} size={20} />
+              </button>
+            );
+          })}
+        </div>
+      )}
       {props.showStatus && (
         <div class={`status-line ${failed ? "status-failed" : ""}`}>
           {deliveryLabel(message.delivery_status, message.is_read, message.read_at)}

@@ -269,9 +269,7 @@ function ProfileEditor(props: { handle: string; display: string; onError: (m: st
           <select value={draft.autoReaction} onChange={(e) => set({ autoReaction: e.currentTarget.value })}>
             <option value="">None</option>
             {REACTIONS.map((r) => (
-              <option value={r.type}>
-                {r.emoji} {r.label}
-              </option>
+              <option value={r.type}>{r.label}</option>
             ))}
           </select>
         </label>

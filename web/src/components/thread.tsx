@@ -46,6 +46,25 @@ export function ThreadView({ session, chatId }: { session: Session; chatId: numb
   const [picker, setPicker] = useState<{ id: number; below: boolean } | null>(null);
   const pickerFor = picker?.id ?? null;
   const openPicker = useCallback((id: number | null, below = false) => setPicker(id === null ? null : { id, below }), []);
+  // An open picker closes on Escape (focus goes back to its button) and on a press anywhere
+  // outside it, as a menu does; its own button toggles it.
+  useEffect(() => {
+    if (pickerFor === null) return;
+    const onPointerDown = (e: PointerEvent) => {
+      if (!(e.target instanceof Element) || !e.target.closest(".tapback-picker, .react-button")) setPicker(null);
+    };
+    const onKeyDown = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      setPicker(null);
+      document.querySelector<HTMLButtonElement>(`.row[data-message-id="${pickerFor}"] .react-button`)?.focus();
+    };
+    document.addEventListener("pointerdown", onPointerDown, true);
+    document.addEventListener("keydown", onKeyDown);
+    return () => {
+      document.removeEventListener("pointerdown", onPointerDown, true);
+      document.removeEventListener("keydown", onKeyDown);
+    };
+  }, [pickerFor]);
   const [panelOpen, setPanelOpen] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [drawn, setDrawn] = useState(FIRST_PAINT);
@@ -271,9 +290,6 @@ export function ThreadView({ session, chatId }: { session: Session; chatId: numb
           onScroll={(e) => {
             const el = e.currentTarget;
             atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-          }}
-          onClick={(e) => {
-            if (pickerFor !== null && !(e.target as HTMLElement).closest(".tapback-picker, .react-button")) setPicker(null);
           }}
         >
           {thread.has_older && allDrawn && (

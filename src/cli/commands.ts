@@ -1,0 +1,171 @@
+import { createServer } from "node:net";
+import pino from "pino";
+import { buildApp, buildWorker } from "../app.ts";
+import type { Config } from "../config/config.ts";
+import { addPhoneNumber, createOrganization, createToken, type BootstrapResult } from "../core/accounts/accounts.service.ts";
+import { DomainError } from "../core/errors.ts";
+import { cryptoIds, systemClock } from "../core/system.ts";
+import { openStorage } from "../storage/database.ts";
+import { createStore } from "../storage/store.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** The subcommands that touch the database; main.ts parses the command line and loads this. */
+
+export async function migrate(config: Config): Promise<void> {
+  const storage = openStorage(config.storage);
+  try {
+    const applied = await storage.migrate();
+    console.log(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
+  } finally {
+    await storage.destroy();
+  }
+}
+
+export async function provision(
+  config: Config,
+  command: string,
+  sub: string | undefined,
+  rest: string[],
+  orgFlag: string | undefined,
+): Promise<void> {
+  const storage = openStorage(config.storage);
+  await storage.migrate();
+  const deps = { store: createStore(storage.db), clock: systemClock, ids: cryptoIds };
+  const orgId = orgFlag === undefined ? undefined : Number(orgFlag);
+  try {
+    if (orgId !== undefined && !Number.isInteger(orgId)) throw new DomainError("validation_failed", "--org takes an organization id");
+    if (command === "tokens" && sub === "create") {
+      const result = await createToken(deps, { orgId });
+      console.log(`token for organization ${result.orgId} (shown once, stored hashed):\n${result.token}`);
+    } else if (command === "numbers" && sub === "add" && rest[0]) {
+      const result = await addPhoneNumber(deps, rest[0], orgId);
+      console.log(`${result.created ? "added" : "already present"}: ${result.number.phoneNumber} (id ${result.number.id}, organization ${result.number.orgId})`);
+    } else if (command === "orgs" && sub === "create" && rest.length > 0) {
+      const org = await createOrganization(deps, rest.join(" "));
+      console.log(`created organization ${org.id} "${org.name}"; next: openlinq tokens create --org ${org.id}`);
+    } else {
+      const forms = { tokens: "tokens create [--org ID]", numbers: "numbers add <e164> [--org ID]", orgs: "orgs create <name>" };
+      throw new UsageError(`usage: openlinq ${forms[command as keyof typeof forms]}`);
+    }
+  } finally {
+    await storage.destroy();
+  }
+}
+
+export async function serve(config: Config, tokenFrom: string): Promise<void> {
+  // Before anything is written: a start that fails here must not create (and lose) a token.
+  await assertPortFree(config.host, config.port);
+  const logger = pino({ level: config.logLevel });
+  const openlinq = await buildApp(config, { logger });
+  try {
+    await openlinq.listen();
+  } catch (error) {
+    await openlinq.close();
+    throw listenError(error, config.host, config.port);
+  }
+  process.stdout.write(renderBanner(config, openlinq.baseUrl(), openlinq.bootstrap, tokenFrom));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    await openlinq.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** What the start prints: where to point a client, how to sign in, and where each thing came from. */
+function renderBanner(config: Config, base: string, bootstrap: BootstrapResult, tokenFrom: string): string {
+  const numbers = bootstrap.phoneNumbers.map((n) => n.phoneNumber).join(", ");
+  // An organization made earlier (e.g. with `openlinq orgs create`) gets the configured numbers too; say so.
+  const added =
+    bootstrap.phoneNumbersAdded.length > 0 && !bootstrap.organizationCreated
+      ? `   (${bootstrap.phoneNumbersAdded.join(", ")} added now to organization ${bootstrap.organization.id} "${bootstrap.organization.name}" from OPENLINQ_PHONE_NUMBERS)`
+      : "";
+  const lines = [
+    "",
+    "  openlinq is running",
+    `  API        ${base}/api/partner/v2`,
+    `  Docs       ${base}/docs`,
+    // The fragment is never sent to the server; the page moves the token to session storage.
+    bootstrap.token
+      ? `  Inbox      ${base}/#token=${encodeURIComponent(bootstrap.token)}`
+      : `  Inbox      ${base}/   (sign in with your integration token)`,
+    numbers === ""
+      ? "  Numbers    (none; add one with npx openlinq numbers add +1…)"
+      : `  Numbers    ${numbers}${added}`,
+    `  Token      ${describeToken(config, bootstrap, tokenFrom)}`,
+    `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}`,
+    ...(config.clock === "virtual" ? ["  Clock      virtual: time moves only on POST /openlinq/v1/clock/advance"] : []),
+    ...(config.seedFile ? [`  Seed file  ${config.seedFile}`] : []),
+    "",
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function describeToken(config: Config, bootstrap: BootstrapResult, tokenFrom: string): string {
+  if (config.token !== undefined) return `${config.token}   (from ${tokenFrom})`;
+  if (bootstrap.token !== undefined) return `${bootstrap.token}   (new; shown once — keep it)`;
+  const labels = bootstrap.earlierTokenLabels;
+  const origin = labels.includes("cli")
+    ? "created earlier by `openlinq tokens create`"
+    : labels.includes("OPENLINQ_TOKEN")
+      ? "set earlier with OPENLINQ_TOKEN"
+      : "created on an earlier start";
+  return `(${origin} and shown then; a new one: npx openlinq tokens create)`;
+}
+
+/** Refuses to start on a port something else holds, before the database is touched. */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once("error", reject);
+      probe.listen({ host, port, exclusive: true }, resolve);
+    });
+  } catch (error) {
+    throw listenError(error, host, port);
+  } finally {
+    await new Promise<void>((resolve) => (probe.listening ? probe.close(() => resolve()) : resolve()));
+  }
+}
+
+function listenError(error: unknown, host: string, port: number): unknown {
+  switch ((error as { code?: string }).code) {
+    case "EADDRINUSE":
+      return new UsageError(`port ${port} is in use; pick another with --port or OPENLINQ_PORT`);
+    case "EACCES":
+      return new UsageError(`port ${port} needs more privileges; pick one above 1023 with --port or OPENLINQ_PORT`);
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+      return new UsageError(`cannot listen on host ${host}; pick another with --host or OPENLINQ_HOST`);
+    default:
+      return error;
+  }
+}
+
+/** Webhook delivery alone. Several may run on one Postgres database; on SQLite they poll. */
+export async function runWorker(config: Config): Promise<void> {
+  const logger = pino({ level: config.logLevel });
+  const standalone = await buildWorker(config, { logger });
+  process.stdout.write(
+    `\n  openlinq webhook worker is running (${standalone.worker.id})\n` +
+      `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}\n\n`,
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "webhook worker shutting down; handing back unfinished deliveries");
+    await standalone.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  // Timers are unref'd; this keeps the process alive until a signal arrives.
+  setInterval(() => undefined, 1 << 30);
+}
