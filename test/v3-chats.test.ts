@@ -164,6 +164,7 @@ for (const dialect of DIALECTS) {
     it("marks read, shares the contact card and shows typing in a direct chat (204 each)", async () => {
       const { chat } = await app.client.chats.create({ from: OUR_NUMBER, to: ["+15550004001"], message: text("hey") });
       assert.equal((await app.client.chats.markAsRead(chat.id).withResponse()).response.status, 204);
+      await app.client.contactCard.create({ phone_number: OUR_NUMBER, first_name: "Acme" });
       assert.equal((await app.client.chats.shareContactCard(chat.id).withResponse()).response.status, 204);
       const { response } = await app.client.chats.typing.start(chat.id).withResponse();
       assert.equal(response.status, 204);
