@@ -5,6 +5,7 @@
  * ceiling for any Fastify route on this machine.
  *
  * Usage: npm run bench [-- --duration 10 --connections 50]
+ * With TEST_DATABASE_URL set it then compares one node with two on Postgres (nodes.bench.ts).
  *
  * The load generator runs in a worker thread (autocannon `workers: 1`) so it does not
  * share the server's event loop; on a 2-core machine they still share the CPU, which
@@ -18,6 +19,7 @@ import autocannon from "autocannon";
 import Fastify, { type FastifyInstance } from "fastify";
 import { buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
+import { benchNodes } from "./nodes.bench.ts";
 
 const { values } = parseArgs({
   options: {
@@ -168,6 +170,15 @@ async function main(): Promise<void> {
   await openlinq.close();
   rmSync(dataDir, { recursive: true, force: true });
   if (failures > 0) process.exitCode = 1;
+
+  // With Postgres at hand: one node against two (bench/nodes.bench.ts).
+  const databaseUrl = process.env.TEST_DATABASE_URL;
+  if (databaseUrl) {
+    const ok = await benchNodes({ databaseUrl, seconds: DURATION_S, connections: CONNECTIONS, warmup: WARMUP_S });
+    if (!ok) process.exitCode = 1;
+  } else {
+    console.log("\n(set TEST_DATABASE_URL to also compare one node with two on Postgres)");
+  }
 }
 
 await main();

@@ -1,12 +1,14 @@
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import pino, { type Logger } from "pino";
-import type { Config } from "./config/config.ts";
+import Fastify from "fastify";
+import type { Logger } from "pino";
+import { ConfigError, type Config } from "./config/config.ts";
 import { bootstrap, type BootstrapResult } from "./core/accounts/accounts.service.ts";
 import type { CoreDeps, Links } from "./core/deps.ts";
 import type { ActivityFeed, Clock, Ids, OutboxSignal, Transport } from "./core/ports.ts";
 import { createActivityFeed, cryptoIds, systemClock } from "./core/system.ts";
 import { createHttpServer } from "./http/server.ts";
+import { createWebhookRenderer } from "./http/webhook-renderers.ts";
 import { eventRoutes } from "./http/openlinq/events.routes.ts";
 import { faultRoutes } from "./http/openlinq/faults.routes.ts";
 import { createApiFaults } from "./core/faults/api-faults.service.ts";
@@ -16,6 +18,8 @@ import type { DeliveryRepository } from "./delivery/ports.ts";
 import { createDeliveryWorker, type DeliveryWorker } from "./delivery/worker.ts";
 import { deliveryRepository } from "./storage/deliveries.repository.ts";
 import { createOutboxChannel, type OutboxChannel } from "./storage/outbox-channel.ts";
+import { createNotificationBus, type NotificationBus } from "./storage/notification-bus.ts";
+import { shareActivityFeed } from "./storage/activity-channel.ts";
 import { inboxFace } from "./http/inbox/index.ts";
 import { createAttachmentFetcher } from "./net/attachment-fetcher.ts";
 import { createDispatcher } from "./net/safe-dispatcher.ts";
@@ -28,6 +32,9 @@ import { readSeedFile } from "./config/seed-file.ts";
 import { seedIfPristine } from "./core/sandbox/reset.service.ts";
 import { sandboxFace, type SandboxClock } from "./http/sandbox/index.ts";
 import { createSimulator, type Simulator } from "./transport/simulator/simulator.transport.ts";
+import { createLogger } from "./observability/logger.ts";
+import { createMetrics, type Metrics, type MetricSources } from "./observability/metrics.ts";
+import { opsRoutes, type ReadinessCheck } from "./http/ops.routes.ts";
 
 /** Replaceable parts: tests pass fakes for time, ids and the outside world; nothing of ours. */
 export interface AppOverrides {
@@ -53,10 +60,17 @@ export interface OpenLinq {
   onOutboxNotify(listener: () => void): () => void;
   /** The simulated recipient network; undefined when a test replaced the transport. */
   simulator: Simulator | undefined;
+  /** What GET /metrics shows. */
+  metrics: Metrics;
   /** Base URL once listening (or the configured public URL). */
   baseUrl(): string;
   listen(): Promise<string>;
-  close(): Promise<void>;
+  /**
+   * Stops accepting requests and stops the worker, then closes everything. With `graceMs`
+   * (SIGTERM), in-flight requests and webhook attempts get that long to finish; without,
+   * attempts in flight are abandoned at once (and retried later).
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /**
@@ -64,11 +78,13 @@ export interface OpenLinq {
  * the CLI, the tests and the benchmarks all build the product through here.
  */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<OpenLinq> {
-  const logger = overrides.logger ?? pino({ level: config.logLevel });
+  const logger = overrides.logger ?? createLogger(config.logLevel);
   // Read first, so a bad seed file stops the start with every problem listed and nothing opened.
   const seed = readSeedFile(config.seedFile);
   const storage = openStorage(config.storage);
   await storage.migrate();
+  await joinNodes(storage, config.clock === "virtual" ? "exclusive" : "shared");
+  const bus = openBus(config, storage, logger);
 
   // OPENLINQ_CLOCK=virtual: time moves only on POST /openlinq/v1/clock/advance.
   const clock =
@@ -95,6 +111,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     return () => void outboxListeners.delete(listener);
   };
 
+  // On Postgres the inbox's live stream shows what every node did, not only this one.
+  const sharedActivity = bus
+    ? shareActivityFeed(createActivityFeed(), bus, {
+        onError: (error) => logger.warn({ err: error }, "activity notification failed; open inbox pages catch up when they reconnect"),
+      })
+    : undefined;
+  await sharedActivity?.listen();
+  const activity = sharedActivity ?? createActivityFeed();
   const deps: CoreDeps = {
     store: createStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() }),
     clock,
@@ -102,7 +126,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     transport: overrides.transport ? overrides.transport(clock) : simulator!.transport,
     files: createDiskFileStore(join(config.dataDir, "attachments")),
     outbox,
-    activity: createActivityFeed(),
+    activity,
     links,
     fetchAttachment: createAttachmentFetcher({
       dispatcher,
@@ -110,6 +134,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       allowPrivate: config.allowPrivateUrls,
     }),
     limits: { maxAttachmentBytes: config.maxAttachmentBytes },
+    webhooks: createWebhookRenderer(),
   };
 
   simulator?.start(deps);
@@ -118,9 +143,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   if (seeded) logger.info({ seedFile: config.seedFile, ...seeded }, "seed file loaded");
   else if (config.seedFile) logger.info({ seedFile: config.seedFile }, "seed file not loaded: the organization has data already (POST /openlinq/v1/reset reloads it)");
 
+  const metrics = createMetrics({
+    ...metricSources(storage, clock, () => delivery.repository),
+    ...(simulator ? { simulatorQueue: () => simulator.planned() } : {}),
+  });
+
   // A stream of its own, so webhook retries never shift the simulator's draws.
   const retryRandom = createSeededRandom((randomSeed + 1) >>> 0);
-  const delivery = buildDelivery(config, storage, clock, logger, {
+  const delivery = buildDelivery(config, storage, clock, logger, metrics, bus, {
     random: () => retryRandom.next(),
     activity: deps.activity,
     // Polling (wall-clock time) exists to find work queued by other processes; under a virtual
@@ -148,6 +178,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       : {}),
   };
 
+  let closing = false;
+  const readiness: ReadinessCheck[] = [
+    () => (closing ? ["shutting down"] : []),
+    () => storage.checkReady(),
+    () => (worker && !worker.running() ? ["webhook worker not running"] : []),
+  ];
   const faults = createApiFaults({
     repository: apiFaultRepository(storage.db),
     store: deps.store,
@@ -164,7 +200,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     rateLimit: { perSecond: config.rateLimit, burst: config.rateLimitBurst },
     maxAttachmentBytes: config.maxAttachmentBytes,
     baseUrl: () => baseUrl,
+    metrics,
     extensions: [
+      async (app) => {
+        await app.register(opsRoutes, { metrics, readiness });
+      },
       inboxFace({ deps, baseUrl: () => baseUrl }),
       sandboxFace({
         deps,
@@ -181,7 +221,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   await worker?.start();
 
-  let closed = false;
   return {
     config,
     deps,
@@ -191,6 +230,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     bootstrap: bootstrapResult,
     worker,
     simulator,
+    metrics,
     newDeliveryWorker: () => delivery.createWorker(),
     onOutboxNotify,
     baseUrl: () => baseUrl,
@@ -203,18 +243,68 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       }
       return address;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await http.close();
+    async close({ graceMs = 0 } = {}) {
+      if (closing) return;
+      closing = true;
+      // Both drain at once, so the whole shutdown stays within the grace. Events committed
+      // by requests finishing meanwhile stay queued for other workers or the next start.
+      await Promise.all([closeHttpWithin(http, graceMs, logger), worker?.close({ graceMs })]);
       await simulator?.stop();
-      // After the API: requests finishing during close still commit their events, which
-      // stay queued for the next start if this worker no longer takes them.
-      await worker?.close();
       await delivery.close();
+      await sharedActivity?.close();
+      await bus?.close();
       await dispatcher.close();
       await storage.destroy();
     },
+  };
+}
+
+/**
+ * The virtual clock keeps time, timers and the simulator's plans in one process's memory,
+ * so a database it runs on has no other node (serve or worker): each start takes its place
+ * and the wrong combination is refused before anything else starts.
+ */
+async function joinNodes(storage: StorageHandle, mode: "shared" | "exclusive"): Promise<void> {
+  if (await storage.joinNodes(mode)) return;
+  await storage.destroy();
+  throw new ConfigError([
+    mode === "exclusive"
+      ? "OPENLINQ_CLOCK=virtual runs on a single node, and another openlinq process (serve or worker) uses this database; stop it, or use OPENLINQ_CLOCK=system"
+      : "another openlinq process uses this database with OPENLINQ_CLOCK=virtual, which runs on a single node; stop it, or restart it with OPENLINQ_CLOCK=system",
+  ]);
+}
+
+/**
+ * Fastify's close stops accepting at once and waits for requests in flight; past `graceMs`
+ * the connections still open are cut so shutdown stays bounded.
+ */
+async function closeHttpWithin(http: FastifyInstance, graceMs: number, logger: Logger): Promise<void> {
+  const cut = setTimeout(() => {
+    logger.warn("requests still running at the shutdown deadline; closing their connections");
+    http.server.closeAllConnections();
+  }, graceMs);
+  try {
+    await http.close();
+  } finally {
+    clearTimeout(cut);
+  }
+}
+
+/** Cross-node notifications (Postgres LISTEN/NOTIFY); undefined on SQLite. */
+function openBus(config: Config, storage: StorageHandle, logger: Logger): NotificationBus | undefined {
+  return createNotificationBus(storage, {
+    schema: config.storage.kind === "postgres" ? config.storage.schema : undefined,
+    onError: (error) => logger.warn({ err: error }, "notification connection failed; reconnecting"),
+  });
+}
+
+/** Where the scrape-time gauges read from: the outbox table and the connection pool. */
+function metricSources(storage: StorageHandle, clock: Clock, deliveries: () => DeliveryRepository): MetricSources {
+  const pool = storage.poolStats() ? () => storage.poolStats()! : undefined;
+  return {
+    now: () => clock.now(),
+    outbox: (now) => deliveries().outboxStats(now),
+    ...(pool ? { pool } : {}),
   };
 }
 
@@ -234,15 +324,16 @@ function buildDelivery(
   storage: StorageHandle,
   clock: Clock,
   logger: Logger,
+  metrics: Metrics,
+  bus: NotificationBus | undefined,
   tuning: { random?: () => number; pollIntervalMs?: number; activity?: ActivityFeed } = {},
 ): Delivery {
   const repository = deliveryRepository(storage.db, storage.dialect);
   const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, connections: config.webhookConcurrency });
   const log = logger.child({ component: "webhooks" });
-  const channel = createOutboxChannel(storage, {
-    schema: config.storage.kind === "postgres" ? config.storage.schema : undefined,
-    onError: (error) => log.warn({ err: error }, "outbox notification channel failed; polling covers it"),
-  });
+  const channel = bus
+    ? createOutboxChannel(bus, { onError: (error) => log.warn({ err: error }, "outbox notification failed; polling covers it") })
+    : undefined;
   const send = createHttpSender({
     dispatcher,
     timeoutMs: config.webhookTimeoutMs,
@@ -264,6 +355,7 @@ function buildDelivery(
         retentionDays: config.eventRetentionDays,
         logger: log,
         wakeups: channel?.wakeups(),
+        metrics,
         onRecorded: tuning.activity
           ? (results) => {
               for (const { delivery } of results) {
@@ -288,27 +380,60 @@ export interface StandaloneWorker {
   config: Config;
   worker: DeliveryWorker;
   storage: StorageHandle;
-  close(): Promise<void>;
+  metrics: Metrics;
+  /** Where /healthz, /readyz and /metrics answer (OPENLINQ_WORKER_PORT); undefined when not served. */
+  opsUrl: string | undefined;
+  /** Hands back claims; with `graceMs`, attempts in flight get that long to finish first. */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
-/** `openlinq worker`: webhook delivery alone, no HTTP API, on the database the API uses. */
+/**
+ * `openlinq worker`: webhook delivery alone, no API, on the database the API uses. With
+ * OPENLINQ_WORKER_PORT it serves the operations endpoints (health, readiness, metrics).
+ */
 export async function buildWorker(config: Config, overrides: Pick<AppOverrides, "clock" | "logger"> = {}): Promise<StandaloneWorker> {
-  const logger = overrides.logger ?? pino({ level: config.logLevel });
+  const logger = overrides.logger ?? createLogger(config.logLevel);
   const storage = openStorage(config.storage);
   await storage.migrate();
-  const delivery = buildDelivery(config, storage, overrides.clock ?? systemClock, logger);
+  await joinNodes(storage, "shared");
+  const bus = openBus(config, storage, logger);
+  const clock = overrides.clock ?? systemClock;
+  const metrics = createMetrics(metricSources(storage, clock, () => delivery.repository));
+  // Attempts made here reach the inbox pages open on the API nodes (Postgres).
+  const activity = bus
+    ? shareActivityFeed(createActivityFeed(), bus, { onError: (error) => logger.warn({ err: error }, "activity notification failed") })
+    : undefined;
+  const delivery = buildDelivery(config, storage, clock, logger, metrics, bus, activity ? { activity } : {});
   const worker = delivery.createWorker();
   await worker.start();
-  let closed = false;
+  let closing = false;
+  let opsUrl: string | undefined;
+  const ops = config.workerPort === undefined ? undefined : Fastify({ loggerInstance: logger });
+  if (ops) {
+    const readiness: ReadinessCheck[] = [
+      () => (closing ? ["shutting down"] : []),
+      () => storage.checkReady(),
+      () => (worker.running() ? [] : ["webhook worker not running"]),
+    ];
+    await ops.register(opsRoutes, { metrics, readiness });
+    await ops.listen({ host: config.host, port: config.workerPort });
+    const { port } = ops.server.address() as { port: number };
+    opsUrl = `http://${config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host}:${port}`;
+  }
   return {
     config,
     worker,
     storage,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await worker.close();
+    metrics,
+    opsUrl,
+    async close({ graceMs = 0 } = {}) {
+      if (closing) return;
+      closing = true;
+      await worker.close({ graceMs });
+      await ops?.close();
       await delivery.close();
+      await activity?.close();
+      await bus?.close();
       await storage.destroy();
     },
   };

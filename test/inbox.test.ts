@@ -4,6 +4,7 @@ import { gunzipSync } from "node:zlib";
 import { DIALECTS, OUR_NUMBER, encodeMultipart, startTestApp, type TestApp } from "./helpers/app.ts";
 import { createManualClock, type ManualClock } from "./helpers/manual-clock.ts";
 import { V2, assertRenderError, createChat, sendMessage } from "./helpers/v2.ts";
+import { readFrames } from "./helpers/event-stream.ts";
 
 /** The inbox's own endpoints (/openlinq/v1/inbox/*, the stream) and the UI it serves. */
 
@@ -220,20 +221,7 @@ describe("inbox stream, uploads and UI (sqlite)", () => {
     const response = await fetch(`${base}/openlinq/v1/stream?token=${t.token}`, { signal: controller.signal });
     assert.equal(response.status, 200);
     assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    const nextFrame = async (): Promise<string> => {
-      while (!buffer.includes("\n\n")) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error("stream ended");
-        buffer += decoder.decode(value, { stream: true });
-      }
-      const end = buffer.indexOf("\n\n");
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      return frame;
-    };
+    const nextFrame = readFrames(response);
     const hello = await nextFrame();
     assert.match(hello, /^retry: \d+\nevent: hello\ndata: \{"server_id":"[0-9a-f-]{36}"\}$/);
 

@@ -1,6 +1,5 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +7,7 @@ import { join } from "node:path";
 import { DIALECTS, OUR_NUMBER } from "./helpers/app.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { dropPostgresSchema } from "../src/storage/database.ts";
+import { killHard, spawnOpenlinq, stopGracefully, type Spawned } from "./helpers/processes.ts";
 
 /**
  * Crash safety with real processes: events committed before a kill -9 are delivered after
@@ -16,63 +16,9 @@ import { dropPostgresSchema } from "../src/storage/database.ts";
  */
 
 const TOKEN = "crash-test-token";
-const BIN = join(import.meta.dirname, "..", "bin", "openlinq.js");
 const MESSAGES = 24;
 /** Attempts a worker has in flight at once; a kill leaves at most four times as many unrecorded. */
 const CONCURRENCY = 4;
-
-interface Spawned {
-  child: ChildProcess;
-  /** API base URL for `serve`, undefined for `worker`. */
-  baseUrl: string | undefined;
-}
-
-function spawnOpenlinq(args: string[], env: Record<string, string>): Promise<Spawned> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const api = /API\s+(http:\/\/\S+)\/api\/partner\/v2/.exec(output);
-      if (api) return done({ child, baseUrl: api[1] });
-      if (output.includes("webhook worker is running")) return done({ child, baseUrl: undefined });
-    };
-    const timer = setTimeout(() => fail(new Error(`openlinq ${args.join(" ")} did not start:\n${output}`)), 30_000);
-    const done = (spawned: Spawned) => {
-      clearTimeout(timer);
-      child.stdout!.off("data", onData);
-      child.stdout!.resume();
-      resolve(spawned);
-    };
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill("SIGKILL");
-      reject(error);
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.on("exit", (code) => fail(new Error(`openlinq ${args.join(" ")} exited with ${code}:\n${output}`)));
-  });
-}
-
-function killHard(spawned: Spawned): Promise<void> {
-  return new Promise((resolve) => {
-    if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) return resolve();
-    spawned.child.once("exit", () => resolve());
-    spawned.child.kill("SIGKILL");
-  });
-}
-
-function stopGracefully(spawned: Spawned): Promise<void> {
-  return new Promise((resolve) => {
-    if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) return resolve();
-    spawned.child.once("exit", () => resolve());
-    spawned.child.kill("SIGTERM");
-  });
-}
 
 async function api(baseUrl: string, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${baseUrl}${path}`, {

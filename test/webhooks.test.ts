@@ -2,6 +2,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook } from "standardwebhooks";
+import { contactFacts } from "../src/core/events/domain-events.ts";
 import { emitEvent } from "../src/core/webhooks/events.ts";
 import type { DeliveryWorker } from "../src/delivery/worker.ts";
 import { DIALECTS, OUR_NUMBER, startTestApp, type TestApp } from "./helpers/app.ts";
@@ -242,7 +243,9 @@ for (const dialect of DIALECTS) {
       const before = (await t.request("GET", `${LOG}/events?event_type=contact.created`)).body.pagination.total_count;
       await assert.rejects(
         t.openlinq.deps.store.transaction(async (tx) => {
-          await emitEvent(tx, t.openlinq.deps, 1, "contact.created", { id: 999 });
+          const at = new Date();
+          const contact = { id: 999, orgId: 1, ownerUserId: null, firstName: "Ada", lastName: "", email: "", phoneNumber: "", company: "", title: "", location: "", imageUrl: null, createdAt: at, updatedAt: at, owner: null };
+          await emitEvent(tx, t.openlinq.deps, 1, { type: "contact.created", contact: contactFacts(contact) });
           throw new Error("the change fails after the event was written");
         }),
         /the change fails/,

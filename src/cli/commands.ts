@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import pino from "pino";
+import type { Logger } from "pino";
 import { buildApp, buildWorker } from "../app.ts";
 import type { Config } from "../config/config.ts";
 import { addPhoneNumber, createOrganization, createToken, type BootstrapResult } from "../core/accounts/accounts.service.ts";
@@ -8,6 +8,7 @@ import { cryptoIds, systemClock } from "../core/system.ts";
 import { openStorage } from "../storage/database.ts";
 import { createStore } from "../storage/store.ts";
 import { UsageError } from "./usage-error.ts";
+import { createLogger } from "../observability/logger.ts";
 
 /** The subcommands that touch the database; main.ts parses the command line and loads this. */
 
@@ -55,7 +56,7 @@ export async function provision(
 export async function serve(config: Config, tokenFrom: string): Promise<void> {
   // Before anything is written: a start that fails here must not create (and lose) a token.
   await assertPortFree(config.host, config.port);
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
   const openlinq = await buildApp(config, { logger });
   try {
     await openlinq.listen();
@@ -64,18 +65,38 @@ export async function serve(config: Config, tokenFrom: string): Promise<void> {
     throw listenError(error, config.host, config.port);
   }
   process.stdout.write(renderBanner(config, openlinq.baseUrl(), openlinq.bootstrap, tokenFrom));
+  exitOnSignal(logger, "openlinq", (graceMs) => openlinq.close({ graceMs }), config.shutdownTimeoutMs);
+}
 
+/**
+ * SIGTERM and SIGINT: `close` drains within the configured shutdown timeout; a second timer
+ * a little later exits regardless, should anything hang past it (claims then expire).
+ */
+function exitOnSignal(logger: Logger, what: string, close: (graceMs: number) => Promise<void>, graceMs: number): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "shutting down");
-    await openlinq.close();
-    process.exit(0);
+    logger.info({ signal, graceMs }, `${what} shutting down`);
+    setTimeout(() => {
+      logger.error({ graceMs }, `${what} did not stop within the shutdown timeout; exiting`);
+      process.exit(1);
+    }, graceMs + HARD_EXIT_MARGIN_MS).unref();
+    try {
+      await close(graceMs);
+      logger.info(`${what} stopped`);
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, `${what} failed to shut down cleanly`);
+      process.exit(1);
+    }
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 }
+
+/** Closing the database and the listeners after the drain takes well under this. */
+const HARD_EXIT_MARGIN_MS = 5_000;
 
 /** What the start prints: where to point a client, how to sign in, and where each thing came from. */
 function renderBanner(config: Config, base: string, bootstrap: BootstrapResult, tokenFrom: string): string {
@@ -150,22 +171,15 @@ function listenError(error: unknown, host: string, port: number): unknown {
 
 /** Webhook delivery alone. Several may run on one Postgres database; on SQLite they poll. */
 export async function runWorker(config: Config): Promise<void> {
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
   const standalone = await buildWorker(config, { logger });
   process.stdout.write(
     `\n  openlinq webhook worker is running (${standalone.worker.id})\n` +
-      `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}\n\n`,
+      `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}\n` +
+      (standalone.opsUrl ? `  Health     ${standalone.opsUrl}/healthz, /readyz, /metrics\n` : "") +
+      "\n",
   );
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "webhook worker shutting down; handing back unfinished deliveries");
-    await standalone.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  exitOnSignal(logger, "openlinq webhook worker", (graceMs) => standalone.close({ graceMs }), config.shutdownTimeoutMs);
   // Timers are unref'd; this keeps the process alive until a signal arrives.
   setInterval(() => undefined, 1 << 30);
 }

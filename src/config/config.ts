@@ -54,6 +54,10 @@ export interface Config {
   readonly randomSeed: number | undefined;
   /** YAML file of profiles, contacts and chats (absolute path), loaded into a fresh organization and on reset. */
   readonly seedFile: string | undefined;
+  /** On SIGTERM: how long in-flight requests and webhook attempts get to finish before the process exits. */
+  readonly shutdownTimeoutMs: number;
+  /** Port on which `openlinq worker` serves /healthz, /readyz and /metrics; undefined serves none. */
+  readonly workerPort: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -105,6 +109,11 @@ export const CONFIG_KEYS = {
     default: "",
     doc: "YAML file of handle profiles, contacts and chats loaded into a fresh organization and again on POST /openlinq/v1/reset",
   },
+  SHUTDOWN_TIMEOUT: {
+    default: "15s",
+    doc: "On SIGTERM, how long in-flight requests and webhook attempts get to finish; then the process exits regardless",
+  },
+  WORKER_PORT: { default: "", doc: "Port on which `openlinq worker` serves /healthz, /readyz and /metrics; empty serves none" },
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -253,6 +262,9 @@ export function loadConfig(
   const seedFile = seedFileText === "" ? undefined : resolve(seedFileText);
   if (seedFile !== undefined && !existsSync(seedFile)) problems.push(`OPENLINQ_SEED_FILE: no file at ${seedFile}`);
 
+  const workerPortText = read("WORKER_PORT").trim();
+  const workerPort = workerPortText === "" ? undefined : integer("WORKER_PORT", 0, 65535);
+
   const config: Config = {
     host,
     port,
@@ -279,6 +291,8 @@ export function loadConfig(
     clock: clock === "virtual" ? "virtual" : "system",
     randomSeed,
     seedFile,
+    shutdownTimeoutMs: duration("SHUTDOWN_TIMEOUT", 0),
+    workerPort,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

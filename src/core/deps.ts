@@ -1,3 +1,4 @@
+import type { WebhookRenderer } from "./events/domain-events.ts";
 import type { ActivityFeed, Clock, FileStore, Ids, OutboxSignal, Store, Transport } from "./ports.ts";
 
 /** Builds public URLs for things we serve (attachments). The base is known once we listen. */
@@ -18,4 +19,6 @@ export interface CoreDeps {
   /** Downloads attachment URLs; the composition root decides limits and address policy. */
   fetchAttachment(url: string): Promise<{ data: Uint8Array; contentType: string | undefined; filename: string }>;
   limits: { maxAttachmentBytes: number };
+  /** Each subscription's face renders the webhook bytes of an event (see emitEvent). */
+  webhooks: WebhookRenderer;
 }

@@ -1,3 +1,5 @@
+import type { DomainEventType } from "./events/domain-events.ts";
+
 /**
  * Core's view of the data. Storage maps rows to these; HTTP faces present them in a
  * wire format (V2, V3). Dates are Date objects. Rows have an integer `id` (the V2 face's ids)
@@ -258,11 +260,11 @@ export interface WebhookSubscription {
   updatedAt: Date;
 }
 
-/** An outbox row: the envelope is already rendered as the canonical bytes to deliver. */
+/** An event row: the domain event as JSON (src/core/events/domain-events.ts); deliveries carry the rendered bytes. */
 export interface StoredEvent {
   id: string;
   orgId: number;
-  eventType: WebhookEventType;
+  eventType: DomainEventType;
   chatId: number | null;
   payload: string;
   createdAt: Date;

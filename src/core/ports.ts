@@ -346,13 +346,22 @@ export interface WebhookSubscriptionRepository {
     now: Date,
   ): Promise<WebhookSubscription>;
   delete(orgId: number, id: number): Promise<void>;
-  /** Active subscriptions of the org that listen to the type. */
-  listActiveFor(orgId: number, eventType: WebhookEventType): Promise<WebhookSubscription[]>;
+  /** Active subscriptions of the org, oldest first (each face decides which events it gets). */
+  listActive(orgId: number): Promise<WebhookSubscription[]>;
+}
+
+/** One delivery of an event, rendered by the subscription's face. */
+export interface NewDelivery {
+  subscriptionId: number;
+  /** The face's name of the event type. */
+  eventType: string;
+  /** The exact bytes every attempt sends and signs. */
+  body: string;
 }
 
 export interface EventRepository {
-  /** Writes the event and one pending delivery per subscription id, due at `event.createdAt`. */
-  append(event: StoredEvent, subscriptionIds: readonly number[]): Promise<void>;
+  /** Writes the event and one pending delivery each, due at `event.createdAt`. */
+  append(event: StoredEvent, deliveries: readonly NewDelivery[]): Promise<void>;
 }
 
 /** One row of the inbox's chat list. */

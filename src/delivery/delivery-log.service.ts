@@ -1,6 +1,8 @@
-import type { Clock, OutboxSignal, Page, Store } from "../core/ports.ts";
+import type { Clock, NewDelivery, OutboxSignal, Page, Store } from "../core/ports.ts";
 import { DomainError, notFound } from "../core/errors.ts";
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../core/model.ts";
+import { DOMAIN_EVENT_TYPES, type DomainEventType, type WebhookRenderer } from "../core/events/domain-events.ts";
+import type { WebhookEventType, WebhookSubscription } from "../core/model.ts";
+import { recordedEventOf } from "../core/webhooks/events.ts";
 import type { DeliveryRepository, LoggedEvent, LoggedEventDetail, RequeueOutcome } from "./ports.ts";
 import { diagnoseSignature, expectedSignatures, type Diagnosis, type ReceiverComputation } from "./signature-doctor.ts";
 
@@ -14,6 +16,7 @@ export interface DeliveryLogDeps {
   store: Store;
   clock: Clock;
   outbox: OutboxSignal;
+  webhooks: WebhookRenderer;
 }
 
 export interface EventListInput {
@@ -33,15 +36,15 @@ function parseInstant(text: string, field: string): Date {
 }
 
 export async function listEvents(deps: DeliveryLogDeps, orgId: number, input: EventListInput): Promise<Page<LoggedEvent>> {
-  if (input.eventType !== undefined && !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(input.eventType)) {
+  if (input.eventType !== undefined && !(DOMAIN_EVENT_TYPES as readonly string[]).includes(input.eventType)) {
     throw new DomainError(
       "validation_failed",
-      `unknown event_type "${input.eventType}"; valid: ${WEBHOOK_EVENT_TYPES.join(", ")}`,
+      `unknown event_type "${input.eventType}"; valid: ${DOMAIN_EVENT_TYPES.join(", ")}`,
       { field: "event_type" },
     );
   }
   return deps.deliveries.listEvents(orgId, {
-    eventType: input.eventType as WebhookEventType | undefined,
+    eventType: input.eventType as DomainEventType | undefined,
     chatId: input.chatId,
     since: input.since === undefined ? undefined : parseInstant(input.since, "since"),
     page: input.page,
@@ -57,8 +60,9 @@ export async function getEvent(deps: DeliveryLogDeps, orgId: number, eventId: st
 
 /**
  * Sends an event again with the same body and event_id. To one subscription (any active
- * one of the org, even one created after the event) or, without `subscriptionId`, to every
- * active subscription listening to the event's type now.
+ * one of the org, even one created after the event: its face renders the event for it) or,
+ * without `subscriptionId`, to every active subscription that gets the event now. A delivery
+ * that exists keeps the bytes it was rendered with.
  */
 export async function resendEvent(
   deps: DeliveryLogDeps,
@@ -68,7 +72,7 @@ export async function resendEvent(
 ): Promise<RequeueOutcome[]> {
   const event = await deps.deliveries.findEvent(orgId, eventId);
   if (!event) throw notFound("event_not_found", `Event ${eventId} not found`);
-  let targets: number[];
+  let subscriptions: WebhookSubscription[];
   if (subscriptionId !== undefined) {
     const subscription = await deps.store.read.webhookSubscriptions.findById(orgId, subscriptionId);
     if (!subscription) throw notFound("webhook_subscription_not_found", `Webhook subscription ${subscriptionId} not found`);
@@ -79,9 +83,29 @@ export async function resendEvent(
         { field: "subscription_id" },
       );
     }
-    targets = [subscription.id];
+    subscriptions = [subscription];
   } else {
-    targets = (await deps.store.read.webhookSubscriptions.listActiveFor(orgId, event.eventType)).map((s) => s.id);
+    subscriptions = await deps.store.read.webhookSubscriptions.listActive(orgId);
+  }
+  const targets: NewDelivery[] = [];
+  const recorded = event.payloadFormat === "domain" ? recordedEventOf(event) : undefined;
+  for (const subscription of subscriptions) {
+    if (!recorded) {
+      // An event from before domain events: its V2 envelope is all there is.
+      if (subscriptionId === undefined && !subscription.events.includes(event.eventType as WebhookEventType)) continue;
+      targets.push({ subscriptionId: subscription.id, eventType: event.eventType, body: event.payload });
+      continue;
+    }
+    if (subscriptionId === undefined && !deps.webhooks.selects(recorded, subscription)) continue;
+    const rendered = deps.webhooks.render(recorded, subscription);
+    if (rendered) targets.push({ subscriptionId: subscription.id, ...rendered });
+    else if (subscriptionId !== undefined) {
+      throw new DomainError(
+        "validation_failed",
+        `Webhook subscription ${subscriptionId} has no ${event.eventType} event in its API version`,
+        { field: "subscription_id" },
+      );
+    }
   }
   const outcomes = await deps.deliveries.requeueEvent(orgId, eventId, targets, deps.clock.now());
   if (outcomes.some((o) => o.result === "queued")) deps.outbox.notify();

@@ -1,5 +1,5 @@
-import type { WebhookEventType } from "../core/model.ts";
-import type { Page } from "../core/ports.ts";
+import type { DomainEventType } from "../core/events/domain-events.ts";
+import type { NewDelivery, Page } from "../core/ports.ts";
 
 /**
  * What the delivery worker and the delivery log need from storage. Adapter:
@@ -21,11 +21,14 @@ export interface ClaimedDelivery {
   id: number;
   orgId: number;
   eventId: string;
-  eventType: WebhookEventType;
-  /** The envelope as stored: canonical JSON, the exact bytes to POST and sign. */
+  /** The subscription face's name of the event type. */
+  eventType: string;
+  /** The bytes rendered at fan-out for this subscription: exactly what to POST and sign. */
   payload: string;
   /** Attempts made in the current round; drives the retry schedule. */
   attemptCount: number;
+  /** When it fell due (its claim lag is measured from here). */
+  dueAt: Date;
   /** Attempts made in every round so far; numbers the next attempt in the log. */
   attemptsBefore: number;
   subscription: {
@@ -90,9 +93,11 @@ export interface LoggedAttempt extends AttemptRecord {
 export interface LoggedEvent {
   id: string;
   orgId: number;
-  eventType: WebhookEventType;
+  eventType: DomainEventType;
   chatId: number | null;
+  /** `domain`: the domain event as JSON; `v2-envelope` (events from before domain events): the V2 envelope. */
   payload: string;
+  payloadFormat: "domain" | "v2-envelope";
   createdAt: Date;
   deliveries: DeliverySummary[];
 }
@@ -102,7 +107,7 @@ export interface LoggedEventDetail extends LoggedEvent {
 }
 
 export interface EventLogQuery {
-  eventType?: WebhookEventType | undefined;
+  eventType?: DomainEventType | undefined;
   chatId?: number | undefined;
   since?: Date | undefined;
   page: number;
@@ -149,14 +154,17 @@ export interface DeliveryRepository {
   nextDueAt(): Promise<Date | undefined>;
   /** Deletes events created before `cutoff` that have nothing pending; returns how many. */
   purgeEventsBefore(cutoff: Date): Promise<number>;
+  /** Depth of the queue across every worker: pending deliveries, those due at `now`, the earliest due time among them. */
+  outboxStats(now: Date): Promise<{ pending: number; due: number; oldestDueAt: Date | undefined }>;
 
   listEvents(orgId: number, query: EventLogQuery): Promise<Page<LoggedEvent>>;
   findEvent(orgId: number, eventId: string): Promise<LoggedEventDetail | undefined>;
   /**
-   * Queues the event again for each subscription: a finished delivery starts a new round
-   * due at `now`, a missing one is created, a pending one is left alone.
+   * Queues the event again for each target: a finished delivery starts a new round due at
+   * `now` with the bytes it had, a missing one is created with the target's, a pending one
+   * is left alone.
    */
-  requeueEvent(orgId: number, eventId: string, subscriptionIds: readonly number[], now: Date): Promise<RequeueOutcome[]>;
+  requeueEvent(orgId: number, eventId: string, targets: readonly NewDelivery[], now: Date): Promise<RequeueOutcome[]>;
   /** Starts a new round for every failed delivery of the subscription whose event is at or after `since`. */
   requeueFailed(orgId: number, subscriptionId: number, since: Date, now: Date): Promise<number>;
 }

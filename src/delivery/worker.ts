@@ -7,6 +7,7 @@ import type { WebhookSender } from "./http-sender.ts";
 import type { AttemptResult, ClaimedDelivery, DeliveryRepository, DeliveryTransition, OutboxWakeups } from "./ports.ts";
 import { judgeAttempt, type RetryPolicy } from "./retry-schedule.ts";
 import { deliveryHeaders } from "./signer.ts";
+import type { Metrics } from "../observability/metrics.ts";
 
 export interface DeliveryWorkerOptions {
   repository: DeliveryRepository;
@@ -33,6 +34,8 @@ export interface DeliveryWorkerOptions {
   wakeups?: OutboxWakeups | undefined;
   /** Told after attempts are recorded (the inbox refreshes its delivery log live). */
   onRecorded?: ((results: readonly AttemptResult[]) => void) | undefined;
+  /** Counts and latencies for GET /metrics. */
+  metrics?: Pick<Metrics, "countAttempt" | "observeClaimLag"> | undefined;
   id?: string;
 }
 
@@ -49,8 +52,16 @@ export interface DeliveryWorker {
    * calls it after advancing time; it returns the number of attempts made meanwhile.
    */
   runDue(): Promise<{ attempts: number }>;
-  /** Stops claiming, abandons attempts in flight and hands their claims back. */
-  close(): Promise<void>;
+  /** True from start() until close() begins. */
+  running(): boolean;
+  /**
+   * Stops claiming and starting attempts, lets attempts in flight finish for up to `graceMs`
+   * (0, the default, abandons them at once), records the finished ones and hands every
+   * other claim back. An abandoned attempt may have reached its receiver: it is retried, so
+   * the receiver may see it twice. Attempts end within the HTTP timeout, so a grace at
+   * least that long loses and repeats nothing.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -171,7 +182,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         recording = 0;
         if (results.length > 0) afterRecorded(results, lost);
         claimedTotal += claimed.length;
-        for (const delivery of claimed) ready.push({ delivery, claimedUntil });
+        for (const delivery of claimed) {
+          options.metrics?.observeClaimLag((now.getTime() - delivery.dueAt.getTime()) / 1000);
+          ready.push({ delivery, claimedUntil });
+        }
         launchReady();
         if (room > 0 && claimed.length === room) turnAgain = true; // more may be due
         else if (room > 0 && refreshDue) {
@@ -198,6 +212,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     attemptsTotal += results.length;
     if (lost.length > 0) logger.warn({ deliveryIds: lost }, "webhook delivery: claims expired before their attempts were recorded");
     for (const result of results) {
+      options.metrics?.countAttempt(
+        result.next.status === "pending" ? "retrying" : result.next.status === "succeeded" ? "succeeded" : "failed",
+      );
       if (result.next.status === "pending") wakeAt(result.next.nextAttemptAt);
       if (result.deactivateSubscription) {
         logger.warn({ subscriptionId: result.delivery.subscription.id }, "webhook subscription deactivated: receiver answered 410 Gone");
@@ -260,6 +277,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     if (signal.aborted) return undefined;
     if (!delivery.subscription.active) {
       await repository.failWithoutAttempt(id, delivery.id, "subscription is inactive", clock.now());
+      options.metrics?.countAttempt("skipped");
       return undefined;
     }
     const attemptedAt = clock.now();
@@ -357,8 +375,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     }
   }
 
+  let started = false;
   return {
     id,
+    running: () => started && !closed,
     async start() {
       if (closed) throw new Error("delivery worker is closed");
       if (options.wakeups) {
@@ -367,6 +387,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       armPoll();
       armPurge();
       purge();
+      started = true;
       refreshDue = true;
       wake();
     },
@@ -381,16 +402,24 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       }
       return { attempts: attemptsTotal - attemptsBefore };
     },
-    async close() {
+    async close({ graceMs = 0 } = {}) {
       if (closed) return;
       closed = true;
       wakeTimer?.cancel();
       cancelPoll?.();
       cancelPurge?.();
+      // Claimed deliveries not started yet are never started now; they are handed back below.
+      ready.length = 0;
+      if (graceMs > 0 && inFlight.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+        await Promise.race([Promise.allSettled(inFlight.values()), deadline]);
+        clearTimeout(timer);
+        if (inFlight.size > 0) logger.warn({ abandoned: inFlight.size }, "webhook delivery: attempts still running at the shutdown deadline are abandoned");
+      }
       shutdown.abort();
       // Attempts that finished are recorded (no more claims once closed); abandoned ones are not.
       await settle();
-      ready.length = 0;
       try {
         const released = await repository.releaseClaims(id, clock.now());
         if (released > 0) logger.info({ released }, "webhook deliveries handed back for another worker");

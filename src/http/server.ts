@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
@@ -12,12 +13,15 @@ import { v2Api } from "./v2/index.ts";
 import { v3Api } from "./v3/index.ts";
 import { lineVcardRoute } from "./v3/phone-numbers.routes.ts";
 import { uploadReceiverRoute } from "./v3/attachments.routes.ts";
+import type { Metrics } from "../observability/metrics.ts";
 
 export interface HttpOptions {
   deps: CoreDeps;
   logger: FastifyBaseLogger;
   rateLimit: { perSecond: number; burst: number };
   maxAttachmentBytes: number;
+  /** Request counts and latencies go here; absent, none are kept. */
+  metrics?: Metrics;
   /** Injected faults; every Linq face registers the fault hook with its own error renderer. */
   faults: ApiFaults;
   /** Where the server is reachable, once listening (links in V3 answers). */
@@ -37,15 +41,30 @@ async function findDownload(deps: CoreDeps, id: string) {
   if (!upload || upload.status !== "complete") return undefined;
   return { mimeType: upload.contentType, fileSize: upload.sizeBytes, filename: upload.filename, storageKey: upload.id };
 }
+const PROBE_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: JSON_BODY_LIMIT,
-    // Per-request "incoming request"/"request completed" lines would double the log volume
-    // and cost the hot path; errors are still logged by our error handler.
+    // Fastify's own pair of lines per request is replaced by one line of ours (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
+    // Unique across nodes; a proxy's X-Request-Id is kept so its logs and ours line up.
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
     ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
+  });
+
+  // One line per request at info: request id (bound by Fastify), route pattern, status and
+  // duration. The pattern, not the URL: a URL's query may carry a token (?token= on the
+  // inbox stream) and its ids would make metric labels unbounded. Probes log at debug.
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "(unmatched)";
+    const durationMs = reply.elapsedTime;
+    options.metrics?.observeRequest(route, request.method, reply.statusCode, durationMs / 1000);
+    const line = { method: request.method, route, status: reply.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
+    if (PROBE_ROUTES.has(route)) request.log.debug(line, "request");
+    else request.log.info(line, "request");
   });
 
   await app.register(swagger, {

@@ -18,6 +18,20 @@ export interface StorageHandle {
   /** The pg pool when on Postgres (shared with the rate limiter store). */
   readonly pool?: pg.Pool;
   migrate(): Promise<string[]>;
+  /**
+   * Readiness: answers whether the database is reachable and has every migration this code
+   * knows (one small query). Returns the problems found; empty means ready.
+   */
+  checkReady(): Promise<string[]>;
+  /**
+   * Postgres: registers this process as a node of the database (schema) for as long as it
+   * runs, holding an advisory lock on a connection of its own: `shared` for an ordinary
+   * node, `exclusive` for one that must be the only one (the virtual clock). Resolves with
+   * false when the other kind holds it. SQLite: always true (no cross-process check).
+   */
+  joinNodes(mode: "shared" | "exclusive"): Promise<boolean>;
+  /** Connection pool usage (Postgres); undefined on SQLite's single connection. */
+  poolStats(): { max: number; total: number; idle: number; waiting: number } | undefined;
   destroy(): Promise<void>;
 }
 
@@ -43,7 +57,9 @@ export function openStorage(config: StorageConfig): StorageHandle {
   });
   const preparing = withPreparedStatements(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparing }) });
-  return makeHandle(db, "postgres", pool, config.schema, () => preparing.enable());
+  const dedicated = () =>
+    new pg.Client({ connectionString: config.url, ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}) });
+  return makeHandle(db, "postgres", pool, config.schema, () => preparing.enable(), dedicated);
 }
 
 /**
@@ -67,7 +83,9 @@ function makeHandle(
   pool?: pg.Pool,
   schema?: string,
   onMigrated?: () => void,
+  dedicated?: () => pg.Client,
 ): StorageHandle {
+  let nodeLock: pg.Client | undefined;
   return {
     db,
     dialect,
@@ -90,11 +108,52 @@ function makeHandle(
       onMigrated?.();
       return applied;
     },
+    async joinNodes(mode) {
+      if (!dedicated) return true;
+      if (nodeLock) throw new Error("joinNodes called twice");
+      const client = dedicated();
+      // A lost connection releases the lock; nothing to do but say so.
+      client.on("error", () => undefined);
+      await client.connect();
+      const fn = mode === "exclusive" ? "pg_try_advisory_lock" : "pg_try_advisory_lock_shared";
+      // One key per schema: nodes of other schemas in the same database do not count.
+      const { rows } = await client.query<{ ok: boolean }>(
+        `select ${fn}(${NODE_LOCK_CLASS}, hashtext(current_schema())) as ok`,
+      );
+      if (!rows[0]?.ok) {
+        await client.end().catch(() => undefined);
+        return false;
+      }
+      nodeLock = client;
+      return true;
+    },
+    poolStats() {
+      if (!pool) return undefined;
+      return { max: pool.options.max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+    },
+    async checkReady() {
+      const known = Object.keys(await migrationProvider(dialect).getMigrations());
+      let applied: Set<string>;
+      try {
+        // Kysely's bookkeeping table; on Postgres it lives in our schema, which search_path names.
+        const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+        applied = new Set(rows.rows.map((row) => row.name));
+      } catch (error) {
+        return [`database not reachable or not migrated: ${(error as Error).message}`];
+      }
+      const missing = known.filter((name) => !applied.has(name));
+      return missing.length > 0 ? [`migrations not applied: ${missing.join(", ")}`] : [];
+    },
     async destroy() {
+      await nodeLock?.end().catch(() => undefined);
+      nodeLock = undefined;
       await db.destroy();
     },
   };
 }
+
+/** First half of the node lock's two-part advisory key (the second is the schema's hash). */
+const NODE_LOCK_CLASS = 73_625;
 
 /**
  * Kysely's migrator introspects every schema of the database, and that introspection fails

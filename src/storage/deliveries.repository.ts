@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from "kysely";
-import type { WebhookEventType } from "../core/model.ts";
+import type { DomainEventType } from "../core/events/domain-events.ts";
 import type {
   AttemptResult,
   ClaimedDelivery,
@@ -43,9 +43,10 @@ function deliveryRowToSummary(row: DeliveryWithUrl): DeliverySummary {
 }
 
 /**
- * The body of an attempt is, by construction, the event's stored payload; it is kept on the
- * attempt row only when it is not (SAME_AS_PAYLOAD marks the usual case), which spares the
- * writer a second copy of every payload.
+ * The body of an attempt is, by construction, its delivery's body (or, for deliveries from
+ * before domain events, the event's V2 envelope); it is kept on the attempt row only when it
+ * is not (SAME_AS_PAYLOAD marks the usual case), which spares the writer a second copy of
+ * every payload.
  */
 const SAME_AS_PAYLOAD = "";
 
@@ -71,9 +72,10 @@ function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEv
   return {
     id: row.id,
     orgId: row.org_id,
-    eventType: row.event_type as WebhookEventType,
+    eventType: row.event_type as DomainEventType,
     chatId: row.chat_id,
     payload: row.payload,
+    payloadFormat: row.payload_format === "domain" ? "domain" : "v2-envelope",
     createdAt: new Date(row.created_at),
     deliveries,
   };
@@ -118,8 +120,19 @@ async function claimDue(
       "event_id",
       "attempt_count",
       "next_attempt_at",
-      eb.selectFrom("events as e").select("e.event_type").whereRef("e.id", "=", "webhook_deliveries.event_id").as("event_type"),
-      eb.selectFrom("events as e").select("e.payload").whereRef("e.id", "=", "webhook_deliveries.event_id").as("payload"),
+      // Deliveries from before domain events have no body: they send the event's V2 envelope.
+      eb.fn
+        .coalesce(
+          "webhook_deliveries.event_type",
+          eb.selectFrom("events as e").select("e.event_type").whereRef("e.id", "=", "webhook_deliveries.event_id"),
+        )
+        .as("event_type"),
+      eb.fn
+        .coalesce(
+          "webhook_deliveries.body",
+          eb.selectFrom("events as e").select("e.payload").whereRef("e.id", "=", "webhook_deliveries.event_id"),
+        )
+        .as("payload"),
       "subscription_id",
       eb
         .selectFrom("webhook_subscriptions as s")
@@ -152,9 +165,10 @@ async function claimDue(
     id: row.id,
     orgId: row.org_id,
     eventId: row.event_id,
-    eventType: row.event_type as WebhookEventType,
+    eventType: row.event_type!,
     payload: row.payload!,
     attemptCount: row.attempt_count,
+    dueAt: new Date(row.next_attempt_at),
     attemptsBefore: Number(row.attempts_before ?? 0),
     subscription: { id: row.subscription_id, url: row.webhook_url!, secret: row.secret ?? null, active: row.active === 1 },
   }));
@@ -367,6 +381,25 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
       }
     },
 
+    async outboxStats(now) {
+      // Both aggregates ride the (status, next_attempt_at) index.
+      const row = await db
+        .selectFrom("webhook_deliveries")
+        .select((eb) => [
+          eb.fn.countAll<number>().as("pending"),
+          eb.fn.sum<number>(eb.case().when("next_attempt_at", "<=", stamp(now)).then(1).else(0).end()).as("due"),
+          eb.fn.min("next_attempt_at").as("earliest"),
+        ])
+        .where("status", "=", "pending")
+        .executeTakeFirstOrThrow();
+      const earliest = typeof row.earliest === "string" ? new Date(row.earliest) : undefined;
+      return {
+        pending: Number(row.pending),
+        due: Number(row.due ?? 0),
+        oldestDueAt: earliest && earliest.getTime() <= now.getTime() ? earliest : undefined,
+      };
+    },
+
     async listEvents(orgId, query) {
       let filtered = db.selectFrom("events").where("org_id", "=", orgId);
       if (query.eventType !== undefined) filtered = filtered.where("event_type", "=", query.eventType);
@@ -397,15 +430,21 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
         .where("id", "=", eventId)
         .executeTakeFirst();
       if (!row) return undefined;
-      const [deliveries, attempts] = await Promise.all([
+      const [deliveries, attempts, bodies] = await Promise.all([
         deliveriesFor([row.id]),
         db.selectFrom("webhook_attempts").selectAll().where("event_id", "=", row.id).orderBy("id").execute(),
+        db.selectFrom("webhook_deliveries").select(["id", "body"]).where("event_id", "=", row.id).execute(),
       ]);
-      return { ...eventRowToEvent(row, deliveries.get(row.id) ?? []), attempts: attempts.map((a) => attemptRowToAttempt(a, row.payload)) };
+      const bodyOf = new Map(bodies.map((d) => [d.id, d.body ?? row.payload]));
+      return {
+        ...eventRowToEvent(row, deliveries.get(row.id) ?? []),
+        attempts: attempts.map((a) => attemptRowToAttempt(a, bodyOf.get(a.delivery_id) ?? row.payload)),
+      };
     },
 
-    async requeueEvent(orgId, eventId, subscriptionIds, now) {
-      if (subscriptionIds.length === 0) return [];
+    async requeueEvent(orgId, eventId, targets, now) {
+      if (targets.length === 0) return [];
+      const subscriptionIds = targets.map((t) => t.subscriptionId);
       const at = stamp(now);
       return db.transaction().execute(async (trx) => {
         // Finished deliveries start a new round; waiting ones become due now. In-flight ones stay as they are.
@@ -427,7 +466,7 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
           .where("subscription_id", "in", [...subscriptionIds])
           .execute();
         const outcomes: RequeueOutcome[] = [];
-        for (const subscriptionId of subscriptionIds) {
+        for (const { subscriptionId, eventType, body } of targets) {
           const requeued = queued.find((r) => r.subscription_id === subscriptionId);
           const present = existing.find((r) => r.subscription_id === subscriptionId);
           if (requeued) {
@@ -441,6 +480,8 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
                 org_id: orgId,
                 event_id: eventId,
                 subscription_id: subscriptionId,
+                event_type: eventType,
+                body,
                 status: "pending",
                 attempt_count: 0,
                 next_attempt_at: at,

@@ -170,8 +170,12 @@ export interface EventTable {
   org_id: number;
   event_type: string;
   chat_id: number | null;
-  /** The envelope as canonical JSON (keys sorted): the exact bytes delivered and signed. */
+  /**
+   * `domain`: the domain event as JSON (src/core/events/domain-events.ts). `v2-envelope`
+   * (rows from before): the V2 envelope as delivered.
+   */
   payload: string;
+  payload_format: Generated<string>;
   created_at: string;
 }
 
@@ -181,6 +185,10 @@ export interface WebhookDeliveryTable {
   org_id: number;
   event_id: string;
   subscription_id: number;
+  /** The subscription face's name of the event type; null on rows from before (events.event_type then). */
+  event_type: string | null;
+  /** The bytes every attempt sends and signs; null on rows from before (events.payload then). */
+  body: string | null;
   /** pending | succeeded | failed */
   status: string;
   attempt_count: number;

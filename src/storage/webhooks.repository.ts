@@ -75,7 +75,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
     async delete(orgId, id) {
       await db.deleteFrom("webhook_subscriptions").where("org_id", "=", orgId).where("id", "=", id).execute();
     },
-    async listActiveFor(orgId, eventType) {
+    async listActive(orgId) {
       const rows = await db
         .selectFrom("webhook_subscriptions")
         .selectAll()
@@ -83,7 +83,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
         .where("active", "=", 1)
         .orderBy("id")
         .execute();
-      return rows.map(subscriptionRowToSubscription).filter((s) => s.events.includes(eventType));
+      return rows.map(subscriptionRowToSubscription);
     },
   };
 }
@@ -91,7 +91,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
 /** `onDeliveriesWritten` is told when an append queued deliveries (the store wakes the worker after commit). */
 export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () => void = () => {}): EventRepository {
   return {
-    async append(event, subscriptionIds) {
+    async append(event, deliveries) {
       const createdAt = stamp(event.createdAt);
       await db
         .insertInto("events")
@@ -101,18 +101,21 @@ export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () =>
           event_type: event.eventType,
           chat_id: event.chatId,
           payload: event.payload,
+          payload_format: "domain",
           created_at: createdAt,
         })
         .execute();
-      if (subscriptionIds.length === 0) return;
+      if (deliveries.length === 0) return;
       onDeliveriesWritten();
       await db
         .insertInto("webhook_deliveries")
         .values(
-          subscriptionIds.map((subscriptionId) => ({
+          deliveries.map((delivery) => ({
             org_id: event.orgId,
             event_id: event.id,
-            subscription_id: subscriptionId,
+            subscription_id: delivery.subscriptionId,
+            event_type: delivery.eventType,
+            body: delivery.body,
             status: "pending",
             attempt_count: 0,
             next_attempt_at: createdAt,

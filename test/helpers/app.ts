@@ -54,6 +54,8 @@ export interface TestApp {
   openlinq: OpenLinq;
   token: string;
   dataDir: string;
+  /** The Postgres schema of its database (unused on SQLite). */
+  schema: string;
   /** inject() with the token header (unless `token: null`) and a JSON body. */
   request(
     method: string,
@@ -78,10 +80,16 @@ export interface TestApp {
  */
 export async function startTestApp(
   dialect: Dialect,
-  options: { config?: ConfigOverrides; overrides?: AppOverrides } = {},
+  options: {
+    config?: ConfigOverrides;
+    overrides?: AppOverrides;
+    /** Another node on the same database (and data directory) as this app, which keeps ownership of both. */
+    nodeOf?: TestApp;
+  } = {},
 ): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), "openlinq-test-"));
-  const schema = `test_${randomBytes(6).toString("hex")}`;
+  const owner = options.nodeOf === undefined;
+  const dataDir = options.nodeOf?.dataDir ?? mkdtempSync(join(tmpdir(), "openlinq-test-"));
+  const schema = options.nodeOf?.schema ?? `test_${randomBytes(6).toString("hex")}`;
   const config = loadConfig(
     {},
     {
@@ -102,6 +110,7 @@ export async function startTestApp(
     openlinq,
     token: TEST_TOKEN,
     dataDir,
+    schema,
     async request(method, url, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };
       const token = opts.token === undefined ? TEST_TOKEN : opts.token;
@@ -146,6 +155,7 @@ export async function startTestApp(
     },
     async close() {
       await openlinq.close();
+      if (!owner) return;
       rmSync(dataDir, { recursive: true, force: true });
       if (dialect === "postgres") {
         await dropPostgresSchema(process.env.TEST_DATABASE_URL!, schema);

@@ -1,9 +1,9 @@
 import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
 import { normalizeHandle } from "../handles.ts";
+import { callFacts } from "../events/domain-events.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import type { EventRef } from "../inbound/inbound.ts";
-import { rubyTime } from "../time.ts";
 import { CALL_STATUSES, type Call, type CallStatus } from "./call.ts";
 
 export interface CallInput {
@@ -20,36 +20,6 @@ export interface CallInput {
 }
 
 export const MAX_CALL_SECONDS = 24 * 3600;
-
-/** call.completed `data` (Linq's V2 webhook payloads): string id, Ruby-style times, recording_data null without a recording. */
-export function callCompletedEventData(call: Call) {
-  return {
-    id: String(call.id),
-    to: call.toHandle,
-    from: call.fromHandle,
-    status: call.status,
-    direction: call.direction,
-    start_time: rubyTime(call.startedAt),
-    end_time: rubyTime(call.endedAt),
-    duration: call.durationSeconds,
-    call_type: "normal",
-    forwarded_from: call.forwardedFrom,
-    answered_by: call.answeredBy,
-    voicemail: call.voicemail,
-    has_recording: call.recording !== null,
-    recording_data: call.recording
-      ? {
-          id: String(call.id),
-          url: call.recording.url,
-          duration: call.recording.durationSeconds,
-          transcribed: call.recording.transcription !== null,
-          transcript_available: call.recording.transcription !== null,
-          transcription: call.recording.transcription,
-          summary: call.recording.summary,
-        }
-      : null,
-  };
-}
 
 /**
  * A voice call on one of our numbers ended: call.completed. Calls have no V2 endpoint; the
@@ -110,7 +80,7 @@ export async function completeCall(deps: CoreDeps, orgId: number, input: CallInp
         : null,
       createdAt: now,
     });
-    const event = await emitEvent(tx, deps, orgId, "call.completed", callCompletedEventData(call), null);
+    const event = await emitEvent(tx, deps, orgId, { type: "call.completed", call: callFacts(call) }, null);
     return { call, events: [{ id: event.id, type: "call.completed" as const }] };
   });
   deps.activity.publish({ orgId, kind: "event", eventId: result.events[0]!.id, eventType: "call.completed" });

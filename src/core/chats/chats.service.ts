@@ -11,8 +11,8 @@ import {
   type SendResult,
 } from "../messages/messages.service.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { chatCreatedEventData, messageReadEventData } from "../webhooks/payloads.ts";
-import { loadChat, withHandles } from "./chat-loading.ts";
+import { chatFacts, messageFacts } from "../events/domain-events.ts";
+import { loadChat, loadMessageDetails, withHandles } from "./chat-loading.ts";
 import { participantsKey } from "./chat-names.ts";
 
 export interface CreateChatInput {
@@ -89,7 +89,7 @@ export async function createChat(deps: CoreDeps, orgId: number, input: CreateCha
         });
         chat = (await withHandles(tx, [created]))[0]!;
         createdChat = true;
-        await emitEvent(tx, deps, orgId, "chat.created", chatCreatedEventData(chat), chat.chat.id);
+        await emitEvent(tx, deps, orgId, { type: "chat.created", chat: chatFacts(chat) }, chat.chat.id);
       }
       const message = await writeOutboundMessage(deps, tx, chat, input.message, attachmentRows);
       return { chat, message };
@@ -151,9 +151,10 @@ export async function findChat(
 export async function markChatRead(deps: CoreDeps, orgId: number, chatId: number): Promise<void> {
   const chat = await deps.store.transaction(async (tx) => {
     const chat = await loadChat(tx, orgId, chatId);
-    const changed = await tx.messages.markChatRead(chatId, deps.clock.now());
-    for (const message of changed) {
-      await emitEvent(tx, deps, orgId, "message.read", messageReadEventData(message), chatId);
+    const changed = await loadMessageDetails(tx, await tx.messages.markChatRead(chatId, deps.clock.now()));
+    for (const details of changed) {
+      const event = { type: "message.read", chat: chatFacts(chat), message: messageFacts(details, deps.links) } as const;
+      await emitEvent(tx, deps, orgId, event, chatId);
     }
     return chat;
   });

@@ -3,7 +3,7 @@ import { DomainError } from "../errors.ts";
 import type { ChatWithHandles } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { participantEventData } from "../webhooks/payloads.ts";
+import { chatFacts, handleFacts } from "../events/domain-events.ts";
 import { loadChat } from "./chat-loading.ts";
 import { otherParticipants, ourHandle } from "./chat-names.ts";
 
@@ -75,7 +75,8 @@ export async function leaveChat(deps: CoreDeps, orgId: number, chatId: number): 
     const mine = ourHandle(chat);
     await tx.chats.markHandleLeft(mine.id, now);
     mine.leftAt = now;
-    await emitEvent(tx, deps, orgId, "participant.removed", participantEventData(chat, mine, now), chat.chat.id);
+    const event = { type: "participant.removed", chat: chatFacts(chat), handle: handleFacts(chat, mine), at: now.toISOString() } as const;
+    await emitEvent(tx, deps, orgId, event, chat.chat.id);
     return chat;
   });
   deps.activity.publish({ orgId, kind: "chat", chatId });

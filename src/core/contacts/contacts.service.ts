@@ -4,7 +4,7 @@ import { ACCEPTED_PHONE_FORMATS, parseEmail, parseLenientPhone } from "../handle
 import type { Contact } from "../model.ts";
 import type { ContactFields, Page, PageRequest, Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { contactObject } from "../webhooks/payloads.ts";
+import { contactFacts } from "../events/domain-events.ts";
 
 /** Contact fields as the API receives them; all optional, normalized here. */
 export interface ContactInput {
@@ -95,7 +95,7 @@ export async function createContact(deps: CoreDeps, orgId: number, input: Contac
       },
       deps.clock.now(),
     );
-    await emitEvent(tx, deps, orgId, "contact.created", contactObject(created));
+    await emitEvent(tx, deps, orgId, { type: "contact.created", contact: contactFacts(created) });
     return created;
   });
   return contact;
@@ -128,7 +128,7 @@ export async function updateContact(deps: CoreDeps, orgId: number, id: number, i
       { ...fields, ...(owner ? { ownerUserId: owner.id } : {}) },
       deps.clock.now(),
     );
-    await emitEvent(tx, deps, orgId, "contact.updated", contactObject(updated));
+    await emitEvent(tx, deps, orgId, { type: "contact.updated", contact: contactFacts(updated) });
     return updated;
   });
   return contact;
@@ -139,7 +139,7 @@ export async function deleteContact(deps: CoreDeps, orgId: number, id: number): 
     const existing = await tx.contacts.findById(orgId, id);
     if (!existing) throw notFound("contact_not_found", "Contact not found");
     await tx.contacts.delete(orgId, id);
-    await emitEvent(tx, deps, orgId, "contact.deleted", { id });
+    await emitEvent(tx, deps, orgId, { type: "contact.deleted", contactId: id });
   });
 }
 

@@ -11,8 +11,8 @@ import { DomainError } from "../errors.ts";
 import { validateOutgoing } from "../messages/messages.service.ts";
 import type { ChatWithHandles, MessageDetails, PhoneNumber } from "../model.ts";
 import { normalizeExternalHandle } from "../profiles/profiles.service.ts";
-import { messageEventData, typingEventData } from "../webhooks/payloads.ts";
-import { activeParticipant, emitRef, typingHandleData, type EventRef } from "./inbound.ts";
+import { chatFacts, handleFacts, messageFacts } from "../events/domain-events.ts";
+import { activeParticipant, emitRef, type EventRef } from "./inbound.ts";
 
 export interface InboundMessageInput {
   /** The person writing (phone or email). */
@@ -108,7 +108,13 @@ export async function receiveMessage(
       const typing = await tx.deviceSignals.remove(chat.chat.id, from, "their_typing");
       if (typing) {
         events.push(
-          await emitRef(tx, deps, orgId, "typing_indicator.removed", { ...typingEventData(chat, false, now), ...typingHandleData(sender) }, chat.chat.id),
+          await emitRef(
+            tx,
+            deps,
+            orgId,
+            { type: "typing_indicator.removed", chat: chatFacts(chat), handle: handleFacts(chat, sender), at: now.toISOString() },
+            chat.chat.id,
+          ),
         );
       }
       const message = await tx.messages.create({
@@ -131,7 +137,15 @@ export async function receiveMessage(
       chat.chat.messageCount += 1;
       chat.chat.lastActivityAt = now;
       const details: MessageDetails = { message, sender: from, attachments, reactions: [] };
-      events.push(await emitRef(tx, deps, orgId, "message.received", messageEventData(chat, details, deps.links), chat.chat.id));
+      events.push(
+        await emitRef(
+          tx,
+          deps,
+          orgId,
+          { type: "message.received", chat: chatFacts(chat), message: messageFacts(details, deps.links) },
+          chat.chat.id,
+        ),
+      );
       return { chat, message: details, createdChat, events, typingCleared: typing !== undefined };
     });
 

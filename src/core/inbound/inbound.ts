@@ -1,6 +1,7 @@
 import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
-import type { ChatHandle, ChatWithHandles, WebhookEventType } from "../model.ts";
+import type { DomainEvent, DomainEventType } from "../events/domain-events.ts";
+import type { ChatHandle, ChatWithHandles } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 
@@ -14,19 +15,18 @@ import { emitEvent } from "../webhooks/events.ts";
 /** An event a service emitted, so callers (and tests) can find it again. */
 export interface EventRef {
   id: string;
-  type: WebhookEventType;
+  type: DomainEventType;
 }
 
 export async function emitRef(
   tx: Repositories,
   deps: CoreDeps,
   orgId: number,
-  type: WebhookEventType,
-  data: Record<string, unknown>,
+  event: DomainEvent,
   chatId: number,
 ): Promise<EventRef> {
-  const emitted = await emitEvent(tx, deps, orgId, type, data, chatId);
-  return { id: emitted.id, type };
+  const emitted = await emitEvent(tx, deps, orgId, event, chatId);
+  return { id: emitted.id, type: event.type };
 }
 
 /** The chat's current participant with this handle (not us), or validation_failed naming the field. */
@@ -47,9 +47,4 @@ export function requireRichService(chat: ChatWithHandles, what: string): void {
       field: "chat_id",
     });
   }
-}
-
-/** Who typed: Linq's V2 typing webhook payload names only the chat, so we add the handle. */
-export function typingHandleData(handle: ChatHandle) {
-  return { chat_handle: { id: String(handle.id), identifier: handle.handle } };
 }

@@ -5,7 +5,7 @@ import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
 import type { ChatHandle, ChatWithHandles, Service } from "../model.ts";
 import { normalizeExternalHandle } from "../profiles/profiles.service.ts";
-import { participantEventData } from "../webhooks/payloads.ts";
+import { chatFacts, handleFacts } from "../events/domain-events.ts";
 import { activeParticipant, emitRef, type EventRef } from "./inbound.ts";
 
 export interface ParticipantChange {
@@ -73,15 +73,15 @@ export async function changeParticipants(
       const joined = await tx.chats.addHandle(chat.chat.id, { handle, service: services.get(handle)!, isMe: false }, now);
       chat.handles.push(joined);
       added.push(joined);
-      events.push(await emitRef(tx, deps, orgId, "participant.added", participantEventData(chat, joined, now), chat.chat.id));
+      const event = { type: "participant.added", chat: chatFacts(chat), handle: handleFacts(chat, joined), at: now.toISOString() } as const;
+      events.push(await emitRef(tx, deps, orgId, event, chat.chat.id));
     }
     for (const participant of leaving) {
       await tx.chats.markHandleLeft(participant.id, now);
       participant.leftAt = now;
       await tx.deviceSignals.remove(chat.chat.id, participant.handle, "their_typing");
-      events.push(
-        await emitRef(tx, deps, orgId, "participant.removed", participantEventData(chat, participant, now), chat.chat.id),
-      );
+      const event = { type: "participant.removed", chat: chatFacts(chat), handle: handleFacts(chat, participant), at: now.toISOString() } as const;
+      events.push(await emitRef(tx, deps, orgId, event, chat.chat.id));
     }
     await rekeyChat(tx, chat);
     return { chat, added, removed: leaving, events };

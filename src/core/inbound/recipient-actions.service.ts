@@ -4,8 +4,8 @@ import { DomainError, notFound } from "../errors.ts";
 import { REACTION_TYPES, type ChatWithHandles, type MessageDetails, type Reaction, type ReactionType } from "../model.ts";
 import { normalizeExternalHandle } from "../profiles/profiles.service.ts";
 import { changeTapback } from "../messages/reactions.service.ts";
-import { messageReadEventData, typingEventData } from "../webhooks/payloads.ts";
-import { activeParticipant, emitRef, requireRichService, typingHandleData, type EventRef } from "./inbound.ts";
+import { chatFacts, handleFacts, messageFacts } from "../events/domain-events.ts";
+import { activeParticipant, emitRef, requireRichService, type EventRef } from "./inbound.ts";
 
 /** What a participant does in a chat besides writing: tapbacks, typing, read receipts. */
 
@@ -83,13 +83,14 @@ export async function recipientTyping(
     requireRichService(chat, "typing indicators");
     const now = deps.clock.now();
     const events: EventRef[] = [];
-    const data = (display: boolean) => ({ ...typingEventData(chat, display, now), ...typingHandleData(typist) });
+    const typingEvent = (type: "typing_indicator.received" | "typing_indicator.removed") =>
+      ({ type, chat: chatFacts(chat), handle: handleFacts(chat, typist), at: now.toISOString() }) as const;
     if (input.state === "started") {
       const already = await tx.deviceSignals.find(chat.chat.id, from, "their_typing");
       await tx.deviceSignals.put({ orgId, chatId: chat.chat.id, handle: from, kind: "their_typing", at: already?.at ?? now, expiresAt: null, detail: null });
-      if (!already) events.push(await emitRef(tx, deps, orgId, "typing_indicator.received", data(true), chat.chat.id));
+      if (!already) events.push(await emitRef(tx, deps, orgId, typingEvent("typing_indicator.received"), chat.chat.id));
     } else if (await tx.deviceSignals.remove(chat.chat.id, from, "their_typing")) {
-      events.push(await emitRef(tx, deps, orgId, "typing_indicator.removed", data(false), chat.chat.id));
+      events.push(await emitRef(tx, deps, orgId, typingEvent("typing_indicator.removed"), chat.chat.id));
     }
     return { chat, from, state: input.state, events };
   });
@@ -125,12 +126,13 @@ export async function readByRecipient(
     const chat = await loadChat(tx, orgId, input.chatId);
     activeParticipant(chat, from, "from");
     requireRichService(chat, "read receipts");
-    const changed = await tx.messages.markOutboundRead(chat.chat.id, deps.clock.now());
+    const changed = await loadMessageDetails(tx, await tx.messages.markOutboundRead(chat.chat.id, deps.clock.now()));
     const events: EventRef[] = [];
-    for (const message of changed) {
-      events.push(await emitRef(tx, deps, orgId, "message.read", messageReadEventData(message), chat.chat.id));
+    for (const details of changed) {
+      const event = { type: "message.read", chat: chatFacts(chat), message: messageFacts(details, deps.links) } as const;
+      events.push(await emitRef(tx, deps, orgId, event, chat.chat.id));
     }
-    return { chat, messages: await loadMessageDetails(tx, changed), events };
+    return { chat, messages: changed, events };
   });
   if (result.events.length > 0) {
     for (const { message } of result.messages) {

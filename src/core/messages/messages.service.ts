@@ -14,7 +14,7 @@ import { messageParts, validateEffect, validateParts, type OutgoingPart } from "
 import { linkUploads } from "../attachments/uploads.service.ts";
 import type { MessageListQuery, Page, Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { messageEventData } from "../webhooks/payloads.ts";
+import { chatFacts, messageFacts } from "../events/domain-events.ts";
 
 export interface OutgoingMessage {
   /** For a message with `parts`: the text parts joined (textOfParts). */
@@ -138,7 +138,8 @@ export async function writeOutboundMessage(
   chat.chat.messageCount += 1;
   chat.chat.lastActivityAt = now;
   const details: MessageDetails = { message: stored, sender: mine.handle, attachments, reactions: [] };
-  await emitEvent(tx, deps, chat.chat.orgId, "message.sent", messageEventData(chat, details, deps.links), chat.chat.id);
+  const event = { type: "message.sent", chat: chatFacts(chat), message: messageFacts(details, deps.links) } as const;
+  await emitEvent(tx, deps, chat.chat.orgId, event, chat.chat.id);
   return details;
 }
 

@@ -5,7 +5,7 @@ import { DomainError, notFound } from "../errors.ts";
 import type { ChatHandle, ChatWithHandles, Message, Reaction, ReactionType } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { reactionEventData } from "../webhooks/payloads.ts";
+import { chatFacts, reactedMessageFacts, reactionFacts } from "../events/domain-events.ts";
 import { messageParts } from "./parts.ts";
 
 export interface ReactionChange {
@@ -61,8 +61,16 @@ export async function changeTapback(
   }
   const same = (r: Reaction) => r.reaction === type && (type !== "custom" || r.customEmoji === customEmoji);
   const existing = (await tx.reactions.listByHandle(message.id, reactor.id)).filter((r) => r.partIndex === partIndex);
-  const emit = async (reaction: Reaction, op: "add" | "remove") =>
-    (await emitEvent(tx, deps, orgId, input.eventType, reactionEventData(chat, reaction, message, op), chat.chat.id)).id;
+  const emit = async (reaction: Reaction, op: "add" | "remove") => {
+    const event = {
+      type: input.eventType,
+      operation: op,
+      chat: chatFacts(chat),
+      reaction: reactionFacts(chat, reaction),
+      message: reactedMessageFacts(message),
+    };
+    return (await emitEvent(tx, deps, orgId, event, chat.chat.id)).id;
+  };
   if (operation === "remove") {
     const match = existing.find(same);
     if (!match) {

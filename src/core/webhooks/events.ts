@@ -1,16 +1,14 @@
+import type { DomainEvent, RecordedEvent, WebhookRenderer } from "../events/domain-events.ts";
 import type { Clock, Ids, Repositories } from "../ports.ts";
-import type { WebhookEventType } from "../model.ts";
-import { isoSeconds } from "../time.ts";
-import { canonicalJson } from "./canonical-json.ts";
 
 /**
  * The one place events are emitted. Called inside the transaction of the change that
- * caused the event, so the outbox row commits with it or not at all (never lost, never
- * emitted for a rolled-back change). Fans out to one delivery per active subscription
- * listening to the type.
+ * caused the event, so the outbox rows commit with it or not at all (never lost, never
+ * emitted for a rolled-back change).
  *
- * The envelope is a superset of the reference (`api_version`, `event_type`, `event_id`,
- * `created_at`, `data`) and the seed (`event`, `timestamp`).
+ * The event is stored as the domain event (JSON); each active subscription's face renders
+ * its bytes here, once, and they are stored with the delivery: every retry sends exactly
+ * these bytes, and a later change to a chat never alters an event already emitted.
  */
 export interface EmittedEvent {
   id: string;
@@ -19,27 +17,33 @@ export interface EmittedEvent {
 
 export async function emitEvent(
   tx: Repositories,
-  deps: { clock: Clock; ids: Ids },
+  deps: { clock: Clock; ids: Ids; webhooks: WebhookRenderer },
   orgId: number,
-  eventType: WebhookEventType,
-  data: Record<string, unknown>,
+  event: DomainEvent,
   chatId: number | null = null,
 ): Promise<EmittedEvent> {
-  const now = deps.clock.now();
-  const id = deps.ids.uuid();
-  const envelope = {
-    api_version: "v2",
-    event_type: eventType,
-    event_id: id,
-    created_at: isoSeconds(now),
-    data,
-    event: eventType,
-    timestamp: isoSeconds(now),
-  };
-  const subscriptions = await tx.webhookSubscriptions.listActiveFor(orgId, eventType);
+  const recorded: RecordedEvent = { id: deps.ids.uuid(), orgId, createdAt: deps.clock.now(), event };
+  const deliveries = [];
+  for (const subscription of await tx.webhookSubscriptions.listActive(orgId)) {
+    if (!deps.webhooks.selects(recorded, subscription)) continue;
+    const rendered = deps.webhooks.render(recorded, subscription);
+    if (rendered) deliveries.push({ subscriptionId: subscription.id, ...rendered });
+  }
   await tx.events.append(
-    { id, orgId, eventType, chatId, payload: canonicalJson(envelope), createdAt: now },
-    subscriptions.map((s) => s.id),
+    {
+      id: recorded.id,
+      orgId,
+      eventType: event.type,
+      chatId,
+      payload: JSON.stringify(event),
+      createdAt: recorded.createdAt,
+    },
+    deliveries,
   );
-  return { id, deliveries: subscriptions.length };
+  return { id: recorded.id, deliveries: deliveries.length };
+}
+
+/** A stored domain event (`StoredEvent.payload`) read back for rendering. */
+export function recordedEventOf(stored: { id: string; orgId: number; createdAt: Date; payload: string }): RecordedEvent {
+  return { id: stored.id, orgId: stored.orgId, createdAt: stored.createdAt, event: JSON.parse(stored.payload) as DomainEvent };
 }

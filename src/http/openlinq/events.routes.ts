@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from "fastify";
+import { recordedEventOf } from "../../core/webhooks/events.ts";
+import { renderV2Envelope } from "../v2/webhook-payloads.ts";
 import type { CoreDeps } from "../../core/deps.ts";
-import { WEBHOOK_EVENT_TYPES } from "../../core/model.ts";
+import { DOMAIN_EVENT_TYPES } from "../../core/events/domain-events.ts";
 import { isoMillis } from "../../core/time.ts";
 import {
   checkSignature,
@@ -120,6 +122,19 @@ function toDelivery(delivery: DeliverySummary) {
   };
 }
 
+/**
+ * What the log shows as an event's payload: its V2 envelope (rendered from the domain event,
+ * exactly as a V2 subscription receives it), or for an event V2 does not have, the domain
+ * event in an envelope of the same outline.
+ */
+function displayPayload(event: LoggedEvent): Record<string, unknown> {
+  if (event.payloadFormat === "v2-envelope") return JSON.parse(event.payload) as Record<string, unknown>;
+  const recorded = recordedEventOf(event);
+  const v2 = renderV2Envelope(recorded);
+  if (v2) return JSON.parse(v2.body) as Record<string, unknown>;
+  return { event_type: event.eventType, event_id: event.id, created_at: isoMillis(event.createdAt), data: recorded.event };
+}
+
 function toEventSummary(event: LoggedEvent) {
   return {
     id: event.id,
@@ -172,7 +187,7 @@ export interface EventRoutesOptions {
 }
 
 export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { deps, deliveries }) => {
-  const log: DeliveryLogDeps = { deliveries, store: deps.store, clock: deps.clock, outbox: deps.outbox };
+  const log: DeliveryLogDeps = { deliveries, store: deps.store, clock: deps.clock, outbox: deps.outbox, webhooks: deps.webhooks };
   app.addHook("onRequest", app.auth.authenticate(["integration-header", "bearer"]));
   const tags = ["openlinq: webhook delivery log"];
   const errors = (...statuses: number[]) => errorResponses("render", statuses);
@@ -193,7 +208,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
         querystring: {
           type: "object",
           properties: {
-            event_type: { type: "string", enum: [...WEBHOOK_EVENT_TYPES] },
+            event_type: { type: "string", enum: [...DOMAIN_EVENT_TYPES] },
             chat_id: { type: "integer", minimum: 1 },
             since: { type: "string", format: "date-time", description: "Only events created at or after this time" },
             ...pageQueryProperties,
@@ -248,7 +263,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
       return {
         event: {
           ...toEventSummary(event),
-          payload: JSON.parse(event.payload) as Record<string, unknown>,
+          payload: displayPayload(event),
           // The machine's clock, not the sandbox's: receivers compare timestamps with theirs.
           attempts: event.attempts.map((attempt) => toAttempt(attempt, new Date())),
         },

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from "fastify";
 import { CALL_STATUSES, type CallStatus } from "../../core/calls/call.ts";
-import { callCompletedEventData, completeCall } from "../../core/calls/calls.service.ts";
+import { completeCall } from "../../core/calls/calls.service.ts";
+import { callFacts } from "../../core/events/domain-events.ts";
+import { callCompletedEventData } from "../v2/webhook-payloads.ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import { receiveMessage } from "../../core/inbound/inbound-messages.service.ts";
 import { changeParticipants } from "../../core/inbound/participants.service.ts";
@@ -284,7 +286,7 @@ export const simulateRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app
         forwardedFrom: body.forwarded_from,
         recording: body.recording,
       });
-      return reply.code(201).send({ data: { call: callCompletedEventData(result.call), events: toWireEvents(result.events) } });
+      return reply.code(201).send({ data: { call: callCompletedEventData(callFacts(result.call)), events: toWireEvents(result.events) } });
     },
   );
 };

@@ -10,9 +10,14 @@ import {
 } from "../../core/contacts/contacts.service.ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import { DomainError } from "../../core/errors.ts";
-import { contactObject } from "../../core/webhooks/payloads.ts";
+import { contactFacts } from "../../core/events/domain-events.ts";
+import type { Contact } from "../../core/model.ts";
+import { contactObject as contactFactsObject } from "./webhook-payloads.ts";
 import { clampPerPage } from "./chats.routes.ts";
 import { contactSchema, errorResponses, idParam, pageQueryProperties, paginationSchema } from "./schemas.ts";
+
+/** The REST Contact object: the same shape as the contact.* webhook data. */
+const contactObject = (contact: Contact) => contactFactsObject(contactFacts(contact));
 
 const contactFields = {
   first_name: { type: "string" },

@@ -6,6 +6,7 @@ import * as webhookDeliveryIndexes from "./2026-11-26-0003-webhook-delivery-inde
 import * as apiFaults from "./2026-12-02-0525-api-faults.ts";
 import * as v3IdsAndParts from "./2026-12-02-0545-v3-ids-and-parts.ts";
 import * as chatCurrentMembers from "./2026-12-02-0620-chat-current-members.ts";
+import * as domainEvents from "./2026-12-02-0650-domain-events.ts";
 import * as attachmentUploads from "./2026-12-02-0700-attachment-uploads.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0525-api-faults": apiFaults,
   "2026-12-02-0545-v3-ids-and-parts": v3IdsAndParts,
   "2026-12-02-0620-chat-current-members": chatCurrentMembers,
+  "2026-12-02-0650-domain-events": domainEvents,
   "2026-12-02-0700-attachment-uploads": attachmentUploads,
 };
 
