@@ -22,7 +22,7 @@ import { createNotificationBus, type NotificationBus } from "./storage/notificat
 import { shareActivityFeed } from "./storage/activity-channel.ts";
 import { inboxFace } from "./http/inbox/index.ts";
 import { createAttachmentFetcher } from "./net/attachment-fetcher.ts";
-import { createDispatcher } from "./net/safe-dispatcher.ts";
+import { createDispatcher, createUrlPolicy, type Network } from "./net/safe-dispatcher.ts";
 import { openStorage, type StorageHandle } from "./storage/database.ts";
 import { createDiskFileStore } from "./storage/file-store.ts";
 import { createStore } from "./storage/store.ts";
@@ -43,6 +43,8 @@ export interface AppOverrides {
   /** Replaces the simulator (e.g. createInstantTransport); the simulate endpoints still work. */
   transport?: (clock: Clock) => Transport;
   logger?: Logger;
+  /** The outside world for outbound HTTP: a fake resolver, and where addresses lead (tests route to loopback). */
+  network?: Network;
 }
 
 export interface OpenLinq {
@@ -99,7 +101,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     ? undefined
     : createSimulator({ clock, random, logger: logger.child({ component: "simulator" }) });
   const ids = overrides.ids ?? cryptoIds;
-  const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls });
+  const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, network: overrides.network });
   let baseUrl = config.publicUrl;
   const links: Links = {
     attachmentUrl: (id, filename) => `${baseUrl}/openlinq/v1/attachments/${id}/${encodeURIComponent(filename)}`,
@@ -119,20 +121,32 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     : undefined;
   await sharedActivity?.listen();
   const activity = sharedActivity ?? createActivityFeed();
+  const store = createStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() });
+  const files = createDiskFileStore(join(config.dataDir, "attachments"));
+  // Files a crashed process or a failed transaction left behind; an hour old at least, so a
+  // request in flight in another process sharing the data dir keeps its files.
+  const swept = await files.sweepOrphans({
+    olderThanMs: ORPHAN_FILE_AGE_MS,
+    knownKeys: (keys) => store.read.attachments.existingStorageKeys(keys),
+  });
+  if (swept.staged + swept.orphans > 0) logger.info(swept, "removed attachment files left behind by an earlier run");
   const deps: CoreDeps = {
-    store: createStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() }),
+    store,
     clock,
     ids,
     transport: overrides.transport ? overrides.transport(clock) : simulator!.transport,
-    files: createDiskFileStore(join(config.dataDir, "attachments")),
+    files,
     outbox,
     activity,
     links,
     fetchAttachment: createAttachmentFetcher({
       dispatcher,
+      files,
+      concurrency: config.attachmentDownloadConcurrency,
       maxBytes: config.maxAttachmentBytes,
       allowPrivate: config.allowPrivateUrls,
     }),
+    checkWebhookUrl: createUrlPolicy({ allowPrivate: config.allowPrivateUrls, network: overrides.network }),
     limits: { maxAttachmentBytes: config.maxAttachmentBytes },
     webhooks: createWebhookRenderer(),
   };
@@ -151,6 +165,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // A stream of its own, so webhook retries never shift the simulator's draws.
   const retryRandom = createSeededRandom((randomSeed + 1) >>> 0);
   const delivery = buildDelivery(config, storage, clock, logger, metrics, bus, {
+    network: overrides.network,
     random: () => retryRandom.next(),
     activity: deps.activity,
     // Polling (wall-clock time) exists to find work queued by other processes; under a virtual
@@ -259,6 +274,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   };
 }
 
+/** Files without a row are removed at start once this old (longer than any request takes). */
+const ORPHAN_FILE_AGE_MS = 3_600_000;
+
 /**
  * The virtual clock keeps time, timers and the simulator's plans in one process's memory,
  * so a database it runs on has no other node (serve or worker): each start takes its place
@@ -326,10 +344,14 @@ function buildDelivery(
   logger: Logger,
   metrics: Metrics,
   bus: NotificationBus | undefined,
-  tuning: { random?: () => number; pollIntervalMs?: number; activity?: ActivityFeed } = {},
+  tuning: { random?: () => number; pollIntervalMs?: number; activity?: ActivityFeed; network?: Network | undefined } = {},
 ): Delivery {
   const repository = deliveryRepository(storage.db, storage.dialect);
-  const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, connections: config.webhookConcurrency });
+  const dispatcher = createDispatcher({
+    allowPrivate: config.allowPrivateUrls,
+    connections: config.webhookConcurrency,
+    network: tuning.network,
+  });
   const log = logger.child({ component: "webhooks" });
   const channel = bus
     ? createOutboxChannel(bus, { onError: (error) => log.warn({ err: error }, "outbox notification failed; polling covers it") })

@@ -36,11 +36,11 @@ for (const dialect of DIALECTS) {
         hooks.receiver.requests.map((_, i) => attempt(i)),
         [
           ["message.sent", 503],
-          ["reaction.received", 200],
           ["message.sent", 200],
+          ["reaction.received", 200],
           ["message.read", 200],
         ],
-        "reaction at 3 s, retry at 5 s, read at 7 s",
+        "retry at 5 s; the reaction (3 s) waits behind its chat's earlier event; read at 7 s",
       );
       const sentAttempts = hooks.receiver.requests.filter((r) => JSON.parse(r.body).event_type === "message.sent");
       assert.equal(sentAttempts[0]!.body, sentAttempts[1]!.body, "a retry carries the same bytes");

@@ -248,7 +248,7 @@ for (const dialect of DIALECTS) {
       assert.equal(inbound.call.answered_by, OUR_NUMBER);
       const outbound = await simulate(t, "call", { from: OUR_NUMBER, to: "+15551230209", duration_seconds: 0, status: "missed" });
       assert.equal(outbound.call.direction, "outbound");
-      assert.equal(outbound.call.answered_by, null);
+      assert.ok(!("answered_by" in outbound.call), "the simulate answer is the webhook data: no one answered");
 
       const events = await received();
       assert.deepEqual(events.map((e) => e.event_type), ["call.completed", "call.completed"]);
@@ -266,6 +266,18 @@ for (const dialect of DIALECTS) {
       assert.equal((rubyTimeMs(data.end_time) - rubyTimeMs(data.start_time)) / 1000, 330);
       assert.equal(events[1]!.data.has_recording, false);
       assert.equal(events[1]!.data.recording_data, null);
+
+      // Fields typed as strings are never null: unknown ones are left out.
+      const STRING_OR_NULL = ["forwarded_from", "recording_data"];
+      for (const event of events) {
+        const nulls = Object.entries(event.data).filter(([key, value]) => value === null && !STRING_OR_NULL.includes(key));
+        assert.deepEqual(nulls, [], `call ${event.data.id}`);
+      }
+      assert.equal(data.answered_by, OUR_NUMBER);
+      assert.ok(!("answered_by" in events[1]!.data), "a missed call was answered by no one");
+      assert.equal(data.recording_data.summary, "Order question");
+      assert.ok(!("url" in data.recording_data), "no recording URL was given");
+      assert.ok(Object.values(data.recording_data).every((value) => value !== null), JSON.stringify(data.recording_data));
 
       assertRenderError(
         await t.request("POST", `${SANDBOX}/simulate/call`, { body: { from: "+15551230209", to: "+15551230210", duration_seconds: 5 } }),

@@ -115,7 +115,7 @@ for (const dialect of DIALECTS) {
       assert.equal(json.body.data.attachments[0].mime_type, "application/pdf");
     });
 
-    it("reads one file sent as message[attachments] (no brackets) as a list of one; more than 20 files is a 413", async () => {
+    it("reads one file sent as message[attachments] (no brackets) as a list of one; more than 10 files is a 422", async () => {
       const chat = await createChat(t, ["+15554440008"]);
       const one = await t.multipart("POST", `${V2}/chats/${chat.id}/chat_messages`, [
         ["message[attachments]", { filename: "dot.gif", data: GIF, type: "image/gif" }],
@@ -126,9 +126,9 @@ for (const dialect of DIALECTS) {
       const many = await t.multipart(
         "POST",
         `${V2}/chats/${chat.id}/chat_messages`,
-        Array.from({ length: 21 }, () => ["message[attachments][]", { filename: "dot.png", data: PNG }] as const),
+        Array.from({ length: 11 }, () => ["message[attachments][]", { filename: "dot.png", data: PNG }] as const),
       );
-      assertRenderError(many, 413, /Too many files: at most 20/);
+      assertRenderError(many, 422, /Too many files: a message carries at most 10 attachments/);
       assert.equal(storedFiles(t).length, files);
       assert.equal((await listMessages(t, chat.id)).length, 2);
     });

@@ -29,6 +29,8 @@ export interface Config {
   /** Requests a token may make at once above the steady rate. */
   readonly rateLimitBurst: number;
   readonly maxAttachmentBytes: number;
+  /** Attachment downloads running at once in the whole process; the others wait. */
+  readonly attachmentDownloadConcurrency: number;
   readonly logLevel: string;
   readonly allowPrivateUrls: boolean;
   /** Run the webhook delivery worker inside this process. */
@@ -81,6 +83,10 @@ export const CONFIG_KEYS = {
   RATE_LIMIT: { default: "100", doc: "Requests per second per token (0 disables)" },
   RATE_LIMIT_BURST: { default: "200", doc: "Requests a token may send in a burst above the steady rate" },
   MAX_ATTACHMENT_BYTES: { default: String(100 * 1024 * 1024), doc: "Largest attachment accepted, in bytes" },
+  ATTACHMENT_DOWNLOAD_CONCURRENCY: {
+    default: "8",
+    doc: "Attachment URL downloads running at once in the whole server; more wait their turn (each is streamed to disk)",
+  },
   LOG_LEVEL: { default: "info", doc: "pino log level (fatal, error, warn, info, debug, trace, silent)" },
   ALLOW_PRIVATE_URLS: { default: "true", doc: "Allow webhook and attachment URLs on loopback/private addresses" },
   WORKER: { default: "true", doc: "Run webhook delivery in the API process", flag: "--no-worker" },
@@ -277,6 +283,7 @@ export function loadConfig(
     rateLimit: integer("RATE_LIMIT", 0),
     rateLimitBurst: integer("RATE_LIMIT_BURST", 0),
     maxAttachmentBytes: integer("MAX_ATTACHMENT_BYTES", 1),
+    attachmentDownloadConcurrency: integer("ATTACHMENT_DOWNLOAD_CONCURRENCY", 1, 1000),
     logLevel,
     allowPrivateUrls: boolean("ALLOW_PRIVATE_URLS"),
     worker: boolean("WORKER"),

@@ -1,5 +1,5 @@
 import type { WebhookRenderer } from "./events/domain-events.ts";
-import type { ActivityFeed, Clock, FileStore, Ids, OutboxSignal, Store, Transport } from "./ports.ts";
+import type { ActivityFeed, Clock, FileStore, Ids, OutboxSignal, StagedFile, Store, Transport } from "./ports.ts";
 
 /** Builds public URLs for things we serve (attachments). The base is known once we listen. */
 export interface Links {
@@ -16,8 +16,16 @@ export interface CoreDeps {
   outbox: OutboxSignal;
   activity: ActivityFeed;
   links: Links;
-  /** Downloads attachment URLs; the composition root decides limits and address policy. */
-  fetchAttachment(url: string): Promise<{ data: Uint8Array; contentType: string | undefined; filename: string }>;
+  /**
+   * Downloads an attachment URL into the file store's staging area; the composition root
+   * decides limits, concurrency and address policy.
+   */
+  fetchAttachment(url: string): Promise<{ staged: StagedFile; contentType: string | undefined; filename: string }>;
+  /**
+   * Refuses (url_not_allowed) a webhook URL that can only reach private addresses when
+   * the configuration forbids them; `field` names it in the error.
+   */
+  checkWebhookUrl(url: string, field: string): Promise<void>;
   limits: { maxAttachmentBytes: number };
   /** Each subscription's face renders the webhook bytes of an event (see emitEvent). */
   webhooks: WebhookRenderer;

@@ -285,6 +285,8 @@ export interface AttachmentRepository {
   delete(id: string): Promise<void>;
   listForMessages(messageIds: readonly number[]): Promise<Map<number, Attachment[]>>;
   findById(id: string): Promise<Attachment | undefined>;
+  /** Which of these file keys an attachment row names (the rest are orphans). */
+  existingStorageKeys(keys: readonly string[]): Promise<Set<string>>;
 }
 
 /** A reaction to store; a tapback in the V2 shape may leave out the V3 fields. */
@@ -466,9 +468,22 @@ export interface Store {
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
 }
 
+/**
+ * A file streamed to the store's staging area: its bytes are on disk, never whole in memory,
+ * and what core needs to judge it was learnt while writing.
+ */
+export interface StagedFile {
+  /** The staging key; `adopt` turns the file into a stored attachment, `discard` drops it. */
+  key: string;
+  size: number;
+  /** The type its bytes prove (magic numbers), if any. */
+  detected: { mime: string; ext: string } | undefined;
+  /** True when the bytes are UTF-8 text without NUL (types that have no magic numbers). */
+  utf8Text: boolean;
+}
+
 /** Files of attachments, kept outside the database. */
 export interface FileStore {
-  put(key: string, data: Uint8Array): Promise<void>;
   /**
    * Streams bytes into a file without holding them in memory; stops with
    * DomainError("attachment_too_large") past `maxBytes` (the partial file is removed).
@@ -476,6 +491,15 @@ export interface FileStore {
    */
   putStream(key: string, source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<number>;
   copy(fromKey: string, toKey: string): Promise<void>;
+  /**
+   * Streams `source` into staging. Past `maxBytes` it stops, keeps nothing and throws
+   * attachment_too_large naming `what`.
+   */
+  stage(source: AsyncIterable<Uint8Array>, options: { maxBytes: number; what: string }): Promise<StagedFile>;
+  /** Moves a staged file into the store under `key` (a rename, no copy). */
+  adopt(stagedKey: string, key: string): Promise<void>;
+  /** Drops a staged file; nothing happens when it was adopted already. */
+  discard(stagedKey: string): Promise<void>;
   /** Absolute path of a stored file, for streaming it back. */
   pathOf(key: string): string;
   remove(key: string): Promise<void>;

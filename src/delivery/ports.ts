@@ -139,7 +139,9 @@ export interface DeliveryRepository {
    * Claiming takes up to `claim.limit` pending deliveries due at `claim.now` (unclaimed, or
    * whose claim has expired) for `workerId` until `claim.claimUntil`. Concurrent workers
    * never get the same delivery (Postgres: FOR UPDATE SKIP LOCKED; SQLite: one writer at a
-   * time). Claimed deliveries come oldest due first.
+   * time). Claimed deliveries come oldest due first. Of a chat's deliveries to one
+   * subscription only the oldest pending one is claimable (none is while it is in flight or
+   * waiting to retry), so a chat's events reach each subscription in commit order.
    */
   recordAndClaim(
     workerId: string,

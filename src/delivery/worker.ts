@@ -89,6 +89,12 @@ interface ReadyDelivery {
  * deliveries wait for a slot, so a finished attempt is followed by the next one at once
  * rather than after a round trip to the database. A crash repeats only attempts sent and
  * not yet recorded: at most 4 × `concurrency`.
+ *
+ * Order per chat comes from the claim, not from here: the repository hands out only the
+ * oldest pending delivery of each (subscription, chat), and a turn records finished attempts
+ * before it claims, so the next event of a chat is claimable in the very turn that records
+ * its predecessor's success. Whatever the slots and the waiting queue hold therefore never
+ * contains two deliveries of one chat for one subscription.
  */
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { repository, clock, send, policy, logger } = options;

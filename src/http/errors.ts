@@ -125,11 +125,9 @@ export function problemOf(error: unknown, request: FastifyRequest, limits: BodyL
       message:
         fastifyError.code === "FST_REQ_FILE_TOO_LARGE"
           ? `An attachment is larger than the limit of ${limits.attachmentBytes} bytes`
-          : fastifyError.code === "FST_FILES_LIMIT"
-            ? `Too many files: at most ${MULTIPART_LIMITS.files} per request`
-            : fastifyError.code === "FST_FIELDS_LIMIT" || fastifyError.code === "FST_PARTS_LIMIT"
-              ? `Too many form fields: at most ${MULTIPART_LIMITS.fields} per request`
-              : `Request body is larger than the limit of ${limits.jsonBytes} bytes; send files as multipart/form-data`,
+          : fastifyError.code === "FST_FIELDS_LIMIT" || fastifyError.code === "FST_PARTS_LIMIT"
+            ? `Too many form fields: at most ${MULTIPART_LIMITS.fields} per request`
+            : `Request body is larger than the limit of ${limits.jsonBytes} bytes; send files as multipart/form-data`,
     };
   }
   if (status >= 400 && status < 500) {
@@ -203,6 +201,7 @@ const TITLES: Record<number, string> = {
   405: "Method Not Allowed",
   409: "Conflict",
   413: "Payload Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
   422: "Unprocessable Entity",
   429: "Too Many Requests",
@@ -219,6 +218,7 @@ const RENDER_CODES: Record<number, string> = {
   405: "method_not_allowed",
   409: "conflict",
   413: "payload_too_large",
+  414: "uri_too_long",
   415: "unsupported_media_type",
   422: "unprocessable_entity",
   429: "rate_limited",

@@ -30,6 +30,21 @@ export interface HttpOptions {
   extensions?: ((app: FastifyInstance) => Promise<void>)[];
 }
 
+/**
+ * "1e400" in a query, a path or a multipart field coerces to Infinity, which ajv lets pass
+ * as an integer (its number keywords skip non-finite values) and nothing downstream can
+ * serialize or store. Returns where such a value sits, if anywhere.
+ */
+function findInfinite(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : path;
+  if (typeof value !== "object" || value === null || depth > 32) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = findInfinite(item, `${path}/${key}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** JSON bodies above this are refused with 413; files go through multipart with their own limit. */
 const JSON_BODY_LIMIT = 1024 * 1024;
 
@@ -53,6 +68,23 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
+    // A bad percent-escape or an over-long path segment is answered before any route is
+    // found; without this Fastify would answer in its own shape rather than ours.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? 414 : 400;
+      const message =
+        status === 414
+          ? "A path segment of the URL is too long"
+          : "The URL is not valid (a percent-escape does not decode to UTF-8)";
+      return renderOpenlinqProblem(request, reply, { status, message });
+    },
+  });
+  app.addHook("preHandler", async (request) => {
+    const where =
+      findInfinite(request.query, "querystring") ??
+      findInfinite(request.params, "params") ??
+      (request.isMultipart() ? findInfinite(request.body, "body") : undefined);
+    if (where) throw new DomainError("bad_request", `${where} must be a finite number`);
   });
 
   // One line per request at info: request id (bound by Fastify), route pattern, status and
@@ -83,7 +115,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
-  await registerMultipart(app, options.maxAttachmentBytes);
+  await registerMultipart(app, { maxFileBytes: options.maxAttachmentBytes, files: options.deps.files });
 
   app.decorate("bodyLimits", { jsonBytes: JSON_BODY_LIMIT, attachmentBytes: options.maxAttachmentBytes });
   // Routes outside a face with its own handler (openlinq, sandbox, inbox) answer in the render shape.

@@ -1,33 +1,53 @@
+import pLimit from "p-limit";
 import { interceptors, request, type Dispatcher } from "undici";
 import { DomainError } from "../core/errors.ts";
+import type { FileStore, StagedFile } from "../core/ports.ts";
 import { assertAllowedUrl } from "./safe-dispatcher.ts";
 
 export const ATTACHMENT_DOWNLOAD_TIMEOUT_MS = 30_000;
 
+/** A name as sent when its percent-escapes do not decode (`%E0%A4%A`): a bad name is no reason to fail. */
+function decodeName(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function filenameFrom(url: URL, disposition: string | undefined): string {
   const match = disposition && /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-  if (match?.[1]) return decodeURIComponent(match[1]);
+  if (match?.[1]) return decodeName(match[1]);
   const last = url.pathname.split("/").filter(Boolean).pop();
-  return last ? decodeURIComponent(last) : "attachment";
+  return last ? decodeName(last) : "attachment";
 }
 
 /**
- * Downloads one attachment URL with a 30 s budget and a size cap, streaming so an
- * oversized file is cut off at the cap rather than read whole. Every failure is an
+ * Downloads one attachment URL with a 30 s budget and a size cap, streaming it into the
+ * file store's staging area: an oversized file is cut off at the cap, and no download is
+ * ever whole in memory. At most `concurrency` downloads run at once in the whole process;
+ * the others wait their turn (their 30 s start when they do). Every failure is an
  * attachment_download_failed (or too_large) naming the URL.
  */
 export function createAttachmentFetcher(options: {
   dispatcher: Dispatcher;
+  files: FileStore;
   maxBytes: number;
   allowPrivate: boolean;
+  concurrency: number;
   timeoutMs?: number;
 }) {
   const timeoutMs = options.timeoutMs ?? ATTACHMENT_DOWNLOAD_TIMEOUT_MS;
   // CDNs redirect; webhook delivery deliberately does not follow redirects, so only this client does.
   const dispatcher = options.dispatcher.compose(interceptors.redirect({ maxRedirections: 5 }));
-  return async function fetchAttachment(url: string) {
-    const parsed = assertAllowedUrl(url, options.allowPrivate);
+  const limit = pLimit(options.concurrency);
+
+  async function fetchOne(url: string, parsed: URL) {
     const signal = AbortSignal.timeout(timeoutMs);
+    const failed = (error: unknown) => {
+      const reason = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : (error as Error).message;
+      return new DomainError("attachment_download_failed", `Could not download attachment ${url}: ${reason}`, { url });
+    };
     let response: Dispatcher.ResponseData<unknown>;
     try {
       response = await request(parsed, {
@@ -38,12 +58,11 @@ export function createAttachmentFetcher(options: {
         bodyTimeout: timeoutMs,
       });
     } catch (error) {
-      const reason = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : (error as Error).message;
-      throw new DomainError("attachment_download_failed", `Could not download attachment ${url}: ${reason}`, { url });
+      throw failed(error);
     }
-    // Aborting the body below (over the cap) makes undici emit an AbortError on it; without
-    // a listener that error would be uncaught and take the process down. Errors that matter
-    // still reach the read loop.
+    // Aborting the body (over the cap) makes undici emit an AbortError on it; without a
+    // listener that error would be uncaught and take the process down. Errors that matter
+    // still reach the pipeline.
     response.body.on("error", () => undefined);
     if (response.statusCode < 200 || response.statusCode >= 300) {
       await response.body.dump().catch(() => undefined);
@@ -62,32 +81,25 @@ export function createAttachmentFetcher(options: {
         { url },
       );
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
+    let staged: StagedFile;
     try {
-      for await (const chunk of response.body) {
-        size += (chunk as Buffer).byteLength;
-        if (size > options.maxBytes) {
-          response.body.destroy();
-          throw new DomainError(
-            "attachment_too_large",
-            `Attachment ${url} is larger than the limit of ${options.maxBytes} bytes`,
-            { url },
-          );
-        }
-        chunks.push(chunk as Buffer);
-      }
+      staged = await options.files.stage(response.body, { maxBytes: options.maxBytes, what: `Attachment ${url}` });
     } catch (error) {
-      if (error instanceof DomainError) throw error;
-      const reason = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : (error as Error).message;
-      throw new DomainError("attachment_download_failed", `Could not download attachment ${url}: ${reason}`, { url });
+      response.body.destroy();
+      if (error instanceof DomainError) throw new DomainError(error.code, error.message, { ...error.details, url });
+      throw failed(error);
     }
     const contentType = response.headers["content-type"];
     const disposition = response.headers["content-disposition"];
     return {
-      data: Buffer.concat(chunks),
+      staged,
       contentType: typeof contentType === "string" ? contentType : undefined,
       filename: filenameFrom(parsed, typeof disposition === "string" ? disposition : undefined),
     };
+  }
+
+  return async function fetchAttachment(url: string) {
+    const parsed = assertAllowedUrl(url, options.allowPrivate);
+    return limit(() => fetchOne(url, parsed));
   };
 }

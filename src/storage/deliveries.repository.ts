@@ -11,7 +11,7 @@ import type {
   LoggedEvent,
   RequeueOutcome,
 } from "../delivery/ports.ts";
-import { stamp } from "./mappers.ts";
+import { pageWindow, stamp } from "./mappers.ts";
 import type { MigrationDialect } from "./migrations/index.ts";
 import type { Database, EventRow, WebhookAttemptRow, WebhookDeliveryRow } from "./schema.ts";
 
@@ -97,13 +97,32 @@ async function claimDue(
     .set({ claimed_by: workerId, claimed_until: stamp(claimUntil), updated_at: at })
     .where((eb) => {
       const due = eb
-        .selectFrom("webhook_deliveries")
-        .select("id")
-        .where("status", "=", "pending")
-        .where("next_attempt_at", "<=", at)
-        .where((w) => w.or([w("claimed_until", "is", null), w("claimed_until", "<=", at)]))
-        .orderBy("next_attempt_at")
-        .orderBy("id")
+        .selectFrom("webhook_deliveries as d")
+        .select("d.id")
+        .where("d.status", "=", "pending")
+        .where("d.next_attempt_at", "<=", at)
+        .where((w) => w.or([w("d.claimed_until", "is", null), w("d.claimed_until", "<=", at)]))
+        // A chat's events reach each subscription in commit order: only the oldest pending
+        // delivery of a (subscription, chat) is claimable, so the next waits until it
+        // succeeded or failed for good. One probe of webhook_deliveries_chat_queue each.
+        .where((w) =>
+          w.or([
+            w("d.chat_id", "is", null),
+            w.not(
+              w.exists(
+                w
+                  .selectFrom("webhook_deliveries as earlier")
+                  .select("earlier.id")
+                  .whereRef("earlier.subscription_id", "=", "d.subscription_id")
+                  .whereRef("earlier.chat_id", "=", "d.chat_id")
+                  .where("earlier.status", "=", "pending")
+                  .whereRef("earlier.id", "<", "d.id"),
+              ),
+            ),
+          ]),
+        )
+        .orderBy("d.next_attempt_at")
+        .orderBy("d.id")
         .limit(limit);
       // On Postgres `id IN (subquery)` plans as a hash join over the whole table, whose
       // finished rows only grow until the retention sweep; `= ANY(ARRAY(subquery))` looks
@@ -405,15 +424,18 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
       if (query.eventType !== undefined) filtered = filtered.where("event_type", "=", query.eventType);
       if (query.chatId !== undefined) filtered = filtered.where("chat_id", "=", query.chatId);
       if (query.since !== undefined) filtered = filtered.where("created_at", ">=", stamp(query.since));
+      const window = pageWindow(query);
       const [count, rows] = await Promise.all([
         filtered.select((eb) => eb.fn.countAll<number>().as("total")).executeTakeFirstOrThrow(),
-        filtered
-          .selectAll()
-          .orderBy("created_at", "desc")
-          .orderBy("id", "desc")
-          .limit(query.perPage)
-          .offset((query.page - 1) * query.perPage)
-          .execute(),
+        window
+          ? filtered
+              .selectAll()
+              .orderBy("created_at", "desc")
+              .orderBy("id", "desc")
+              .limit(window.limit)
+              .offset(window.offset)
+              .execute()
+          : [],
       ]);
       const deliveries = await deliveriesFor(rows.map((r) => r.id));
       return {
@@ -447,10 +469,12 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
       const subscriptionIds = targets.map((t) => t.subscriptionId);
       const at = stamp(now);
       return db.transaction().execute(async (trx) => {
+        const event = await trx.selectFrom("events").select("chat_id").where("id", "=", eventId).executeTakeFirst();
+        const chatId = event?.chat_id ?? null;
         // Finished deliveries start a new round; waiting ones become due now. In-flight ones stay as they are.
         const queued = await trx
           .updateTable("webhook_deliveries")
-          .set({ status: "pending", attempt_count: 0, next_attempt_at: at, updated_at: at })
+          .set({ status: "pending", attempt_count: 0, next_attempt_at: at, updated_at: at, chat_id: chatId })
           .where("org_id", "=", orgId)
           .where("event_id", "=", eventId)
           .where("subscription_id", "in", [...subscriptionIds])
@@ -482,6 +506,7 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
                 subscription_id: subscriptionId,
                 event_type: eventType,
                 body,
+                chat_id: chatId,
                 status: "pending",
                 attempt_count: 0,
                 next_attempt_at: at,
@@ -505,7 +530,14 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
       const at = stamp(now);
       const result = await db
         .updateTable("webhook_deliveries")
-        .set({ status: "pending", attempt_count: 0, next_attempt_at: at, updated_at: at })
+        .set((eb) => ({
+          status: "pending",
+          attempt_count: 0,
+          next_attempt_at: at,
+          updated_at: at,
+          // Rows from before deliveries carried their chat get it now, so they queue in order too.
+          chat_id: eb.selectFrom("events").select("events.chat_id").whereRef("events.id", "=", "webhook_deliveries.event_id"),
+        }))
         .where("org_id", "=", orgId)
         .where("subscription_id", "=", subscriptionId)
         .where("status", "=", "failed")

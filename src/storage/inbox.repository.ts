@@ -62,7 +62,8 @@ export function inboxRepository(db: Kysely<Database>): InboxRepository {
           .orderBy("chats.last_activity_at", "desc")
           .orderBy("chats.id", "desc")
           .limit(query.limit)
-          .offset(query.offset)
+          // An offset past what the databases accept (page=1e23) is simply past the end.
+          .offset(Number.isSafeInteger(query.offset) ? query.offset : Number.MAX_SAFE_INTEGER)
           .execute(),
         filtered.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
       ]);

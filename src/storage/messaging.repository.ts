@@ -441,6 +441,13 @@ export function attachmentRepository(db: Kysely<Database>): AttachmentRepository
       const row = await db.selectFrom("attachments").selectAll().where("id", "=", id).executeTakeFirst();
       return row && attachmentRowToAttachment(row);
     },
+    async existingStorageKeys(keys) {
+      if (keys.length === 0) return new Set<string>();
+      // A file is named after its attachment's id (storage_key is the id), so the primary
+      // key answers this without a scan.
+      const rows = await db.selectFrom("attachments").select(["id", "storage_key"]).where("id", "in", keys).execute();
+      return new Set(rows.filter((row) => row.storage_key === row.id).map((row) => row.id));
+    },
   };
 }
 

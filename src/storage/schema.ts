@@ -185,6 +185,11 @@ export interface WebhookDeliveryTable {
   org_id: number;
   event_id: string;
   subscription_id: number;
+  /**
+   * The event's chat (null: not about a chat). A delivery waits while an earlier one of the
+   * same chat and subscription is pending, so a chat's events arrive in commit order.
+   */
+  chat_id: number | null;
   /** The subscription face's name of the event type; null on rows from before (events.event_type then). */
   event_type: string | null;
   /** The bytes every attempt sends and signs; null on rows from before (events.payload then). */

@@ -116,6 +116,7 @@ export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () =>
             subscription_id: delivery.subscriptionId,
             event_type: delivery.eventType,
             body: delivery.body,
+            chat_id: event.chatId,
             status: "pending",
             attempt_count: 0,
             next_attempt_at: createdAt,

@@ -93,7 +93,7 @@ export async function createChat(deps: CoreDeps, orgId: number, input: CreateCha
       }
       const message = await writeOutboundMessage(deps, tx, chat, input.message, attachmentRows);
       return { chat, message };
-    });
+    }, (chat) => chat.chat.phoneNumberId === sender.id && chat.chat.participantsKey === key);
 
   try {
     const result = await attempt();

@@ -1,4 +1,5 @@
 import {
+  MAX_ATTACHMENTS_PER_MESSAGE,
   prepareAttachments,
   removeAttachmentFiles,
   storeAttachmentFiles,
@@ -58,6 +59,13 @@ export function validateOutgoing(message: OutgoingMessage): void {
   const attachmentCount = message.uploads.length + message.attachmentUrls.length;
   if (message.text.trim() === "" && attachmentCount === 0) {
     throw fieldError("validation_failed", "message.text", " is required (it may be empty only with attachments)");
+  }
+  if (attachmentCount > MAX_ATTACHMENTS_PER_MESSAGE) {
+    throw fieldError(
+      "validation_failed",
+      message.uploads.length > 0 ? "message.attachments" : "message.attachmentUrls",
+      `: a message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments (files and URLs together); got ${attachmentCount}`,
+    );
   }
   if (message.text.length > MAX_TEXT_LENGTH) {
     throw fieldError("validation_failed", "message.text", ` is longer than ${MAX_TEXT_LENGTH} characters`);
@@ -179,11 +187,23 @@ export interface SendResult {
   replayed: boolean;
 }
 
-async function findReplay(deps: CoreDeps, orgId: number, key: string | undefined) {
+/**
+ * The earlier message sent with this idempotency key, if any. A replay answers it
+ * unchanged, but only for the same target: a key already used in another chat is a
+ * conflict (409), never that other chat's message.
+ */
+async function findReplay(deps: CoreDeps, orgId: number, key: string | undefined, sameTarget: (chat: ChatWithHandles) => boolean) {
   if (key === undefined) return undefined;
   const existing = await deps.store.read.messages.findByIdempotencyKey(orgId, key);
   if (!existing) return undefined;
   const chat = await loadChat(deps.store.read, orgId, existing.chatId);
+  if (!sameTarget(chat)) {
+    throw new DomainError(
+      "conflict",
+      `idempotency_key "${key}" was already used for message ${existing.id} in chat ${existing.chatId}; use a new key for a different chat`,
+      { field: "idempotency_key" },
+    );
+  }
   const [details] = await loadMessageDetails(deps.store.read, [existing]);
   return { chat, message: details!, replayed: true };
 }
@@ -201,8 +221,10 @@ export async function runSend(
     chat: ChatWithHandles;
     message: MessageDetails;
   }>,
+  /** Whether a chat is the one this send targets (an idempotency replay must be). */
+  sameTarget: (chat: ChatWithHandles) => boolean,
 ): Promise<SendResult> {
-  const replay = await findReplay(deps, orgId, message.idempotencyKey);
+  const replay = await findReplay(deps, orgId, message.idempotencyKey, sameTarget);
   if (replay) return replay;
   const uploaded = (message.parts ?? []).flatMap((part, i) =>
     part.type === "media" && "attachmentId" in part ? [{ id: part.attachmentId, field: `message.parts[${i}].attachmentId` }] : [],
@@ -234,7 +256,7 @@ export async function runSend(
     await removeAttachmentFiles(deps, prepared);
     await linked.remove();
     if (error instanceof DomainError && error.code === "conflict") {
-      const winner = await findReplay(deps, orgId, message.idempotencyKey);
+      const winner = await findReplay(deps, orgId, message.idempotencyKey, sameTarget);
       if (winner) return winner;
     }
     throw error;
@@ -257,7 +279,7 @@ export async function sendMessage(
     const chat = await loadChat(tx, orgId, chatId);
     const details = await writeOutboundMessage(deps, tx, chat, message, attachmentRows);
     return { chat, message: details };
-  });
+  }, (chat) => chat.chat.id === chatId);
 }
 
 export async function listMessages(

@@ -91,6 +91,7 @@ export async function createSubscription(
     active: input.active ?? true,
     secret: input.secret !== undefined ? validSecret(input.secret) : generatedSecret(deps),
   };
+  await deps.checkWebhookUrl(fields.webhookUrl, "webhook_url");
   const subscription = await deps.store.transaction((tx) => tx.webhookSubscriptions.create(fields, deps.clock.now()));
   return { subscription, secret: fields.secret };
 }
@@ -119,6 +120,7 @@ export async function updateSubscription(
     ...(input.active !== undefined ? { active: input.active } : {}),
     ...(input.secret !== undefined ? { secret: validSecret(input.secret) } : {}),
   };
+  if (changes.webhookUrl !== undefined) await deps.checkWebhookUrl(changes.webhookUrl, "webhook_url");
   return deps.store.transaction(async (tx) => {
     const existing = await tx.webhookSubscriptions.findById(orgId, id);
     if (!existing) throw notFound("webhook_subscription_not_found", "Webhook subscription not found");

@@ -23,7 +23,7 @@ export interface InboxOptions {
  */
 export function inboxFace(options: InboxOptions) {
   return async (app: FastifyInstance): Promise<void> => {
-    const staging = createUploadStaging();
+    const staging = createUploadStaging(options.deps.files);
     app.addHook("onClose", async () => staging.clear());
     await app.register(
       async (api) => {

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
 import type { FastifyPluginAsync } from "fastify";
 import { DomainError } from "../../core/errors.ts";
+import type { FileStore, StagedFile } from "../../core/ports.ts";
 import { isIncomingFile } from "../plugins/multipart.ts";
 import { errorResponses } from "../v2/schemas.ts";
 
@@ -11,16 +13,17 @@ import { errorResponses } from "../v2/schemas.ts";
  * through the same fetcher and checks as any attachment URL (so it needs
  * OPENLINQ_ALLOW_PRIVATE_URLS, on by default, when the server fetches from itself).
  *
- * Staged files live in memory for a short while: long enough to be fetched once, bounded
- * in total so a forgotten tab cannot grow the process.
+ * Staged files are kept on disk (in the attachment store, under a fresh key) for a short
+ * while: long enough to be fetched once, bounded in total so a forgotten tab cannot fill
+ * the disk. They have no attachment row, so the start-up sweep removes any a restart left.
  */
 const STAGING_TTL_MS = 15 * 60_000;
 const MAX_STAGED_BYTES = 256 * 1024 * 1024;
 
-interface StagedFile {
+interface StagedUpload {
   filename: string;
   type: string;
-  data: Uint8Array;
+  size: number;
   timer: NodeJS.Timeout;
 }
 
@@ -29,31 +32,34 @@ export interface UploadOptions {
   baseUrl: () => string;
 }
 
-export function createUploadStaging() {
-  const staged = new Map<string, StagedFile>();
+export function createUploadStaging(files: FileStore) {
+  const staged = new Map<string, StagedUpload>();
   let total = 0;
   const drop = (id: string) => {
     const file = staged.get(id);
     if (!file) return;
     clearTimeout(file.timer);
     staged.delete(id);
-    total -= file.data.byteLength;
+    total -= file.size;
+    void files.remove(id).catch(() => undefined);
   };
   return {
-    put(filename: string, type: string, data: Uint8Array): string {
+    async put(filename: string, type: string, upload: StagedFile): Promise<string> {
       // Oldest first out when over budget: the newest upload is the one someone waits for.
       for (const id of staged.keys()) {
-        if (total + data.byteLength <= MAX_STAGED_BYTES) break;
+        if (total + upload.size <= MAX_STAGED_BYTES) break;
         drop(id);
       }
       const id = randomUUID();
+      await files.adopt(upload.key, id);
       const timer = setTimeout(() => drop(id), STAGING_TTL_MS);
       timer.unref();
-      staged.set(id, { filename, type, data, timer });
-      total += data.byteLength;
+      staged.set(id, { filename, type, size: upload.size, timer });
+      total += upload.size;
       return id;
     },
     get: (id: string) => staged.get(id),
+    pathOf: (id: string) => files.pathOf(id),
     clear() {
       for (const id of [...staged.keys()]) drop(id);
     },
@@ -96,12 +102,12 @@ export const uploadRoutes: FastifyPluginAsync<UploadOptions & { staging: UploadS
         throw new DomainError("bad_request", "exactly one file is required, sent as multipart/form-data", { field: "file" });
       }
       const type = file.declaredType || "application/octet-stream";
-      const id = options.staging.put(file.filename, type, file.data);
+      const id = await options.staging.put(file.filename, type, file.staged);
       return reply.code(201).send({
         url: `${options.baseUrl()}/openlinq/v1/inbox/uploads/${id}/${encodeURIComponent(file.filename)}`,
         filename: file.filename,
         mime_type: type,
-        file_size: file.data.byteLength,
+        file_size: file.staged.size,
         expires_in_seconds: STAGING_TTL_MS / 1000,
       });
     },
@@ -130,7 +136,8 @@ export const stagedFileRoutes: FastifyPluginAsync<{ staging: UploadStaging }> = 
         .type(file.type)
         .header("content-disposition", `attachment; filename="${file.filename.replace(/["\\\r\n]/g, "")}"`)
         .header("cache-control", "no-store")
-        .send(Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength));
+        .header("content-length", file.size)
+        .send(createReadStream(staging.pathOf(request.params.id)));
     },
   );
 };

@@ -1,23 +1,47 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import multipart, { type Multipart, type MultipartFile } from "@fastify/multipart";
-import type { IncomingFile } from "../../core/attachments/attachments.ts";
+import multipart, { type MultipartFile } from "@fastify/multipart";
+import { MAX_ATTACHMENTS_PER_MESSAGE, type IncomingFile } from "../../core/attachments/attachments.ts";
 import { DomainError } from "../../core/errors.ts";
+import type { FileStore } from "../../core/ports.ts";
 
-/** Per-request multipart limits besides the per-file size (OPENLINQ_MAX_ATTACHMENT_BYTES). */
-export const MULTIPART_LIMITS = { files: 20, fields: 200, fieldSize: 1024 * 1024 } as const;
+/**
+ * Per-request multipart limits besides the per-file size (OPENLINQ_MAX_ATTACHMENT_BYTES):
+ * no request carries more files than one message may.
+ */
+export const MULTIPART_LIMITS = { files: MAX_ATTACHMENTS_PER_MESSAGE, fields: 200, fieldSize: 1024 * 1024 } as const;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Staging keys of the files this request uploaded; dropped once it is answered (adopted ones are gone already). */
+    stagedUploads: string[] | null;
+  }
+}
 
 /**
  * Every write endpoint takes JSON or multipart (Linq's V2 request formats). Multipart keys use Rails
  * brackets — `message[text]`, `message[attachments][]` — and are turned into the same
  * nested object a JSON body would give, with files as IncomingFile values, before schema
- * validation runs. Files are buffered: the attachment limit bounds each one.
+ * validation runs. Files are streamed to the file store's staging area as they arrive, so
+ * memory never holds one whole; whatever the request did not make an attachment is
+ * dropped once it is answered.
  */
-export async function registerMultipart(app: FastifyInstance, maxFileBytes: number): Promise<void> {
+export async function registerMultipart(app: FastifyInstance, options: { maxFileBytes: number; files: FileStore }): Promise<void> {
+  const { maxFileBytes, files } = options;
   await app.register(multipart, {
-    attachFieldsToBody: true,
     limits: { fileSize: maxFileBytes, ...MULTIPART_LIMITS },
     throwFileSizeLimit: true,
   });
+  app.decorateRequest("stagedUploads", null);
+  const dropStaged = async (request: FastifyRequest) => {
+    const keys = request.stagedUploads;
+    request.stagedUploads = null;
+    if (keys) await Promise.all(keys.map((key) => files.discard(key).catch(() => undefined)));
+  };
+  // Before the answer goes out, so a client that sees it also sees the disk as it stays;
+  // the other two cover requests that never get to send one.
+  app.addHook("onSend", async (request) => dropStaged(request));
+  app.addHook("onResponse", dropStaged);
+  app.addHook("onRequestAbort", dropStaged);
   // Without a boundary busboy throws a plain Error (a 500); it is the client's mistake.
   // preParsing runs after authentication, so an anonymous request still gets its 401.
   app.addHook("preParsing", async (request: FastifyRequest) => {
@@ -28,30 +52,64 @@ export async function registerMultipart(app: FastifyInstance, maxFileBytes: numb
   });
   app.addHook("preValidation", async (request: FastifyRequest) => {
     if (!request.isMultipart()) return;
-    const raw = (request.body ?? {}) as Record<string, Multipart | Multipart[]>;
     const entries: [string, unknown][] = [];
-    for (const [key, value] of Object.entries(raw)) {
-      for (const part of Array.isArray(value) ? value : [value]) {
+    try {
+      for await (const part of request.parts()) {
         if (part.type === "file") {
           // Files only ever come as lists (`message[attachments][]`): without the brackets,
           // `message[attachments]` is read as a list of one rather than refused.
-          entries.push([key.endsWith("[]") ? key : `${key}[]`, await toIncomingFile(part)]);
+          const key = part.fieldname.endsWith("[]") ? part.fieldname : `${part.fieldname}[]`;
+          entries.push([key, await stageUpload(request, part)]);
         } else {
-          entries.push([key, part.value]);
+          entries.push([part.fieldname, part.value]);
         }
       }
+    } catch (error) {
+      await dropStaged(request);
+      throw asMultipartError(error);
     }
     request.body = nestBracketKeys(entries);
   });
+
+  async function stageUpload(request: FastifyRequest, part: MultipartFile): Promise<IncomingFile> {
+    // A body cut off inside this part gets the part destroyed before it reaches us; piping
+    // a stream destroyed before the pipe exists waits for an end that never comes.
+    if (part.file.destroyed && !part.file.readableEnded) {
+      throw new DomainError("bad_request", `Malformed multipart/form-data body: part "${part.fieldname}" ends early`);
+    }
+    const staged = await files.stage(part.file, { maxBytes: maxFileBytes, what: `attachment "${part.filename}"` });
+    (request.stagedUploads ??= []).push(staged.key);
+    // busboy stops a file at the limit and marks it truncated rather than failing.
+    if (part.file.truncated) {
+      throw new DomainError("payload_too_large", `An attachment is larger than the limit of ${maxFileBytes} bytes`);
+    }
+    return { filename: part.filename, staged, declaredType: part.mimetype };
+  }
 }
 
-async function toIncomingFile(part: MultipartFile): Promise<IncomingFile> {
-  const data = await part.toBuffer();
-  return { filename: part.filename, data, declaredType: part.mimetype };
+/**
+ * Too many files is a 422 like too many attachment URLs. Other limits and prototype keys
+ * come as Fastify errors with their status; anything else the
+ * parser throws ("Part terminated early", "Unexpected end of form", a malformed header)
+ * means the body is not valid multipart: the client's mistake, a 400.
+ */
+function asMultipartError(error: unknown): unknown {
+  if (error instanceof DomainError) return error;
+  if ((error as { code?: string }).code === "FST_FILES_LIMIT") {
+    return new DomainError(
+      "validation_failed",
+      `Too many files: a message carries at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments`,
+      { field: "attachments" },
+    );
+  }
+  const status = (error as { statusCode?: number }).statusCode;
+  if (typeof status === "number" && status < 500) return error;
+  if ((error as NodeJS.ErrnoException).syscall !== undefined) return error;
+  return new DomainError("bad_request", `Malformed multipart/form-data body: ${(error as Error).message}`);
 }
 
 export function isIncomingFile(value: unknown): value is IncomingFile {
-  return typeof value === "object" && value !== null && (value as IncomingFile).data instanceof Uint8Array;
+  return typeof value === "object" && value !== null && typeof (value as IncomingFile).staged?.key === "string";
 }
 
 /** Segments that would reach Object.prototype (`__proto__[x]=1` must never set `({}).x`). */

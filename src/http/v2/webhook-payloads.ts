@@ -102,8 +102,14 @@ export function contactObject(contact: ContactFacts) {
   };
 }
 
-/** call.completed `data`: string id, Ruby-style times, recording_data null without a recording. */
+/**
+ * call.completed `data`: string id, Ruby-style times, recording_data null without a recording.
+ * Fields typed as strings are never null: what is unknown is left out (answered_by of an
+ * unanswered call; a recording's url, transcription or summary nobody gave). forwarded_from
+ * is documented as string-or-null and stays null when the call was not forwarded.
+ */
 export function callCompletedEventData(call: CallFacts) {
+  const recording = call.recording;
   return {
     id: String(call.id),
     to: call.toHandle,
@@ -115,18 +121,18 @@ export function callCompletedEventData(call: CallFacts) {
     duration: call.durationSeconds,
     call_type: "normal",
     forwarded_from: call.forwardedFrom,
-    answered_by: call.answeredBy,
+    ...(call.answeredBy !== null ? { answered_by: call.answeredBy } : {}),
     voicemail: call.voicemail,
-    has_recording: call.recording !== null,
-    recording_data: call.recording
+    has_recording: recording !== null,
+    recording_data: recording
       ? {
           id: String(call.id),
-          url: call.recording.url,
-          duration: call.recording.durationSeconds,
-          transcribed: call.recording.transcription !== null,
-          transcript_available: call.recording.transcription !== null,
-          transcription: call.recording.transcription,
-          summary: call.recording.summary,
+          ...(recording.url !== null ? { url: recording.url } : {}),
+          duration: recording.durationSeconds,
+          transcribed: recording.transcription !== null,
+          transcript_available: recording.transcription !== null,
+          ...(recording.transcription !== null ? { transcription: recording.transcription } : {}),
+          ...(recording.summary !== null ? { summary: recording.summary } : {}),
         }
       : null,
   };

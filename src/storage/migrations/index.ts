@@ -7,7 +7,8 @@ import * as apiFaults from "./2026-12-02-0525-api-faults.ts";
 import * as v3IdsAndParts from "./2026-12-02-0545-v3-ids-and-parts.ts";
 import * as chatCurrentMembers from "./2026-12-02-0620-chat-current-members.ts";
 import * as domainEvents from "./2026-12-02-0650-domain-events.ts";
-import * as attachmentUploads from "./2026-12-02-0700-attachment-uploads.ts";
+import * as deliveryChatOrder from "./2026-12-02-0732-delivery-chat-order.ts";
+import * as attachmentUploads from "./2026-12-02-0750-attachment-uploads.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -25,7 +26,8 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0545-v3-ids-and-parts": v3IdsAndParts,
   "2026-12-02-0620-chat-current-members": chatCurrentMembers,
   "2026-12-02-0650-domain-events": domainEvents,
-  "2026-12-02-0700-attachment-uploads": attachmentUploads,
+  "2026-12-02-0732-delivery-chat-order": deliveryChatOrder,
+  "2026-12-02-0750-attachment-uploads": attachmentUploads,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */
