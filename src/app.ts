@@ -242,6 +242,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     logger,
     rateLimit: { perSecond: config.rateLimit, burst: config.rateLimitBurst },
     maxAttachmentBytes: config.maxAttachmentBytes,
+    baseUrl: () => baseUrl,
     metrics,
     extensions: [
       async (app) => {

@@ -195,7 +195,7 @@ for (const dialect of DIALECTS) {
 
     it("unknown routes answer 404 render_error", async () => {
       assertRenderError(await t.request("GET", `${V2}/chats/${ids.chatId}/participants`), 404, /No route/);
-      assertRenderError(await t.request("GET", "/api/partner/v3/chats"), 404);
+      assertRenderError(await t.request("GET", "/api/partner/v4/chats"), 404);
     });
   });
 

@@ -30,6 +30,15 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "rate_limited"
   | "conflict"
+  | "invalid_message_content"
+  | "direct_chat_not_supported"
+  | "group_chat_not_supported"
+  | "service_not_supported"
+  | "chat_unavailable"
+  | "contact_card_exists"
+  | "contact_card_not_found"
+  | "attachment_not_ready"
+  | "content_type_mismatch"
   | "internal";
 
 /**

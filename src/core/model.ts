@@ -101,6 +101,30 @@ export interface Attachment {
   createdAt: Date;
 }
 
+/** A file announced for upload before any message carries it (V3 presigned upload). */
+export interface AttachmentUpload {
+  id: string;
+  orgId: number;
+  filename: string;
+  contentType: string;
+  sizeBytes: number;
+  status: "pending" | "complete" | "failed";
+  expiresAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The name and photo a line of ours shares in chats. */
+export interface ContactCard {
+  orgId: number;
+  phoneNumberId: number;
+  phoneNumber: string;
+  firstName: string;
+  lastName: string | null;
+  imageUrl: string | null;
+  isActive: boolean;
+}
+
 export interface Reaction {
   id: number;
   orgId: number;

@@ -1,6 +1,8 @@
 import type {
   Attachment,
+  AttachmentUpload,
   Caller,
+  ContactCard,
   Chat,
   ChatHandle,
   ChatWithHandles,
@@ -8,6 +10,7 @@ import type {
   DeliveryStatus,
   Message,
   MessageDetails,
+  MessagePart,
   Organization,
   PhoneNumber,
   Reaction,
@@ -207,6 +210,8 @@ export interface PhoneNumberRepository {
   listByOrg(orgId: number): Promise<PhoneNumber[]>;
   findById(orgId: number, id: number): Promise<PhoneNumber | undefined>;
   findByUuid(orgId: number, uuid: string): Promise<PhoneNumber | undefined>;
+  /** Across organizations, for links that carry the UUID as their only secret. */
+  findByUuidAnyOrg(uuid: string): Promise<PhoneNumber | undefined>;
   findByNumber(orgId: number, phoneNumber: string): Promise<PhoneNumber | undefined>;
   /** Across organizations: numbers are globally unique. */
   findAnyByNumber(phoneNumber: string): Promise<PhoneNumber | undefined>;
@@ -225,12 +230,27 @@ export interface NewChat {
   handles: { handle: string; service: Service; isMe: boolean }[];
 }
 
+export interface ChatPageRequest {
+  orgId: number;
+  phoneNumberId?: number | undefined;
+  /** Only chats where this handle is an active participant (not our number). */
+  participant?: string | undefined;
+  after?: { at: Date; id: number } | undefined;
+  limit: number;
+}
+
 export interface ChatRepository {
   /** Throws DomainError("conflict") when the participant set already has a chat. */
   create(chat: NewChat): Promise<Chat>;
   findById(orgId: number, id: number): Promise<Chat | undefined>;
   findByUuid(orgId: number, uuid: string): Promise<Chat | undefined>;
   findByParticipants(phoneNumberId: number, participantsKey: string): Promise<Chat | undefined>;
+  /** How many chats one of our lines has. */
+  countByPhoneNumber(phoneNumberId: number): Promise<number>;
+  /** Up to `limit` chats of the org, most recent activity first, after the keyset `after`. */
+  listPage(query: ChatPageRequest): Promise<Chat[]>;
+  /** Sets a group's name and/or icon (undefined leaves a field as it is). */
+  updateGroup(chatId: number, changes: { displayName?: string | undefined; groupChatIcon?: string | undefined }, now: Date): Promise<void>;
   /** Throws DomainError("conflict") when another chat of the line holds the key. */
   setParticipantsKey(chatId: number, participantsKey: string): Promise<void>;
   /**
@@ -275,14 +295,40 @@ export interface MessageRepository {
   /** Marks unread outbound messages of a chat read (the recipient read them); returns those it changed. */
   markOutboundRead(chatId: number, at: Date): Promise<Message[]>;
   updateText(id: number, text: string, editedAt: Date): Promise<void>;
+  /** Replaces the parts and their V2 text together (an edit). */
+  updateParts(id: number, parts: MessagePart[], text: string, editedAt: Date): Promise<void>;
+  /** Messages of a chat that reply to any of these message UUIDs. */
+  listReplies(chatId: number, uuids: readonly string[]): Promise<Message[]>;
   updateDelivery(id: number, status: DeliveryStatus, deliveredAt: Date | null): Promise<void>;
   delete(id: number): Promise<void>;
   /** The sender handle of each message. */
   sendersFor(messageIds: readonly number[]): Promise<Map<number, string>>;
 }
 
+export interface AttachmentUploadRepository {
+  create(upload: AttachmentUpload, secretHash: string): Promise<void>;
+  findById(orgId: number, id: string): Promise<AttachmentUpload | undefined>;
+  /** Any organization's upload with the hash of its URL secret (the upload URL carries no token). */
+  findWithSecret(id: string): Promise<{ upload: AttachmentUpload; secretHash: string } | undefined>;
+  setStatus(id: string, status: AttachmentUpload["status"], now: Date): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export interface ContactCardRepository {
+  list(orgId: number, phoneNumberId?: number): Promise<ContactCard[]>;
+  findByPhoneNumber(phoneNumberId: number): Promise<ContactCard | undefined>;
+  /** Throws DomainError("contact_card_exists") when the line has one. */
+  create(card: Omit<ContactCard, "phoneNumber">, now: Date): Promise<void>;
+  update(
+    phoneNumberId: number,
+    changes: { firstName?: string | undefined; lastName?: string | null | undefined; imageUrl?: string | null | undefined },
+    now: Date,
+  ): Promise<void>;
+}
+
 export interface AttachmentRepository {
   createMany(attachments: Attachment[]): Promise<void>;
+  delete(id: string): Promise<void>;
   listForMessages(messageIds: readonly number[]): Promise<Map<number, Attachment[]>>;
   findById(id: string): Promise<Attachment | undefined>;
   /** Which of these file keys an attachment row names (the rest are orphans). */
@@ -435,6 +481,8 @@ export interface Repositories {
   chats: ChatRepository;
   messages: MessageRepository;
   attachments: AttachmentRepository;
+  attachmentUploads: AttachmentUploadRepository;
+  contactCards: ContactCardRepository;
   reactions: ReactionRepository;
   contacts: ContactRepository;
   webhookSubscriptions: WebhookSubscriptionRepository;
@@ -471,6 +519,13 @@ export interface StagedFile {
 
 /** Files of attachments, kept outside the database. */
 export interface FileStore {
+  /**
+   * Streams bytes into a file without holding them in memory; stops with
+   * DomainError("attachment_too_large") past `maxBytes` (the partial file is removed).
+   * Returns the number of bytes written.
+   */
+  putStream(key: string, source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<number>;
+  copy(fromKey: string, toKey: string): Promise<void>;
   /**
    * Streams `source` into staging. Past `maxBytes` it stops, keeps nothing and throws
    * attachment_too_large naming `what`.

@@ -52,8 +52,11 @@ export function statusFor(code: ErrorCode): number {
     case "handle_not_found":
     case "attachment_not_found":
     case "fault_not_found":
+    case "contact_card_not_found":
       return 404;
     case "conflict":
+    case "chat_unavailable":
+    case "contact_card_exists":
       return 409;
     case "attachment_too_large":
     case "payload_too_large":
@@ -67,6 +70,12 @@ export function statusFor(code: ErrorCode): number {
     case "attachment_download_failed":
     case "attachment_type_not_allowed":
     case "url_not_allowed":
+    case "invalid_message_content":
+    case "direct_chat_not_supported":
+    case "group_chat_not_supported":
+    case "service_not_supported":
+    case "attachment_not_ready":
+    case "content_type_mismatch":
       return 422;
     case "rate_limited":
       return 429;

@@ -10,6 +10,9 @@ import { registerFaceErrors, renderOpenlinqProblem } from "./errors.ts";
 import { authPlugin } from "./plugins/auth.ts";
 import { registerMultipart } from "./plugins/multipart.ts";
 import { v2Api } from "./v2/index.ts";
+import { v3Api } from "./v3/index.ts";
+import { lineVcardRoute } from "./v3/phone-numbers.routes.ts";
+import { uploadReceiverRoute } from "./v3/attachments.routes.ts";
 import type { Metrics } from "../observability/metrics.ts";
 
 export interface HttpOptions {
@@ -21,6 +24,8 @@ export interface HttpOptions {
   metrics?: Metrics;
   /** Injected faults; every Linq face registers the fault hook with its own error renderer. */
   faults: ApiFaults;
+  /** Where the server is reachable, once listening (links in V3 answers). */
+  baseUrl: () => string;
   /** Extra faces (sandbox, delivery log, inbox) registered by the composition root. */
   extensions?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -43,6 +48,14 @@ function findInfinite(value: unknown, path: string, depth = 0): string | undefin
 /** JSON bodies above this are refused with 413; files go through multipart with their own limit. */
 const JSON_BODY_LIMIT = 1024 * 1024;
 
+/** A message's file, or an uploaded file not yet (or never) sent (V3 presigned uploads). */
+async function findDownload(deps: CoreDeps, id: string) {
+  const attachment = await deps.store.read.attachments.findById(id);
+  if (attachment) return attachment;
+  const upload = (await deps.store.read.attachmentUploads.findWithSecret(id))?.upload;
+  if (!upload || upload.status !== "complete") return undefined;
+  return { mimeType: upload.contentType, fileSize: upload.sizeBytes, filename: upload.filename, storageKey: upload.id };
+}
 const PROBE_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
@@ -110,6 +123,12 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   await app.register(authPlugin, { store: options.deps.store, rateLimit: options.rateLimit });
 
   await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, faults: options.faults });
+  await app.register(v3Api, {
+    prefix: "/api/partner/v3",
+    deps: options.deps,
+    faults: options.faults,
+    baseUrl: options.baseUrl,
+  });
 
   await app.register(
     async (openlinq) => {
@@ -128,7 +147,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
           },
         },
         async (request, reply) => {
-          const attachment = await options.deps.store.read.attachments.findById(request.params.id);
+          const attachment = await findDownload(options.deps, request.params.id);
           if (!attachment) throw new DomainError("attachment_not_found", "Attachment not found");
           return reply
             .type(attachment.mimeType)
@@ -142,6 +161,8 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
         },
       );
       openlinq.get("/health", { schema: { hide: true } }, async () => ({ status: "ok" }));
+      await openlinq.register(lineVcardRoute, { deps: options.deps });
+      await openlinq.register(uploadReceiverRoute, { deps: options.deps });
     },
     { prefix: "/openlinq/v1" },
   );

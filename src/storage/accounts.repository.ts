@@ -157,6 +157,11 @@ export function phoneNumberRepository(db: Kysely<Database>): PhoneNumberReposito
         .executeTakeFirst();
       return row && phoneNumberRowToPhoneNumber(row);
     },
+    async findByUuidAnyOrg(uuid) {
+      if (!isUuid(uuid)) return undefined;
+      const row = await db.selectFrom("phone_numbers").selectAll().where("uuid", "=", uuid).executeTakeFirst();
+      return row && phoneNumberRowToPhoneNumber(row);
+    },
     async findByNumber(orgId, phoneNumber) {
       const row = await db
         .selectFrom("phone_numbers")

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createWriteStream, mkdirSync } from "node:fs";
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -93,6 +93,32 @@ export function createDiskFileStore(directory: string): DiskFileStore {
     },
     async discard(stagedKey) {
       await rm(stagedPathOf(stagedKey), { force: true });
+    },
+    async putStream(key, source, maxBytes) {
+      const path = pathOf(key);
+      await mkdir(join(path, ".."), { recursive: true });
+      let written = 0;
+      async function* counted() {
+        for await (const chunk of source) {
+          written += chunk.byteLength;
+          if (written > maxBytes) {
+            throw new DomainError("attachment_too_large", `The file is larger than ${maxBytes} bytes`);
+          }
+          yield chunk;
+        }
+      }
+      try {
+        await pipeline(counted, createWriteStream(path));
+      } catch (error) {
+        await rm(path, { force: true });
+        throw error;
+      }
+      return written;
+    },
+    async copy(fromKey, toKey) {
+      const to = pathOf(toKey);
+      await mkdir(join(to, ".."), { recursive: true });
+      await copyFile(pathOf(fromKey), to);
     },
     pathOf,
     async remove(key) {

@@ -158,6 +158,51 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
       ]);
       return { items: rows.map(chatRowToChat), total: Number(count.count) };
     },
+    async countByPhoneNumber(phoneNumberId) {
+      const row = await db
+        .selectFrom("chats")
+        .select((eb) => eb.fn.countAll<number>().as("count"))
+        .where("phone_number_id", "=", phoneNumberId)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+    async listPage(query) {
+      let select = db.selectFrom("chats").selectAll().where("org_id", "=", query.orgId);
+      if (query.phoneNumberId !== undefined) select = select.where("phone_number_id", "=", query.phoneNumberId);
+      if (query.participant !== undefined) {
+        const participant = query.participant;
+        select = select.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom("chat_handles")
+              .select("chat_handles.id")
+              .whereRef("chat_handles.chat_id", "=", "chats.id")
+              .where("chat_handles.handle", "=", participant)
+              .where("chat_handles.is_me", "=", 0)
+              .where("chat_handles.left_at", "is", null),
+          ),
+        );
+      }
+      if (query.after) {
+        const at = stamp(query.after.at);
+        const id = query.after.id;
+        select = select.where((eb) =>
+          eb.or([eb("last_activity_at", "<", at), eb.and([eb("last_activity_at", "=", at), eb("id", "<", id)])]),
+        );
+      }
+      const rows = await select.orderBy("last_activity_at", "desc").orderBy("id", "desc").limit(query.limit).execute();
+      return rows.map(chatRowToChat);
+    },
+    async updateGroup(chatId, changes, now) {
+      await db
+        .updateTable("chats")
+        .set({
+          ...(changes.displayName !== undefined ? { display_name: changes.displayName } : {}),
+          ...(changes.groupChatIcon !== undefined ? { group_chat_icon: changes.groupChatIcon } : {}),
+          updated_at: stamp(now),
+        })
+        .where("id", "=", chatId)
+        .execute();
+    },
     async handlesFor(chatIds) {
       if (chatIds.length === 0) return new Map<number, ChatHandle[]>();
       const rows = await db
@@ -334,6 +379,23 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
     async updateText(id, text, editedAt) {
       await db.updateTable("messages").set({ text, edited_at: stamp(editedAt) }).where("id", "=", id).execute();
     },
+    async updateParts(id, parts, text, editedAt) {
+      await db
+        .updateTable("messages")
+        .set({ parts: JSON.stringify(parts), text, edited_at: stamp(editedAt) })
+        .where("id", "=", id)
+        .execute();
+    },
+    async listReplies(chatId, uuids) {
+      if (uuids.length === 0) return [];
+      const rows = await db
+        .selectFrom("messages")
+        .selectAll()
+        .where("chat_id", "=", chatId)
+        .where("reply_to_uuid", "in", uuids)
+        .execute();
+      return rows.map(messageRowToMessage);
+    },
     async updateDelivery(id, status, deliveredAt) {
       await db
         .updateTable("messages")
@@ -390,6 +452,9 @@ export function attachmentRepository(db: Kysely<Database>): AttachmentRepository
         .orderBy("id")
         .execute();
       return groupBy(rows.map(attachmentRowToAttachment), (a) => a.messageId);
+    },
+    async delete(id) {
+      await db.deleteFrom("attachments").where("id", "=", id).execute();
     },
     async findById(id) {
       const row = await db.selectFrom("attachments").selectAll().where("id", "=", id).executeTakeFirst();

@@ -344,6 +344,34 @@ export interface ApiFaultHitTable {
   at: string;
 }
 
+/** A file uploaded ahead of the message that will carry it (V3 presigned upload). */
+export interface AttachmentUploadTable {
+  id: string;
+  org_id: number;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  /** pending | complete | failed */
+  status: string;
+  upload_secret_hash: string;
+  expires_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The name and photo one of our lines shares in chats (one card per line). */
+export interface ContactCardTable {
+  id: Generated<number>;
+  org_id: number;
+  phone_number_id: number;
+  first_name: string;
+  last_name: string | null;
+  image_url: string | null;
+  is_active: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -366,6 +394,8 @@ export interface Database {
   simulator_sends: SimulatorSendTable;
   api_faults: ApiFaultTable;
   api_fault_hits: ApiFaultHitTable;
+  attachment_uploads: AttachmentUploadTable;
+  contact_cards: ContactCardTable;
 }
 
 export type ChatRow = Selectable<ChatTable>;

@@ -17,6 +17,7 @@ import type { Database } from "./schema.ts";
 import { eventRepository, webhookSubscriptionRepository } from "./webhooks.repository.ts";
 import { inboxRepository } from "./inbox.repository.ts";
 import { addJobs } from "./outbound/add-jobs.ts";
+import { attachmentUploadRepository, contactCardRepository } from "./uploads.repository.ts";
 
 import { callRepository, deviceSignalRepository, sandboxRepository } from "./simulator.repository.ts";
 
@@ -29,6 +30,8 @@ export function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => v
     chats: chatRepository(db),
     messages: messageRepository(db),
     attachments: attachmentRepository(db),
+    attachmentUploads: attachmentUploadRepository(db),
+    contactCards: contactCardRepository(db),
     reactions: reactionRepository(db),
     contacts: contactRepository(db),
     webhookSubscriptions: webhookSubscriptionRepository(db),

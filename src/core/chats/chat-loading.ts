@@ -40,3 +40,11 @@ export async function loadMessageDetails(repos: Repositories, messages: Message[
     reactions: reactions.get(message.id) ?? [],
   }));
 }
+
+/** The same, addressed by the chat's UUID (V3). */
+export async function loadChatByUuid(repos: Repositories, orgId: number, uuid: string): Promise<ChatWithHandles> {
+  const chat = await repos.chats.findByUuid(orgId, uuid);
+  if (!chat) throw notFound("chat_not_found", "Chat not found");
+  const [loaded] = await withHandles(repos, [chat]);
+  return loaded!;
+}

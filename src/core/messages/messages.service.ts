@@ -10,17 +10,38 @@ import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
 import { otherParticipants, ourHandle } from "../chats/chat-names.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError, fieldError, notFound } from "../errors.ts";
-import type { ChatWithHandles, MessageDetails } from "../model.ts";
+import type { Attachment, ChatWithHandles, MessageDetails, MessageEffect, MessagePart, ReplyTo, Service } from "../model.ts";
+import { messageParts, validateEffect, validateParts, type OutgoingPart } from "./parts.ts";
+import { linkUploads } from "../attachments/uploads.service.ts";
 import type { MessageListQuery, Page, Repositories, Route } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { chatFacts, messageFacts } from "../events/domain-events.ts";
 import { sendMessageJob } from "./outbound.service.ts";
 
 export interface OutgoingMessage {
+  /** For a message with `parts`: the text parts joined (textOfParts). */
   text: string;
   idempotencyKey?: string | undefined;
   uploads: IncomingFile[];
+  /** For a message with `parts`: the URLs of its media parts, in order. */
   attachmentUrls: string[];
+  /**
+   * The parts in order (V3). Without them the message is its text followed by its files
+   * (V2). Media parts by URL become attachments downloaded from `attachmentUrls`.
+   */
+  parts?: OutgoingPart[] | undefined;
+  effect?: MessageEffect | undefined;
+  replyTo?: ReplyTo | undefined;
+  preferredService?: Service | undefined;
+  /** A voice memo: every file must be audio. */
+  audioOnly?: boolean | undefined;
+}
+
+function requireAudio(mimeTypes: readonly string[]): void {
+  const other = mimeTypes.find((type) => !type.startsWith("audio/"));
+  if (other !== undefined || mimeTypes.length === 0) {
+    throw new DomainError("attachment_type_not_allowed", `A voice memo must be an audio file, not ${other ?? "nothing"}`);
+  }
 }
 
 const IDEMPOTENCY_KEY = /^[a-zA-Z0-9_-]{1,255}$/;
@@ -30,6 +51,11 @@ export const MAX_TEXT_LENGTH = 20_000;
 export function validateOutgoing(message: OutgoingMessage): void {
   if (message.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(message.idempotencyKey)) {
     throw fieldError("validation_failed", "message.idempotencyKey", " must match ^[a-zA-Z0-9_-]+$ (at most 255 characters)");
+  }
+  if (message.parts !== undefined) {
+    validateParts(message.parts, "message.parts");
+    if (message.effect !== undefined) validateEffect(message.effect, "message.effect");
+    return;
   }
   const attachmentCount = message.uploads.length + message.attachmentUrls.length;
   if (message.text.trim() === "" && attachmentCount === 0) {
@@ -90,6 +116,8 @@ export async function writeOutboundMessage(
     }
   }
   const mine = ourHandle(chat);
+  if (mine.leftAt !== null) throw new DomainError("chat_unavailable", "You left this chat; it is no longer available");
+  if (message.replyTo) await requireReplyTarget(tx, chat, message.replyTo);
   const stored = await tx.messages.create({
     orgId: chat.chat.orgId,
     chatId: chat.chat.id,
@@ -103,8 +131,17 @@ export async function writeOutboundMessage(
     isRead: false,
     readAt: null,
     idempotencyKey: message.idempotencyKey ?? null,
+    parts: message.parts ? resolveMediaUrls(message.parts, attachmentRows(0, chat.chat.orgId, now)) : null,
+    effect: message.effect ?? null,
+    replyTo: message.replyTo ?? null,
+    preferredService: message.preferredService ?? null,
   });
   const attachments = attachmentRows(stored.id, chat.chat.orgId, now);
+  if (stored.parts) {
+    // V2 lists attachments by position: keep the order of the media parts.
+    const order = stored.parts.flatMap((p) => (p.type === "media" ? [p.attachmentId] : []));
+    attachments.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+  }
   await tx.attachments.createMany(attachments);
   await tx.chats.recordActivity(chat.chat.id, 1, now);
   chat.chat.messageCount += 1;
@@ -114,6 +151,35 @@ export async function writeOutboundMessage(
   await emitEvent(tx, deps, chat.chat.orgId, event, chat.chat.id);
   const jobIds = await tx.outboundJobs.add([sendMessageJob(chat.chat.orgId, stored.id, now)], now);
   return { message: details, jobIds };
+}
+
+/** A reply answers a message of the same chat, and one of its parts. */
+async function requireReplyTarget(tx: Repositories, chat: ChatWithHandles, replyTo: ReplyTo): Promise<void> {
+  const target = await tx.messages.findByUuid(chat.chat.orgId, replyTo.messageUuid);
+  if (!target || target.chatId !== chat.chat.id) {
+    throw new DomainError("message_not_found", "message.replyTo.messageId: no such message in this chat", {
+      field: "message.replyTo.messageId",
+      reason: ": no such message in this chat",
+    });
+  }
+  const parts = messageParts(target, (await tx.attachments.listForMessages([target.id])).get(target.id) ?? []);
+  if (replyTo.partIndex >= parts.length) {
+    throw new DomainError("validation_failed", `message.replyTo.partIndex: the message has ${parts.length} parts`, {
+      field: "message.replyTo.partIndex",
+      reason: `: the message has ${parts.length} parts`,
+    });
+  }
+}
+
+/**
+ * Stored parts point at attachments: media parts given by URL take the ids of the files
+ * downloaded from them, in order (`prepared` lists the URL downloads in part order).
+ */
+function resolveMediaUrls(parts: readonly OutgoingPart[], attachments: readonly Attachment[]): MessagePart[] {
+  const linked = new Set(parts.flatMap((p) => (p.type === "media" && "attachmentId" in p ? [p.attachmentId] : [])));
+  const prepared = attachments.filter((a) => !linked.has(a.id));
+  let next = 0;
+  return parts.map((part) => (part.type === "media" && "url" in part ? { type: "media", attachmentId: prepared[next++]!.id } : part));
 }
 
 export interface SendResult {
@@ -163,13 +229,35 @@ export async function runSend(
 ): Promise<SendResult> {
   const replay = await findReplay(deps, orgId, message.idempotencyKey, sameTarget);
   if (replay) return replay;
-  const prepared = await prepareOutgoingFiles(deps, message);
-  const attachmentRows = await storeAttachmentFiles(deps, prepared);
+  const uploaded = (message.parts ?? []).flatMap((part, i) =>
+    part.type === "media" && "attachmentId" in part ? [{ id: part.attachmentId, field: `message.parts[${i}].attachmentId` }] : [],
+  );
+  const linked = await linkUploads(deps, orgId, uploaded);
+  let prepared: Awaited<ReturnType<typeof prepareOutgoingFiles>>;
+  try {
+    prepared = await prepareOutgoingFiles(deps, message);
+    if (message.audioOnly) requireAudio([...prepared.map((p) => p.mimeType), ...[...linked.attachments.values()].map((a) => a.mimeType)]);
+  } catch (error) {
+    await linked.remove();
+    throw error;
+  }
+  if (message.parts && linked.attachments.size > 0) {
+    // The parts now name the message's own copies; the write closures read this same object.
+    message.parts = message.parts.map((part) =>
+      part.type === "media" && "attachmentId" in part ? { ...part, attachmentId: linked.attachments.get(part.attachmentId)!.id } : part,
+    );
+  }
+  const fileRows = await storeAttachmentFiles(deps, prepared);
+  const attachmentRows: typeof fileRows = (messageId, rowOrgId, now) => [
+    ...fileRows(messageId, rowOrgId, now),
+    ...[...linked.attachments.values()].map((a) => ({ ...a, messageId, createdAt: now })),
+  ];
   let written: { chat: ChatWithHandles; message: MessageDetails; jobIds: number[] };
   try {
     written = await deps.store.transaction((tx) => write(tx, attachmentRows));
   } catch (error) {
     await removeAttachmentFiles(deps, prepared);
+    await linked.remove();
     if (error instanceof DomainError && error.code === "conflict") {
       const winner = await findReplay(deps, orgId, message.idempotencyKey, sameTarget);
       if (winner) return winner;
@@ -246,6 +334,17 @@ export async function deleteMessage(deps: CoreDeps, orgId: number, chatId: numbe
   deps.activity.publish({ orgId, kind: "message", chatId, messageId });
 }
 
+/**
+ * A V2 edit of a message that has parts: the new text takes the place of its text parts
+ * (at the first one; a message without text gets it in front), its other parts stay.
+ */
+function replaceText(parts: readonly MessagePart[], text: string): MessagePart[] {
+  const first = parts.findIndex((p) => p.type === "text");
+  const kept = parts.filter((p) => p.type !== "text");
+  const at = first === -1 ? 0 : parts.slice(0, first).filter((p) => p.type !== "text").length;
+  return [...kept.slice(0, at), { type: "text", value: text }, ...kept.slice(at)];
+}
+
 export async function editMessage(
   deps: CoreDeps,
   orgId: number,
@@ -264,7 +363,8 @@ export async function editMessage(
     if (!message.isFromMe) {
       throw new DomainError("validation_failed", "only messages sent from your number can be edited");
     }
-    await tx.messages.updateText(message.id, text, deps.clock.now());
+    if (message.parts === null) await tx.messages.updateText(message.id, text, deps.clock.now());
+    else await tx.messages.updateParts(message.id, replaceText(message.parts, text), text, deps.clock.now());
     return { id: message.id, text };
   });
   deps.activity.publish({ orgId, kind: "message", chatId, messageId });

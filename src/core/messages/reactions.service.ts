@@ -6,6 +6,7 @@ import type { ChatHandle, ChatWithHandles, Message, Reaction, ReactionType } fro
 import type { Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { chatFacts, reactedMessageFacts, reactionFacts } from "../events/domain-events.ts";
+import { messageParts } from "./parts.ts";
 
 export interface ReactionChange {
   reaction: Reaction;
@@ -22,7 +23,8 @@ export interface TapbackChange extends ReactionChange {
  * one tapback per person per message, so adding replaces theirs: receivers get the removal
  * of the old one (`operation: "remove"`) before the new one, and see every change. Adding the
  * one already there changes nothing (no event), so a retried request is harmless. Removing a
- * tapback that is not there is reaction_not_found.
+ * tapback that is not there is reaction_not_found. V3 reactions attach to a part
+ * (`partIndex`, 0 for V2) and may be a custom emoji: the one-per-person rule holds per part.
  */
 export async function changeTapback(
   tx: Repositories,
@@ -32,13 +34,33 @@ export async function changeTapback(
     chat: ChatWithHandles;
     message: Message;
     reactor: ChatHandle;
-    type: ReactionType;
+    type: ReactionType | "custom";
     operation: "add" | "remove";
     eventType: "reaction.sent" | "reaction.received";
+    partIndex?: number | undefined;
+    customEmoji?: string | undefined;
   },
 ): Promise<TapbackChange> {
   const { orgId, chat, message, reactor, type, operation } = input;
-  const existing = await tx.reactions.listByHandle(message.id, reactor.id);
+  const partIndex = input.partIndex ?? 0;
+  const customEmoji = type === "custom" ? input.customEmoji?.trim() : undefined;
+  if (type === "custom" && !customEmoji) {
+    throw new DomainError("validation_failed", "customEmoji is required for a custom reaction", {
+      field: "customEmoji",
+      reason: " is required for a custom reaction",
+    });
+  }
+  if (partIndex > 0) {
+    const attachments = (await tx.attachments.listForMessages([message.id])).get(message.id) ?? [];
+    if (partIndex >= messageParts(message, attachments).length) {
+      throw new DomainError("validation_failed", `partIndex: the message has no part ${partIndex}`, {
+        field: "partIndex",
+        reason: `: the message has no part ${partIndex}`,
+      });
+    }
+  }
+  const same = (r: Reaction) => r.reaction === type && (type !== "custom" || r.customEmoji === customEmoji);
+  const existing = (await tx.reactions.listByHandle(message.id, reactor.id)).filter((r) => r.partIndex === partIndex);
   const emit = async (reaction: Reaction, op: "add" | "remove") => {
     const event = {
       type: input.eventType,
@@ -50,7 +72,7 @@ export async function changeTapback(
     return (await emitEvent(tx, deps, orgId, event, chat.chat.id)).id;
   };
   if (operation === "remove") {
-    const match = existing.find((r) => r.reaction === type);
+    const match = existing.find(same);
     if (!match) {
       const who = reactor.isMe ? "you" : reactor.handle;
       throw new DomainError("reaction_not_found", `No ${type} reaction from ${who} on this message`);
@@ -58,7 +80,7 @@ export async function changeTapback(
     await tx.reactions.delete(match.id);
     return { reaction: match, operation, eventIds: [await emit(match, "remove")] };
   }
-  if (existing.length === 1 && existing[0]!.reaction === type) {
+  if (existing.length === 1 && same(existing[0]!)) {
     return { reaction: existing[0]!, operation, eventIds: [] };
   }
   const eventIds: string[] = [];
@@ -72,6 +94,8 @@ export async function changeTapback(
     messageId: message.id,
     chatHandleId: reactor.id,
     reaction: type,
+    customEmoji: customEmoji ?? null,
+    partIndex,
     isFromMe: reactor.isMe,
     fromPhone: reactor.handle,
     sentAt: now,
@@ -87,8 +111,10 @@ export async function reactToMessage(
   deps: CoreDeps,
   orgId: number,
   messageId: number,
-  type: ReactionType,
+  type: ReactionType | "custom",
   operation: "add" | "remove",
+  /** V3: the part reacted to (default 0) and the emoji of a custom reaction. */
+  options: { partIndex?: number | undefined; customEmoji?: string | undefined } = {},
 ): Promise<ReactionChange> {
   const result = await deps.store.transaction(async (tx) => {
     const message = await tx.messages.findById(orgId, messageId);
@@ -102,6 +128,8 @@ export async function reactToMessage(
       type,
       operation,
       eventType: "reaction.sent",
+      partIndex: options.partIndex,
+      customEmoji: options.customEmoji,
     });
     return { ...change, chatId: chat.chat.id };
   });

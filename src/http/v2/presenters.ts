@@ -9,6 +9,7 @@ import type {
   User,
   WebhookSubscription,
 } from "../../core/model.ts";
+import { REACTION_TYPES } from "../../core/model.ts";
 import { isoMillis } from "../../core/time.ts";
 
 /** V2 wire objects (Linq's V2 object reference). REST ids are integers; timestamps ISO 8601 with milliseconds. */
@@ -52,6 +53,8 @@ export function toV2Attachment(attachment: Attachment, links: Links) {
   };
 }
 
+const isTapback = (reaction: Reaction): boolean => (REACTION_TYPES as readonly string[]).includes(reaction.reaction);
+
 export function toV2Message(details: MessageDetails, links: Links) {
   const { message } = details;
   return {
@@ -65,7 +68,8 @@ export function toV2Message(details: MessageDetails, links: Links) {
     sent_from: details.sender,
     chat_handle_id: message.chatHandleId,
     attachments: details.attachments.map((a) => toV2Attachment(a, links)),
-    reactions: details.reactions.map(toV2Reaction),
+    // V2 knows the six tapbacks only; custom emoji and stickers (V3) stay out of its view.
+    reactions: details.reactions.filter(isTapback).map(toV2Reaction),
   };
 }
 

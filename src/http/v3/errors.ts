@@ -22,6 +22,10 @@ export function v3ErrorFor(code: ErrorCode): V3ErrorCode {
     case "url_not_allowed":
     case "user_not_found":
       return { status: 400, code: 1005 };
+    case "invalid_message_content":
+      return { status: 400, code: 1004 };
+    case "direct_chat_not_supported":
+      return { status: 409, code: 1006 };
     case "rate_limited":
       return { status: 429, code: 1007 };
     case "chat_not_found":
@@ -43,7 +47,20 @@ export function v3ErrorFor(code: ErrorCode): V3ErrorCode {
     case "webhook_subscription_not_found":
       return { status: 404, code: 2010 };
     case "contact_not_found":
+    case "contact_card_not_found":
       return { status: 404, code: 2012 };
+    case "chat_unavailable":
+      return { status: 409, code: 2013 };
+    case "group_chat_not_supported":
+      return { status: 409, code: 2016 };
+    case "service_not_supported":
+      return { status: 409, code: 2017 };
+    case "contact_card_exists":
+      return { status: 409, code: 2014 };
+    case "attachment_not_ready":
+      return { status: 404, code: 2007 };
+    case "content_type_mismatch":
+      return { status: 400, code: 5006 };
     case "conflict":
       return { status: 409, code: 2015 };
     case "phone_number_not_found":
@@ -88,9 +105,17 @@ export function traceIdOf(reply: FastifyReply): string {
   return traceId;
 }
 
+/** A schema failure that is a missing field (V3 has its own code for it, 1001). */
+const MISSING_FIELD = /must have required property/;
+
 /** `{ success:false, error:{status, code, message, retry_after?}, trace_id }`. */
 export function v3ErrorBody(problem: Problem, traceId: string) {
-  const { status, code } = problem.code === undefined ? v3ErrorForStatus(problem.status) : v3ErrorFor(problem.code);
+  const { status, code } =
+    problem.code === undefined
+      ? v3ErrorForStatus(problem.status)
+      : problem.code === "bad_request" && MISSING_FIELD.test(problem.message)
+        ? { status: 400, code: 1001 }
+        : v3ErrorFor(problem.code);
   return {
     status,
     body: {

@@ -8,6 +8,7 @@ import * as v3IdsAndParts from "./2026-12-02-0545-v3-ids-and-parts.ts";
 import * as chatCurrentMembers from "./2026-12-02-0620-chat-current-members.ts";
 import * as domainEvents from "./2026-12-02-0650-domain-events.ts";
 import * as deliveryChatOrder from "./2026-12-02-0732-delivery-chat-order.ts";
+import * as attachmentUploads from "./2026-12-02-0750-attachment-uploads.ts";
 import * as outboundJobs from "./2026-12-02-0750-outbound-jobs.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0620-chat-current-members": chatCurrentMembers,
   "2026-12-02-0650-domain-events": domainEvents,
   "2026-12-02-0732-delivery-chat-order": deliveryChatOrder,
+  "2026-12-02-0750-attachment-uploads": attachmentUploads,
   "2026-12-02-0750-outbound-jobs": outboundJobs,
 };
 

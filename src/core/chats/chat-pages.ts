@@ -1,0 +1,67 @@
+import type { CoreDeps } from "../deps.ts";
+import { normalizeHandle } from "../handles.ts";
+import type { ChatWithHandles, MessageDetails } from "../model.ts";
+import { loadChat, loadMessageDetails, withHandles } from "./chat-loading.ts";
+import { resolveOwnNumber } from "./chats.service.ts";
+
+/** Where a page starts: right after the item with this sort key. */
+export interface PageAfter {
+  at: Date;
+  id: number;
+}
+
+export interface ChatPageQuery {
+  /** Only chats of this number of ours (all of the org's numbers when omitted). */
+  phoneNumber?: string | undefined;
+  /** Only chats this handle takes part in. */
+  participant?: string | undefined;
+  after?: PageAfter | undefined;
+  limit: number;
+}
+
+/**
+ * The org's chats, most recent activity first, keyset-paged. A chat that gets new activity
+ * while a client pages moves to the front, so it is not repeated on later pages.
+ */
+export async function listChatPage(
+  deps: CoreDeps,
+  orgId: number,
+  query: ChatPageQuery,
+): Promise<{ items: ChatWithHandles[]; next: PageAfter | null }> {
+  const repos = deps.store.read;
+  const number = query.phoneNumber === undefined ? undefined : await resolveOwnNumber(repos, orgId, query.phoneNumber, "sender");
+  const participant = query.participant === undefined ? undefined : normalizeHandle(query.participant, "participant");
+  const chats = await repos.chats.listPage({
+    orgId,
+    phoneNumberId: number?.id,
+    participant,
+    after: query.after,
+    limit: query.limit + 1,
+  });
+  const page = chats.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    items: await withHandles(repos, page),
+    next: chats.length > query.limit && last ? { at: last.lastActivityAt, id: last.id } : null,
+  };
+}
+
+/** A chat's messages, newest first, keyset-paged on (sent time, id). */
+export async function listMessagePage(
+  deps: CoreDeps,
+  orgId: number,
+  chatId: number,
+  query: { after?: PageAfter | undefined; limit: number },
+): Promise<{ chat: ChatWithHandles; items: MessageDetails[]; next: PageAfter | null }> {
+  const repos = deps.store.read;
+  const chat = await loadChat(repos, orgId, chatId);
+  const before = query.after ? { sentAt: query.after.at, id: query.after.id } : undefined;
+  const messages = await repos.inbox.listThreadPage(chatId, query.limit + 1, before);
+  const page = messages.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    chat,
+    items: await loadMessageDetails(repos, page),
+    next: messages.length > query.limit && last ? { at: last.sentAt, id: last.id } : null,
+  };
+}

@@ -1,0 +1,84 @@
+import type { CoreDeps } from "../deps.ts";
+import { DomainError } from "../errors.ts";
+import type { ChatWithHandles } from "../model.ts";
+import type { Repositories } from "../ports.ts";
+import { emitEvent } from "../webhooks/events.ts";
+import { chatFacts, handleFacts } from "../events/domain-events.ts";
+import { loadChat } from "./chat-loading.ts";
+import { otherParticipants, ourHandle } from "./chat-names.ts";
+
+/** A group we left answers chat_unavailable to everything that would act in it. */
+export function requireActiveChat(chat: ChatWithHandles): ChatWithHandles {
+  if (ourHandle(chat).leftAt !== null) {
+    throw new DomainError("chat_unavailable", "You left this chat; it is no longer available");
+  }
+  return chat;
+}
+
+function requireGroup(chat: ChatWithHandles, what: string): void {
+  if (!chat.chat.isGroup) {
+    throw new DomainError("direct_chat_not_supported", `${what} is only possible in group chats, not in direct chats`);
+  }
+}
+
+export interface GroupChatChanges {
+  displayName?: string | undefined;
+  groupChatIcon?: string | undefined;
+}
+
+/** Renames a group chat or sets its icon (direct chats have neither). */
+export async function updateGroupChat(
+  deps: CoreDeps,
+  orgId: number,
+  chatId: number,
+  changes: GroupChatChanges,
+): Promise<ChatWithHandles> {
+  if (changes.displayName !== undefined && changes.displayName.trim() === "") {
+    throw new DomainError("validation_failed", "displayName must not be empty", {
+      field: "displayName",
+      reason: " must not be empty",
+    });
+  }
+  if (changes.groupChatIcon !== undefined && !/^https?:\/\/\S+$/.test(changes.groupChatIcon)) {
+    throw new DomainError("validation_failed", "groupChatIcon must be an http(s) URL", {
+      field: "groupChatIcon",
+      reason: " must be an http(s) URL",
+    });
+  }
+  const chat = await deps.store.transaction(async (tx) => {
+    const chat = requireActiveChat(await loadChat(tx, orgId, chatId));
+    requireGroup(chat, "Changing the name or icon");
+    const now = deps.clock.now();
+    await tx.chats.updateGroup(chatId, { displayName: changes.displayName?.trim(), groupChatIcon: changes.groupChatIcon }, now);
+    return loadChat(tx, orgId, chatId);
+  });
+  deps.activity.publish({ orgId, kind: "chat", chatId });
+  return chat;
+}
+
+/**
+ * Our number leaves a group chat: its handle is marked left and participant.removed fires.
+ * Afterwards the chat is unavailable (requireActiveChat). Only groups of at least three
+ * other participants can be left, so the rest stays a group.
+ */
+export async function leaveChat(deps: CoreDeps, orgId: number, chatId: number): Promise<ChatWithHandles> {
+  const chat = await deps.store.transaction(async (tx: Repositories) => {
+    const chat = requireActiveChat(await loadChat(tx, orgId, chatId));
+    requireGroup(chat, "Leaving");
+    if (otherParticipants(chat).length < 3) {
+      throw new DomainError(
+        "conflict",
+        "A group chat can be left only while it has at least 4 active participants, your number included",
+      );
+    }
+    const now = deps.clock.now();
+    const mine = ourHandle(chat);
+    await tx.chats.markHandleLeft(mine.id, now);
+    mine.leftAt = now;
+    const event = { type: "participant.removed", chat: chatFacts(chat), handle: handleFacts(chat, mine), at: now.toISOString() } as const;
+    await emitEvent(tx, deps, orgId, event, chat.chat.id);
+    return chat;
+  });
+  deps.activity.publish({ orgId, kind: "chat", chatId });
+  return chat;
+}
