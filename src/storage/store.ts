@@ -17,6 +17,7 @@ import type { Database } from "./schema.ts";
 import { eventRepository, webhookSubscriptionRepository } from "./webhooks.repository.ts";
 import { inboxRepository } from "./inbox.repository.ts";
 import { addJobs } from "./outbound/add-jobs.ts";
+import { stamp } from "./mappers.ts";
 import { attachmentUploadRepository, contactCardRepository } from "./uploads.repository.ts";
 
 import { callRepository, deviceSignalRepository, sandboxRepository } from "./simulator.repository.ts";
@@ -41,6 +42,19 @@ export function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => v
     calls: callRepository(db),
     sandbox: sandboxRepository(db),
     outboundJobs: { add: (jobs, now) => addJobs(db, jobs, now) },
+    carrierEvents: {
+      async markApplied(orgId, carrierEventId, now) {
+        // ON CONFLICT DO NOTHING: a repeat inserts nothing and the transaction carries on
+        // (a unique violation would abort it on Postgres).
+        const inserted = await db
+          .insertInto("carrier_events")
+          .values({ org_id: orgId, carrier_event_id: carrierEventId, created_at: stamp(now) })
+          .onConflict((oc) => oc.columns(["org_id", "carrier_event_id"]).doNothing())
+          .returning("carrier_event_id")
+          .execute();
+        return inserted.length === 1;
+      },
+    },
   };
 }
 
