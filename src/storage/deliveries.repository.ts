@@ -39,6 +39,7 @@ function deliveryRowToSummary(row: DeliveryWithUrl): DeliverySummary {
     lastError: row.last_error,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+    scenarioId: row.scenario_id,
   };
 }
 
@@ -77,6 +78,7 @@ function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEv
     payload: row.payload,
     payloadFormat: row.payload_format === "domain" ? "domain" : "v2-envelope",
     createdAt: new Date(row.created_at),
+    scenarioId: row.scenario_id,
     deliveries,
   };
 }

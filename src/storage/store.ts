@@ -20,6 +20,7 @@ import { addJobs } from "./outbound/add-jobs.ts";
 import { stamp } from "./mappers.ts";
 import { attachmentUploadRepository, contactCardRepository } from "./uploads.repository.ts";
 
+import { deliveryScenarioRepository } from "./scenarios.repository.ts";
 import { callRepository, deviceSignalRepository, sandboxRepository } from "./simulator.repository.ts";
 
 export function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => void): Repositories {
@@ -55,6 +56,7 @@ export function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => v
         return inserted.length === 1;
       },
     },
+    deliveryScenarios: deliveryScenarioRepository(db),
   };
 }
 
