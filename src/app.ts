@@ -11,6 +11,7 @@ import { createHttpServer } from "./http/server.ts";
 import { createWebhookRenderer } from "./http/webhook-renderers.ts";
 import { eventRoutes } from "./http/openlinq/events.routes.ts";
 import { faultRoutes } from "./http/openlinq/faults.routes.ts";
+import { scenarioRoutes } from "./http/openlinq/scenarios.routes.ts";
 import { createApiFaults } from "./core/faults/api-faults.service.ts";
 import { apiFaultRepository } from "./storage/faults.repository.ts";
 import { createHttpSender } from "./delivery/http-sender.ts";
@@ -201,6 +202,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       async (app) => {
         await app.register(eventRoutes, { prefix: "/openlinq/v1", deps, deliveries: delivery.repository });
         await app.register(faultRoutes, { prefix: "/openlinq/v1", faults });
+        await app.register(scenarioRoutes, { prefix: "/openlinq/v1", deps });
       },
     ],
   });

@@ -80,6 +80,8 @@ export interface DeliverySummary {
   lastError: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** The delivery scenario that shaped it (delayed, duplicated, reordered), if one did. */
+  scenarioId: number | null;
 }
 
 export interface LoggedAttempt extends AttemptRecord {
@@ -99,6 +101,8 @@ export interface LoggedEvent {
   payload: string;
   payloadFormat: "domain" | "v2-envelope";
   createdAt: Date;
+  /** The delivery scenario that made it, if one did. */
+  scenarioId: number | null;
   deliveries: DeliverySummary[];
 }
 

@@ -41,6 +41,7 @@ function deliveryRowToSummary(row: DeliveryWithUrl): DeliverySummary {
     lastError: row.last_error,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+    scenarioId: row.scenario_id,
   };
 }
 
@@ -79,6 +80,7 @@ function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEv
     payload: row.payload,
     payloadFormat: row.payload_format === "domain" ? "domain" : "v2-envelope",
     createdAt: new Date(row.created_at),
+    scenarioId: row.scenario_id,
     deliveries,
   };
 }

@@ -20,6 +20,7 @@ import { inboxRepository } from "./inbox.repository.ts";
 import { addJobs } from "./outbound/add-jobs.ts";
 import { attachmentUploadRepository, contactCardRepository } from "./uploads.repository.ts";
 
+import { deliveryScenarioRepository } from "./scenarios.repository.ts";
 import { callRepository, deviceSignalRepository, sandboxRepository } from "./simulator.repository.ts";
 
 /** `secrets` seals webhook signing secrets and keys token hashes (see secret-box.ts). */
@@ -43,6 +44,7 @@ export function repositories(db: Kysely<Database>, secrets: SecretBox, onDeliver
     calls: callRepository(db),
     sandbox: sandboxRepository(db),
     outboundJobs: { add: (jobs, now) => addJobs(db, jobs, now) },
+    deliveryScenarios: deliveryScenarioRepository(db),
   };
 }
 
