@@ -118,7 +118,7 @@ for (const dialect of DIALECTS) {
       await sql`drop table secret_key_fingerprint`.execute(db);
       await sql`alter table webhook_subscriptions drop column sealed_secret`.execute(db);
       await sql`alter table api_tokens drop column hash_kind`.execute(db);
-      await sql`delete from kysely_migration where name = '2026-12-02-0850-secrets-at-rest'`.execute(db);
+      await sql`delete from kysely_migration where name = '2026-12-02-0905-secrets-at-rest'`.execute(db);
       await storage.destroy();
       unlinkSync(join(old.dataDir, "secret.key"));
       chmodSync(old.dataDir, 0o755);

@@ -126,6 +126,16 @@ export interface OutboundJobRepository {
   add(jobs: readonly NewOutboundJob[], now: Date): Promise<number[]>;
 }
 
+/**
+ * Carrier events already applied, by the carrier's id for them. Marking one inside the
+ * transaction that applies it makes the event apply once, however often it is reported:
+ * concurrent reports of one event wait for each other and all but the first find it marked.
+ */
+export interface CarrierEventRepository {
+  /** Marks the event applied; false when it was already (nothing to do again). */
+  markApplied(orgId: number, carrierEventId: string, now: Date): Promise<boolean>;
+}
+
 /** The outbound worker, as core sees it. */
 export interface OutboundWork {
   /**
@@ -520,6 +530,7 @@ export interface Repositories {
   calls: CallRepository;
   sandbox: SandboxRepository;
   outboundJobs: OutboundJobRepository;
+  carrierEvents: CarrierEventRepository;
   deliveryScenarios: DeliveryScenarioRepository;
 }
 

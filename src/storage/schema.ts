@@ -298,6 +298,13 @@ export interface CallTable {
   created_at: string;
 }
 
+/** A carrier event applied once (see CarrierEventRepository); the key is the carrier's. */
+export interface CarrierEventTable {
+  org_id: number;
+  carrier_event_id: string;
+  created_at: string;
+}
+
 /**
  * Outbound work due at `run_at`: a send to the carrier, a signal of ours, a step of the
  * simulated carrier. A worker holds a row between claim and completion (deleted) or failure
@@ -427,6 +434,7 @@ export interface Database {
   device_signals: DeviceSignalTable;
   calls: CallTable;
   outbound_jobs: OutboundJobTable;
+  carrier_events: CarrierEventTable;
   simulator_sends: SimulatorSendTable;
   api_faults: ApiFaultTable;
   api_fault_hits: ApiFaultHitTable;

@@ -18,6 +18,7 @@ import type { SecretBox } from "./secret-box.ts";
 import { eventRepository, webhookSubscriptionRepository } from "./webhooks.repository.ts";
 import { inboxRepository } from "./inbox.repository.ts";
 import { addJobs } from "./outbound/add-jobs.ts";
+import { stamp } from "./mappers.ts";
 import { attachmentUploadRepository, contactCardRepository } from "./uploads.repository.ts";
 
 import { deliveryScenarioRepository } from "./scenarios.repository.ts";
@@ -44,6 +45,19 @@ export function repositories(db: Kysely<Database>, secrets: SecretBox, onDeliver
     calls: callRepository(db),
     sandbox: sandboxRepository(db),
     outboundJobs: { add: (jobs, now) => addJobs(db, jobs, now) },
+    carrierEvents: {
+      async markApplied(orgId, carrierEventId, now) {
+        // ON CONFLICT DO NOTHING: a repeat inserts nothing and the transaction carries on
+        // (a unique violation would abort it on Postgres).
+        const inserted = await db
+          .insertInto("carrier_events")
+          .values({ org_id: orgId, carrier_event_id: carrierEventId, created_at: stamp(now) })
+          .onConflict((oc) => oc.columns(["org_id", "carrier_event_id"]).doNothing())
+          .returning("carrier_event_id")
+          .execute();
+        return inserted.length === 1;
+      },
+    },
     deliveryScenarios: deliveryScenarioRepository(db),
   };
 }
