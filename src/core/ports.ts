@@ -1,6 +1,7 @@
 import type {
   Attachment,
   AttachmentUpload,
+  ApiToken,
   Caller,
   ContactCard,
   Chat,
@@ -209,9 +210,14 @@ export interface UserRepository {
   firstAdmin(orgId: number): Promise<User | undefined>;
 }
 
+/** Integration tokens; the storage keeps a keyed hash of each, never the token. */
 export interface TokenRepository {
-  create(orgId: number, tokenHash: string, label: string, now: Date): Promise<void>;
-  findByHash(tokenHash: string): Promise<Caller | undefined>;
+  create(orgId: number, token: string, label: string, now: Date): Promise<void>;
+  findByToken(token: string): Promise<Caller | undefined>;
+  /** The org's tokens, oldest first. */
+  list(orgId: number): Promise<ApiToken[]>;
+  /** Removes the org's token `id`; false when the org has no such token. */
+  delete(orgId: number, id: number): Promise<boolean>;
   /** Labels of the org's tokens, oldest first ("cli", "first start", "OPENLINQ_TOKEN"). */
   labelsForOrg(orgId: number): Promise<string[]>;
 }

@@ -25,9 +25,18 @@ export interface UserTable {
 export interface ApiTokenTable {
   id: Generated<number>;
   org_id: number;
-  /** sha256 hex of the token; the token itself is never stored. */
+  /** Keyed hash of the token (SecretBox.tokenHash); the token itself is never stored. */
   token_hash: string;
   label: string;
+  created_at: string;
+  /** "hmac"; "sha256" for a row from before keyed hashes, until the start rekeys it. */
+  hash_kind: Generated<string>;
+}
+
+/** One row (id 1): the fingerprint of the key that sealed this database's secrets. */
+export interface SecretKeyFingerprintTable {
+  id: number;
+  fingerprint: string;
   created_at: string;
 }
 
@@ -158,7 +167,10 @@ export interface WebhookSubscriptionTable {
   /** JSON array of event types. */
   events: string;
   active: number;
+  /** Plaintext secret of a row from before sealing, until the start seals it; null after. */
   secret: string | null;
+  /** The signing secret sealed by SecretBox (AES-256-GCM); null for a subscription without one. */
+  sealed_secret: string | null;
   delivery_attempts: number;
   last_delivered_at: string | null;
   created_at: string;
@@ -406,6 +418,7 @@ export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
   api_tokens: ApiTokenTable;
+  secret_key_fingerprint: SecretKeyFingerprintTable;
   phone_numbers: PhoneNumberTable;
   chats: ChatTable;
   chat_handles: ChatHandleTable;

@@ -14,6 +14,7 @@ import {
   reactionRepository,
 } from "./messaging.repository.ts";
 import type { Database } from "./schema.ts";
+import type { SecretBox } from "./secret-box.ts";
 import { eventRepository, webhookSubscriptionRepository } from "./webhooks.repository.ts";
 import { inboxRepository } from "./inbox.repository.ts";
 import { addJobs } from "./outbound/add-jobs.ts";
@@ -23,11 +24,12 @@ import { attachmentUploadRepository, contactCardRepository } from "./uploads.rep
 import { deliveryScenarioRepository } from "./scenarios.repository.ts";
 import { callRepository, deviceSignalRepository, sandboxRepository } from "./simulator.repository.ts";
 
-export function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => void): Repositories {
+/** `secrets` seals webhook signing secrets and keys token hashes (see secret-box.ts). */
+export function repositories(db: Kysely<Database>, secrets: SecretBox, onDeliveriesWritten?: () => void): Repositories {
   return {
     organizations: organizationRepository(db),
     users: userRepository(db),
-    tokens: tokenRepository(db),
+    tokens: tokenRepository(db, secrets),
     phoneNumbers: phoneNumberRepository(db),
     chats: chatRepository(db),
     messages: messageRepository(db),
@@ -36,7 +38,7 @@ export function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => v
     contactCards: contactCardRepository(db),
     reactions: reactionRepository(db),
     contacts: contactRepository(db),
-    webhookSubscriptions: webhookSubscriptionRepository(db),
+    webhookSubscriptions: webhookSubscriptionRepository(db, secrets),
     events: eventRepository(db, onDeliveriesWritten),
     inbox: inboxRepository(db),
     deviceSignals: deviceSignalRepository(db),
@@ -60,7 +62,9 @@ export function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => v
   };
 }
 
-export interface StoreHooks {
+export interface StoreOptions {
+  /** The key of secrets at rest (see secret-box.ts). */
+  secrets: SecretBox;
   /**
    * Called after a commit that queued webhook deliveries (never for a rollback, never
    * for a change that fanned out to no subscription), so the worker wakes only when
@@ -70,15 +74,15 @@ export interface StoreHooks {
 }
 
 /** The Kysely adapter of the Store port: the same code on SQLite and Postgres. */
-export function createStore(db: Kysely<Database>, hooks: StoreHooks = {}): Store {
-  const committed = () => hooks.onDeliveriesCommitted?.();
+export function createStore(db: Kysely<Database>, options: StoreOptions): Store {
+  const committed = () => options.onDeliveriesCommitted?.();
   return {
-    read: repositories(db, committed),
+    read: repositories(db, options.secrets, committed),
     async transaction(work) {
       let queuedDeliveries = false;
       const result = await db.transaction().execute((trx) =>
         work(
-          repositories(trx, () => {
+          repositories(trx, options.secrets, () => {
             queuedDeliveries = true;
           }),
         ),

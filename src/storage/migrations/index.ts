@@ -12,6 +12,7 @@ import * as attachmentUploads from "./2026-12-02-0750-attachment-uploads.ts";
 import * as outboundJobs from "./2026-12-02-0750-outbound-jobs.ts";
 import * as deliveryScenarios from "./2026-12-02-0830-delivery-scenarios.ts";
 import * as carrierEvents from "./2026-12-02-0900-carrier-events.ts";
+import * as secretsAtRest from "./2026-12-02-0905-secrets-at-rest.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0750-outbound-jobs": outboundJobs,
   "2026-12-02-0830-delivery-scenarios": deliveryScenarios,
   "2026-12-02-0900-carrier-events": carrierEvents,
+  "2026-12-02-0905-secrets-at-rest": secretsAtRest,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */
