@@ -40,6 +40,10 @@ export interface PhoneNumberTable {
   phone_number: string;
   forwarding_number: string | null;
   response_rate: number;
+  /** ACTIVE or FLAGGED. */
+  status: Generated<string>;
+  /** HEALTHY, AT_RISK or CRITICAL. */
+  reputation: Generated<string>;
   created_at: string;
   updated_at: string;
 }
@@ -159,6 +163,8 @@ export interface WebhookSubscriptionTable {
   events: string;
   active: number;
   secret: string | null;
+  /** JSON array of the E.164 lines whose events it gets; null: every line. */
+  phone_numbers: string | null;
   delivery_attempts: number;
   last_delivered_at: string | null;
   created_at: string;

@@ -17,6 +17,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
           events: JSON.stringify(subscription.events),
           active: flag(subscription.active),
           secret: subscription.secret,
+          phone_numbers: phoneNumbersColumn(subscription.phoneNumbers),
           delivery_attempts: 0,
           last_delivered_at: null,
           created_at: stamp(now),
@@ -64,6 +65,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
           ...(changes.events !== undefined ? { events: JSON.stringify(changes.events) } : {}),
           ...(changes.active !== undefined ? { active: flag(changes.active) } : {}),
           ...(changes.secret !== undefined ? { secret: changes.secret } : {}),
+          ...(changes.phoneNumbers !== undefined ? { phone_numbers: phoneNumbersColumn(changes.phoneNumbers) } : {}),
           updated_at: stamp(now),
         })
         .where("org_id", "=", orgId)
@@ -86,6 +88,11 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
       return rows.map(subscriptionRowToSubscription);
     },
   };
+}
+
+/** No filter is stored as null, whether given as null or as an empty list. */
+function phoneNumbersColumn(numbers: readonly string[] | null | undefined): string | null {
+  return numbers && numbers.length > 0 ? JSON.stringify(numbers) : null;
 }
 
 /** `onDeliveriesWritten` is told when an append queued deliveries (the store wakes the worker after commit). */
