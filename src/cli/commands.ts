@@ -169,12 +169,13 @@ function listenError(error: unknown, host: string, port: number): unknown {
   }
 }
 
-/** Webhook delivery alone. Several may run on one Postgres database; on SQLite they poll. */
+/** The background work alone (webhooks, outbound jobs). Several may run on one Postgres database; on SQLite they poll. */
 export async function runWorker(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   const standalone = await buildWorker(config, { logger });
   process.stdout.write(
     `\n  openlinq webhook worker is running (${standalone.worker.id})\n` +
+      `  Outbound   sends and the simulator's schedule (${standalone.outbound.id})\n` +
       `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}\n` +
       (standalone.opsUrl ? `  Health     ${standalone.opsUrl}/healthz, /readyz, /metrics\n` : "") +
       "\n",

@@ -95,7 +95,11 @@ export const CONFIG_KEYS = {
   },
   LOG_LEVEL: { default: "info", doc: "pino log level (fatal, error, warn, info, debug, trace, silent)" },
   ALLOW_PRIVATE_URLS: { default: "true", doc: "Allow webhook and attachment URLs on loopback/private addresses" },
-  WORKER: { default: "true", doc: "Run webhook delivery in the API process", flag: "--no-worker" },
+  WORKER: {
+    default: "true",
+    doc: "Run the background work in the API process: webhook delivery, and queued outbound work (the simulator's schedule, retried sends); with false the node only performs the sends its requests commit, and `openlinq worker` does the rest",
+    flag: "--no-worker",
+  },
   WEBHOOK_RETRY_SCHEDULE: {
     default: "5s,10s,20s,40s,80s,160s,5m,5m,5m,5m",
     doc: "Delays between webhook attempts (ms/s/m/h suffixes); the default is 10 retries over about 25 minutes",

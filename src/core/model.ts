@@ -283,6 +283,8 @@ export interface StoredEvent {
   chatId: number | null;
   payload: string;
   createdAt: Date;
+  /** The delivery scenario that made it, if one did. */
+  scenarioId?: number | null;
 }
 
 /** Who is calling: resolved from the integration token. */

@@ -21,6 +21,7 @@ import type {
   WebhookSubscription,
 } from "./model.ts";
 import type { Call } from "./calls/call.ts";
+import type { DeliveryScenario, NewDeliveryScenario, ScenarioKind } from "./scenarios/delivery-scenario.ts";
 import type { DeviceSignal, DeviceSignalKind } from "./devices/device-signal.ts";
 
 /**
@@ -139,9 +140,9 @@ export interface Activity {
   /**
    * message: created/updated/deleted; chat: created/updated; typing: either side; event: webhook event written;
    * delivery: webhook attempt made; profile: a simulated device's settings; reset: the org's sandbox was wiped and reseeded;
-   * fault: an injected fault was added, removed, or hit a request.
+   * fault: an injected fault was added, removed, or hit a request; scenario: a delivery scenario was armed or removed.
    */
-  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset" | "fault";
+  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset" | "fault" | "scenario";
   chatId?: number;
   messageId?: number;
   eventId?: string;
@@ -299,6 +300,8 @@ export interface MessageRepository {
   /** Messages of a chat that reply to any of these message UUIDs. */
   listReplies(chatId: number, uuids: readonly string[]): Promise<Message[]>;
   updateDelivery(id: number, status: DeliveryStatus, deliveredAt: Date | null): Promise<void>;
+  /** Marks one outbound message read by the recipient, whatever its delivery status (a receipt can come early). */
+  markRead(id: number, at: Date): Promise<void>;
   delete(id: number): Promise<void>;
   /** The sender handle of each message. */
   sendersFor(messageIds: readonly number[]): Promise<Map<number, string>>;
@@ -405,6 +408,25 @@ export interface NewDelivery {
   eventType: string;
   /** The exact bytes every attempt sends and signs. */
   body: string;
+  /** Due later than the event's creation (a delivery scenario); default: at once. */
+  dueAt?: Date;
+  /** False: does not wait for, nor hold back, the chat's other deliveries (a scenario reorders it). Default true. */
+  ordered?: boolean;
+  /** The delivery scenario that shaped it. */
+  scenarioId?: number;
+}
+
+/** Delivery-side scenarios (src/core/scenarios). */
+export interface DeliveryScenarioRepository {
+  create(scenario: NewDeliveryScenario): Promise<DeliveryScenario>;
+  findById(orgId: number, id: number): Promise<DeliveryScenario | undefined>;
+  /** The org's scenarios, oldest first. */
+  list(orgId: number): Promise<DeliveryScenario[]>;
+  delete(orgId: number, id: number): Promise<boolean>;
+  /** The chat's oldest armed scenario of one of these kinds. */
+  nextArmed(chatId: number, kinds: readonly ScenarioKind[]): Promise<DeliveryScenario | undefined>;
+  /** Marks it applied (the first time) and adds what it did: the message it played on, the events it made or shaped. */
+  recordApplied(id: number, change: { messageId?: number; eventIds: readonly string[] }, now: Date): Promise<void>;
 }
 
 export interface EventRepository {
@@ -492,6 +514,7 @@ export interface Repositories {
   calls: CallRepository;
   sandbox: SandboxRepository;
   outboundJobs: OutboundJobRepository;
+  deliveryScenarios: DeliveryScenarioRepository;
 }
 
 /**

@@ -39,6 +39,7 @@ function deliveryRowToSummary(row: DeliveryWithUrl): DeliverySummary {
     lastError: row.last_error,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+    scenarioId: row.scenario_id,
   };
 }
 
@@ -77,6 +78,7 @@ function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEv
     payload: row.payload,
     payloadFormat: row.payload_format === "domain" ? "domain" : "v2-envelope",
     createdAt: new Date(row.created_at),
+    scenarioId: row.scenario_id,
     deliveries,
   };
 }
@@ -210,8 +212,38 @@ async function claimDue(
   }));
 }
 
-/** Writes finished attempts (see DeliveryRepository.recordAndClaim); returns the ids whose claim was lost. */
+/**
+ * Writes finished attempts (see DeliveryRepository.recordAndClaim); returns the ids whose
+ * claim was lost. Only deliveries still claimed by `workerId` move on (one retaken by
+ * another worker is that worker's now). Every attempt whose delivery still exists is logged;
+ * one whose delivery was deleted with its subscription meanwhile has nothing left to log and
+ * is dropped (rather than failing a foreign key and taking the whole batch down).
+ *
+ * Lock order: subscriptions first (ascending id), then their deliveries, the same order as a
+ * subscription's deletion (the row, then its deliveries by cascade). On Postgres a deletion
+ * racing this transaction therefore waits for it or runs before it, never deadlocks with it.
+ */
 async function recordAttempts(trx: Kysely<Database>, workerId: string, results: readonly AttemptResult[]): Promise<number[]> {
+  const bySubscription = new Map<number, AttemptResult[]>();
+  for (const result of results) {
+    const id = result.delivery.subscription.id;
+    bySubscription.set(id, [...(bySubscription.get(id) ?? []), result]);
+  }
+  for (const subscriptionId of [...bySubscription.keys()].sort((a, b) => a - b)) {
+    const group = bySubscription.get(subscriptionId)!;
+    const delivered = group.filter((r) => r.next.status === "succeeded");
+    const deactivated = group.find((r) => r.deactivateSubscription);
+    await trx
+      .updateTable("webhook_subscriptions")
+      .set((eb) => ({
+        delivery_attempts: eb("delivery_attempts", "+", group.length),
+        ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
+        ...(deactivated ? { active: 0, updated_at: stamp(deactivated.attempt.attemptedAt) } : {}),
+      }))
+      .where("id", "=", subscriptionId)
+      .execute();
+  }
+
   const held = new Set<number>();
   // Successes move in one statement per (status, note) pair; retries and failures one by one.
   const successes = new Map<string, AttemptResult[]>();
@@ -264,11 +296,19 @@ async function recordAttempts(trx: Kysely<Database>, workerId: string, results: 
     if (Number(moved.numUpdatedRows) === 1) held.add(delivery.id);
   }
 
-  for (let offset = 0; offset < results.length; offset += INSERT_BATCH) {
+  // A lost claim's attempt still happened and is logged; a vanished delivery's is not.
+  const unheld = results.map((r) => r.delivery.id).filter((id) => !held.has(id));
+  const stillThere = new Set(held);
+  if (unheld.length > 0) {
+    const rows = await trx.selectFrom("webhook_deliveries").select("id").where("id", "in", unheld).execute();
+    rows.forEach((row) => stillThere.add(row.id));
+  }
+  const logged = results.filter((r) => stillThere.has(r.delivery.id));
+  for (let offset = 0; offset < logged.length; offset += INSERT_BATCH) {
     await trx
       .insertInto("webhook_attempts")
       .values(
-        results.slice(offset, offset + INSERT_BATCH).map(({ delivery, attempt }) => ({
+        logged.slice(offset, offset + INSERT_BATCH).map(({ delivery, attempt }) => ({
           delivery_id: delivery.id,
           event_id: delivery.eventId,
           subscription_id: delivery.subscription.id,
@@ -284,25 +324,6 @@ async function recordAttempts(trx: Kysely<Database>, workerId: string, results: 
           attempted_at: stamp(attempt.attemptedAt),
         })),
       )
-      .execute();
-  }
-
-  const bySubscription = new Map<number, AttemptResult[]>();
-  for (const result of results) {
-    const id = result.delivery.subscription.id;
-    bySubscription.set(id, [...(bySubscription.get(id) ?? []), result]);
-  }
-  for (const [subscriptionId, group] of bySubscription) {
-    const delivered = group.filter((r) => r.next.status === "succeeded");
-    const deactivated = group.find((r) => r.deactivateSubscription);
-    await trx
-      .updateTable("webhook_subscriptions")
-      .set((eb) => ({
-        delivery_attempts: eb("delivery_attempts", "+", group.length),
-        ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
-        ...(deactivated ? { active: 0, updated_at: stamp(deactivated.attempt.attemptedAt) } : {}),
-      }))
-      .where("id", "=", subscriptionId)
       .execute();
   }
   return results.map((r) => r.delivery.id).filter((id) => !held.has(id));
@@ -342,10 +363,28 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
       }
       // One transaction for both halves: on SQLite one commit (one WAL append) per turn of
       // the worker instead of two, on Postgres one fsync.
-      return db.transaction().execute(async (trx) => {
-        const lost = await recordAttempts(trx, workerId, results);
-        return { lost, claimed: claim ? await claimDue(trx, dialect, workerId, claim) : [] };
-      });
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const lost = await recordAttempts(trx, workerId, results);
+          return { lost, claimed: claim ? await claimDue(trx, dialect, workerId, claim) : [] };
+        });
+      } catch (batchError) {
+        if (results.length === 1) throw batchError;
+        // One record the batch could not take must not cost the others theirs (their claims
+        // would lapse and every one be sent again): each on its own, the failing ones left
+        // claimed, to be retried once their claims lapse.
+        const lost: number[] = [];
+        const unrecorded: number[] = [];
+        for (const result of results) {
+          try {
+            lost.push(...(await db.transaction().execute((trx) => recordAttempts(trx, workerId, [result]))));
+          } catch {
+            unrecorded.push(result.delivery.id);
+          }
+        }
+        if (unrecorded.length === results.length) throw batchError;
+        return { lost, unrecorded, claimed: claim ? await claimDue(db, dialect, workerId, claim) : [] };
+      }
     },
 
     async failWithoutAttempt(workerId, deliveryId, error, now) {

@@ -185,6 +185,8 @@ export interface EventTable {
   payload: string;
   payload_format: Generated<string>;
   created_at: string;
+  /** The delivery scenario that made this event (src/core/scenarios); null for most. */
+  scenario_id: Generated<number | null>;
 }
 
 /** One row per (event, subscription): the unit the delivery worker claims. */
@@ -213,6 +215,8 @@ export interface WebhookDeliveryTable {
   last_error: string | null;
   created_at: string;
   updated_at: string;
+  /** The delivery scenario that shaped this delivery (delayed, duplicated, reordered); null for most. */
+  scenario_id: Generated<number | null>;
 }
 
 export interface WebhookAttemptTable {
@@ -378,6 +382,25 @@ export interface ContactCardTable {
   updated_at: string;
 }
 
+/** A delivery-side scenario an organization armed (src/core/scenarios). */
+export interface DeliveryScenarioTable {
+  id: Generated<number>;
+  org_id: number;
+  kind: string;
+  chat_id: number;
+  /** The message it played on (given, or the chat's next message of ours); null for delivery kinds. */
+  message_id: number | null;
+  /** message.failed code, for the kinds that fail a message. */
+  code: number | null;
+  delay_ms: number;
+  /** armed | applied */
+  status: string;
+  /** JSON array of the ids of the events it made or shaped. */
+  event_ids: string;
+  created_at: string;
+  applied_at: string | null;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -402,6 +425,7 @@ export interface Database {
   api_fault_hits: ApiFaultHitTable;
   attachment_uploads: AttachmentUploadTable;
   contact_cards: ContactCardTable;
+  delivery_scenarios: DeliveryScenarioTable;
 }
 
 export type ChatRow = Selectable<ChatTable>;

@@ -19,6 +19,7 @@ import { inboxRepository } from "./inbox.repository.ts";
 import { addJobs } from "./outbound/add-jobs.ts";
 import { attachmentUploadRepository, contactCardRepository } from "./uploads.repository.ts";
 
+import { deliveryScenarioRepository } from "./scenarios.repository.ts";
 import { callRepository, deviceSignalRepository, sandboxRepository } from "./simulator.repository.ts";
 
 export function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => void): Repositories {
@@ -41,6 +42,7 @@ export function repositories(db: Kysely<Database>, onDeliveriesWritten?: () => v
     calls: callRepository(db),
     sandbox: sandboxRepository(db),
     outboundJobs: { add: (jobs, now) => addJobs(db, jobs, now) },
+    deliveryScenarios: deliveryScenarioRepository(db),
   };
 }
 

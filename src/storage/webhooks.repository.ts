@@ -110,6 +110,7 @@ export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () =>
           payload: event.payload,
           payload_format: "domain",
           created_at: createdAt,
+          scenario_id: event.scenarioId ?? null,
         })
         .execute();
       if (deliveries.length === 0) return;
@@ -123,10 +124,12 @@ export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () =>
             subscription_id: delivery.subscriptionId,
             event_type: delivery.eventType,
             body: delivery.body,
-            chat_id: event.chatId,
+            // An unordered delivery (a scenario reordering it) neither waits for nor holds back the chat's others.
+            chat_id: delivery.ordered === false ? null : event.chatId,
             status: "pending",
             attempt_count: 0,
-            next_attempt_at: createdAt,
+            next_attempt_at: delivery.dueAt ? stamp(delivery.dueAt) : createdAt,
+            scenario_id: delivery.scenarioId ?? null,
             claimed_until: null,
             claimed_by: null,
             last_response_status: null,

@@ -243,14 +243,13 @@ export function v3EventData(
       return {
         type: event.type,
         data: {
-          code: DELIVERY_FAILED,
+          code: event.code ?? DELIVERY_FAILED,
           failed_at: iso(event.at),
           chat_id: event.chat.uuid,
           message_id: event.message.uuid,
           reason:
-            event.failure === "service_unavailable"
-              ? "The recipient cannot be reached on any service"
-              : "The message could not be delivered",
+            event.reason ??
+            (event.failure === "service_unavailable" ? "The recipient cannot be reached on any service" : "Delivery failed"),
         },
       };
     case "message.edited": {

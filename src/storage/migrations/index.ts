@@ -10,6 +10,7 @@ import * as domainEvents from "./2026-12-02-0650-domain-events.ts";
 import * as deliveryChatOrder from "./2026-12-02-0732-delivery-chat-order.ts";
 import * as attachmentUploads from "./2026-12-02-0750-attachment-uploads.ts";
 import * as outboundJobs from "./2026-12-02-0750-outbound-jobs.ts";
+import * as deliveryScenarios from "./2026-12-02-0830-delivery-scenarios.ts";
 import * as v3WebhookSubscriptions from "./2026-12-02-0840-v3-webhook-subscriptions.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0732-delivery-chat-order": deliveryChatOrder,
   "2026-12-02-0750-attachment-uploads": attachmentUploads,
   "2026-12-02-0750-outbound-jobs": outboundJobs,
+  "2026-12-02-0830-delivery-scenarios": deliveryScenarios,
   "2026-12-02-0840-v3-webhook-subscriptions": v3WebhookSubscriptions,
 };
 
