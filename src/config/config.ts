@@ -20,6 +20,8 @@ export interface Config {
   readonly publicUrlExplicit: boolean;
   readonly dataDir: string;
   readonly storage: StorageConfig;
+  /** Master key of secrets at rest (OPENLINQ_SECRET_KEY); undefined uses the key file in the data directory. */
+  readonly secretKey: Uint8Array | undefined;
   /** Token made valid on start (stored hashed). */
   readonly token: string | undefined;
   /** Numbers provisioned for the bootstrap organization on first start. */
@@ -84,6 +86,10 @@ export const CONFIG_KEYS = {
   DATA_DIR: { default: "./data", doc: "Directory for the SQLite file and stored attachments" },
   DATABASE_URL: { default: "", doc: "postgres://… to use Postgres; empty uses SQLite in DATA_DIR" },
   DATABASE_SCHEMA: { default: "", doc: "Postgres schema to use (created when missing); empty uses the default search_path" },
+  SECRET_KEY: {
+    default: "",
+    doc: "32 random bytes as base64 or hex (openssl rand -base64 32) sealing webhook secrets and keying token hashes; empty uses DATA_DIR/secret.key, created on first start. Every node on one Postgres needs the same key",
+  },
   TOKEN: { default: "", doc: "Integration token made valid at start; empty creates a random one on first start" },
   PHONE_NUMBERS: { default: "+19998887777", doc: "Comma list of numbers given to the first organization" },
   RATE_LIMIT: { default: "100", doc: "Requests per second per token (0 disables)" },
@@ -152,6 +158,20 @@ export function configFlag(key: ConfigKey): string {
   return "flag" in entry ? entry.flag : `--${key.toLowerCase().replaceAll("_", "-")}`;
 }
 
+/** Bytes of the master key of secrets at rest. */
+export const SECRET_KEY_BYTES = 32;
+
+/** A key written as base64 (standard or URL alphabet) or hex; undefined unless it is exactly SECRET_KEY_BYTES. */
+export function parseSecretKey(text: string): Uint8Array | undefined {
+  const trimmed = text.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, "hex")
+    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)
+      ? Buffer.from(trimmed, /[-_]/.test(trimmed) ? "base64url" : "base64")
+      : undefined;
+  return bytes && bytes.byteLength === SECRET_KEY_BYTES ? new Uint8Array(bytes) : undefined;
+}
+
 const DURATION = /^(\d+)(ms|s|m|h)?$/;
 
 export function parseDuration(text: string): number | undefined {
@@ -214,6 +234,12 @@ export function loadConfig(
   } else {
     problems.push(`OPENLINQ_DATABASE_URL must start with postgres:// or sqlite:, got "${databaseUrl}"`);
     storage = { kind: "sqlite", file: join(dataDir, "openlinq.db") };
+  }
+
+  const secretKeyText = read("SECRET_KEY").trim();
+  const secretKey = secretKeyText === "" ? undefined : parseSecretKey(secretKeyText);
+  if (secretKeyText !== "" && !secretKey) {
+    problems.push(`OPENLINQ_SECRET_KEY must be ${SECRET_KEY_BYTES} bytes as base64 or hex (make one with: openssl rand -base64 32)`);
   }
 
   const token = read("TOKEN").trim() || undefined;
@@ -298,6 +324,7 @@ export function loadConfig(
     publicUrlExplicit: publicUrlText !== "",
     dataDir,
     storage,
+    secretKey,
     token,
     phoneNumbers,
     rateLimit: integer("RATE_LIMIT", 0),

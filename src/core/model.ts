@@ -292,3 +292,12 @@ export interface Caller {
   orgId: number;
   tokenId: number;
 }
+
+/** An integration token as listed: the token itself is never stored, only a keyed hash. */
+export interface ApiToken {
+  id: number;
+  orgId: number;
+  /** Where it came from: "cli", "first start", "OPENLINQ_TOKEN". */
+  label: string;
+  createdAt: Date;
+}
