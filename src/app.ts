@@ -508,6 +508,7 @@ function buildDelivery(
         clock,
         send,
         policy: { schedule: config.webhookRetrySchedule, jitter: config.webhookRetryJitter, random: tuning.random ?? Math.random },
+        v3Schedule: config.v3WebhookRetrySchedule,
         claimTtlMs: config.webhookClaimTtlMs,
         attemptTimeoutMs: config.webhookTimeoutMs,
         pollIntervalMs: tuning.pollIntervalMs ?? config.webhookPollIntervalMs,
