@@ -13,6 +13,7 @@ import * as outboundJobs from "./2026-12-02-0750-outbound-jobs.ts";
 import * as deliveryScenarios from "./2026-12-02-0830-delivery-scenarios.ts";
 import * as carrierEvents from "./2026-12-02-0900-carrier-events.ts";
 import * as secretsAtRest from "./2026-12-02-0905-secrets-at-rest.ts";
+import * as rateLimits from "./2026-12-02-0915-rate-limits.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0830-delivery-scenarios": deliveryScenarios,
   "2026-12-02-0900-carrier-events": carrierEvents,
   "2026-12-02-0905-secrets-at-rest": secretsAtRest,
+  "2026-12-02-0915-rate-limits": rateLimits,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */
