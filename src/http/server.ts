@@ -14,6 +14,7 @@ import { v3Api } from "./v3/index.ts";
 import { lineVcardRoute } from "./v3/phone-numbers.routes.ts";
 import { uploadReceiverRoute } from "./v3/attachments.routes.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import { contentDisposition } from "./content-disposition.ts";
 
 export interface HttpOptions {
   deps: CoreDeps;
@@ -157,7 +158,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
           return reply
             .type(attachment.mimeType)
             .header("Content-Length", attachment.fileSize)
-            .header("Content-Disposition", `inline; filename="${attachment.filename.replace(/"/g, "")}"`)
+            .header("Content-Disposition", contentDisposition("inline", attachment.filename))
             // Any file type is accepted, HTML and SVG included: served from the inbox's origin,
             // such a file must never run script there or be re-sniffed into something that does.
             .header("X-Content-Type-Options", "nosniff")
