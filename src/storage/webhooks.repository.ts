@@ -135,3 +135,34 @@ export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () =>
     },
   };
 }
+
+/**
+ * Writes subscriptions as a sandbox file carries them (their ids kept), into `orgId`. Beside
+ * `create`, the one other place a subscription's secret is written.
+ */
+export async function insertSubscriptionRows(
+  db: Kysely<Database>,
+  orgId: number,
+  rows: readonly Record<string, string | number | null>[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto("webhook_subscriptions")
+    .values(
+      rows.map((row) => ({
+        id: Number(row.id),
+        uuid: String(row.uuid),
+        org_id: orgId,
+        webhook_url: String(row.webhook_url),
+        version: Number(row.version),
+        events: String(row.events),
+        active: Number(row.active),
+        secret: row.secret === null ? null : String(row.secret),
+        delivery_attempts: Number(row.delivery_attempts),
+        last_delivered_at: row.last_delivered_at === null ? null : String(row.last_delivered_at),
+        created_at: String(row.created_at),
+        updated_at: String(row.updated_at),
+      })),
+    )
+    .execute();
+}
