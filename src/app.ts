@@ -29,6 +29,10 @@ import { createDispatcher, createUrlPolicy, type Network } from "./net/safe-disp
 import { openStorage, type StorageHandle } from "./storage/database.ts";
 import { createDiskFileStore } from "./storage/file-store.ts";
 import { createStore } from "./storage/store.ts";
+import { ensurePrivateDir } from "./storage/private-files.ts";
+import { createSecretBox, type SecretBox } from "./storage/secret-box.ts";
+import { loadSecretKey, SECRET_KEY_FILE } from "./storage/secret-key.ts";
+import { secureStoredSecrets, SecretKeyMismatchError } from "./storage/secrets-at-rest.ts";
 import { createSeededRandom, freshRandomSeed } from "./clock/seeded-random.ts";
 import { createVirtualClock, type VirtualClock } from "./clock/virtual-clock.ts";
 import { readSeedFile } from "./config/seed-file.ts";
@@ -95,9 +99,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const logger = overrides.logger ?? createLogger(config.logLevel);
   // Read first, so a bad seed file stops the start with every problem listed and nothing opened.
   const seed = readSeedFile(config.seedFile);
+  ensurePrivateDir(config.dataDir);
   const storage = openStorage(config.storage);
   await storage.migrate();
   await joinNodes(storage, config.clock === "virtual" ? "exclusive" : "shared");
+  const secrets = await openSecrets(config, storage, logger);
   const bus = openBus(config, storage, logger);
 
   // OPENLINQ_CLOCK=virtual: time moves only on POST /openlinq/v1/clock/advance.
@@ -110,6 +116,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const randomSeed = config.randomSeed ?? freshRandomSeed();
   const random = createSeededRandom(randomSeed);
   const core = await buildCore(config, storage, bus, logger, {
+    secrets,
     clock,
     random,
     overrides,
@@ -132,7 +139,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   // A stream of its own, so webhook retries never shift the simulator's draws.
   const retryRandom = createSeededRandom((randomSeed + 1) >>> 0);
-  const delivery = buildDelivery(config, storage, clock, logger, metrics, bus, {
+  const delivery = buildDelivery(config, storage, secrets, clock, logger, metrics, bus, {
     network: overrides.network,
     random: () => retryRandom.next(),
     activity: deps.activity,
@@ -275,6 +282,7 @@ async function buildCore(
   bus: NotificationBus | undefined,
   logger: Logger,
   options: {
+    secrets: SecretBox;
     clock: Clock;
     random: Random;
     overrides: Pick<AppOverrides, "ids" | "transport" | "network">;
@@ -284,7 +292,7 @@ async function buildCore(
 ): Promise<CoreRuntime> {
   const { clock, random, overrides } = options;
   // The simulator's own tables beside core's; the sandbox endpoints use them even when a test replaced the transport.
-  const simulatorStore = createSimulatorStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() });
+  const simulatorStore = createSimulatorStore(storage.db, { secrets: options.secrets, onDeliveriesCommitted: () => outbox.notify() });
   const simulator = overrides.transport ? undefined : createSimulator({ clock, random, store: simulatorStore });
   const ids = overrides.ids ?? cryptoIds;
   const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, network: overrides.network });
@@ -321,7 +329,7 @@ async function buildCore(
     : undefined;
   await sharedActivity?.listen();
   const activity = sharedActivity ?? createActivityFeed();
-  const store = createStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() });
+  const store = createStore(storage.db, { secrets: options.secrets, onDeliveriesCommitted: () => outbox.notify() });
   const files = createDiskFileStore(join(config.dataDir, "attachments"));
   // Files a crashed process or a failed transaction left behind; an hour old at least, so a
   // request in flight in another process sharing the data dir keeps its files.
@@ -408,6 +416,40 @@ async function closeHttpWithin(http: FastifyInstance, graceMs: number, logger: L
   }
 }
 
+/**
+ * The key of secrets at rest, checked against the one the database was sealed with; rows
+ * from earlier versions (plaintext webhook secrets, SHA-256 tokens) are converted here.
+ * Another key is refused before anything is written: on one Postgres, every node needs the
+ * same OPENLINQ_SECRET_KEY unless they share a data directory (and its secret.key).
+ */
+export async function openSecrets(config: Config, storage: StorageHandle, logger: Logger): Promise<SecretBox> {
+  let key;
+  try {
+    key = loadSecretKey(config.dataDir, config.secretKey);
+  } catch (error) {
+    await storage.destroy();
+    throw new ConfigError([(error as Error).message]);
+  }
+  const secrets = createSecretBox(key.key);
+  try {
+    const converted = await secureStoredSecrets(storage.db, secrets, new Date());
+    if (converted.sealedSecrets + converted.rekeyedTokens > 0) {
+      logger.info(converted, "sealed plaintext webhook secrets and rekeyed token hashes from an earlier version");
+    }
+  } catch (error) {
+    await storage.destroy();
+    if (!(error instanceof SecretKeyMismatchError)) throw error;
+    throw new ConfigError([
+      `this database's secrets were sealed with another key (fingerprint ${error.storedFingerprint}) than this process's, ` +
+        `from ${key.origin} (fingerprint ${error.ourFingerprint}). ` +
+        (config.storage.kind === "postgres"
+          ? "Every node on one database needs the same key: set OPENLINQ_SECRET_KEY on each node to the first node's key (its OPENLINQ_SECRET_KEY, or the contents of its DATA_DIR/secret.key)"
+          : `Restore the key file (${SECRET_KEY_FILE} in the data directory) from a backup, or set OPENLINQ_SECRET_KEY to the key used before`),
+    ]);
+  }
+  return secrets;
+}
+
 /** Cross-node notifications (Postgres LISTEN/NOTIFY); undefined on SQLite. */
 function openBus(config: Config, storage: StorageHandle, logger: Logger): NotificationBus | undefined {
   return createNotificationBus(storage, {
@@ -416,12 +458,14 @@ function openBus(config: Config, storage: StorageHandle, logger: Logger): Notifi
   });
 }
 
-/** Where the scrape-time gauges read from: the outbox table and the connection pool. */
+/** Where the scrape-time gauges read from: the outbox and outbound tables, and the connection pool. */
 function metricSources(storage: StorageHandle, clock: Clock, deliveries: () => DeliveryRepository): MetricSources {
   const pool = storage.poolStats() ? () => storage.poolStats()! : undefined;
+  const outbound = outboundQueue(storage.db, storage.dialect);
   return {
     now: () => clock.now(),
     outbox: (now) => deliveries().outboxStats(now),
+    outbound: (now) => outbound.stats(now),
     ...(pool ? { pool } : {}),
   };
 }
@@ -440,13 +484,14 @@ interface Delivery {
 function buildDelivery(
   config: Config,
   storage: StorageHandle,
+  secrets: SecretBox,
   clock: Clock,
   logger: Logger,
   metrics: Metrics,
   bus: NotificationBus | undefined,
   tuning: { random?: () => number; pollIntervalMs?: number; activity?: ActivityFeed; network?: Network | undefined } = {},
 ): Delivery {
-  const repository = deliveryRepository(storage.db, storage.dialect);
+  const repository = deliveryRepository(storage.db, storage.dialect, secrets);
   const dispatcher = createDispatcher({
     allowPrivate: config.allowPrivateUrls,
     connections: config.webhookConcurrency,
@@ -470,6 +515,7 @@ function buildDelivery(
         clock,
         send,
         policy: { schedule: config.webhookRetrySchedule, jitter: config.webhookRetryJitter, random: tuning.random ?? Math.random },
+        v3Schedule: config.v3WebhookRetrySchedule,
         claimTtlMs: config.webhookClaimTtlMs,
         attemptTimeoutMs: config.webhookTimeoutMs,
         pollIntervalMs: tuning.pollIntervalMs ?? config.webhookPollIntervalMs,
@@ -522,20 +568,23 @@ export async function buildWorker(
   overrides: Pick<AppOverrides, "clock" | "logger" | "transport" | "network"> = {},
 ): Promise<StandaloneWorker> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
+  ensurePrivateDir(config.dataDir);
   const storage = openStorage(config.storage);
   await storage.migrate();
   await joinNodes(storage, "shared");
+  const secrets = await openSecrets(config, storage, logger);
   const bus = openBus(config, storage, logger);
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics(metricSources(storage, clock, () => delivery.repository));
   const core = await buildCore(config, storage, bus, logger, {
+    secrets,
     clock,
     random: createSeededRandom(config.randomSeed ?? freshRandomSeed()),
     overrides,
     pollIntervalMs: config.outboundPollIntervalMs,
     background: true,
   });
-  const delivery = buildDelivery(config, storage, clock, logger, metrics, bus, { activity: core.deps.activity, network: overrides.network });
+  const delivery = buildDelivery(config, storage, secrets, clock, logger, metrics, bus, { activity: core.deps.activity, network: overrides.network });
   const worker = delivery.createWorker();
   // Events the outbound jobs emit here go out from here at once, and wake the other workers.
   if (delivery.channel) core.onOutboxNotify(() => delivery.channel!.publish());

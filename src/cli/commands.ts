@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { buildApp, buildWorker } from "../app.ts";
+import { buildApp, buildWorker, openSecrets } from "../app.ts";
+import { ensurePrivateDir } from "../storage/private-files.ts";
 import type { Config } from "../config/config.ts";
 import { addPhoneNumber, createOrganization, createToken, type BootstrapResult } from "../core/accounts/accounts.service.ts";
 import { DomainError } from "../core/errors.ts";
@@ -35,9 +36,11 @@ export async function provision(
   rest: string[],
   orgFlag: string | undefined,
 ): Promise<void> {
+  ensurePrivateDir(config.dataDir);
   const storage = openStorage(config.storage);
   await storage.migrate();
-  const deps = { store: createStore(storage.db), clock: systemClock, ids: cryptoIds };
+  const secrets = await openSecrets(config, storage, createLogger(config.logLevel));
+  const deps = { store: createStore(storage.db, { secrets }), clock: systemClock, ids: cryptoIds };
   const orgId = orgFlag === undefined ? undefined : Number(orgFlag);
   try {
     if (orgId !== undefined && !Number.isInteger(orgId)) throw new DomainError("validation_failed", "--org takes an organization id");
@@ -118,7 +121,8 @@ function renderBanner(config: Config, base: string, bootstrap: BootstrapResult, 
     `  API        ${base}/api/partner/v2`,
     `  Docs       ${base}/docs`,
     // The fragment is never sent to the server; the page moves the token to session storage.
-    bootstrap.token
+    // Only a token made now is printed whole: a chosen one is known already (see describeToken).
+    bootstrap.token !== undefined && config.token === undefined
       ? `  Inbox      ${base}/#token=${encodeURIComponent(bootstrap.token)}`
       : `  Inbox      ${base}/   (sign in with your integration token)`,
     numbers === ""
@@ -133,8 +137,13 @@ function renderBanner(config: Config, base: string, bootstrap: BootstrapResult, 
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * A chosen token (OPENLINQ_TOKEN, --token) shows as its first few characters only: terminal
+ * scrollback and captured logs outlive the start, and whoever chose it knows it. A token made
+ * now is shown whole, once, since nobody knows it yet.
+ */
 function describeToken(config: Config, bootstrap: BootstrapResult, tokenFrom: string): string {
-  if (config.token !== undefined) return `${config.token}   (from ${tokenFrom})`;
+  if (config.token !== undefined) return `${tokenPrefix(config.token)}…   (from ${tokenFrom}; shown by its first characters only)`;
   if (bootstrap.token !== undefined) return `${bootstrap.token}   (new; shown once — keep it)`;
   const labels = bootstrap.earlierTokenLabels;
   const origin = labels.includes("cli")
@@ -143,6 +152,11 @@ function describeToken(config: Config, bootstrap: BootstrapResult, tokenFrom: st
       ? "set earlier with OPENLINQ_TOKEN"
       : "created on an earlier start";
   return `(${origin} and shown then; a new one: npx openlinq tokens create)`;
+}
+
+/** At most 4 characters, and never more than a third of the token (chosen tokens may be as short as 8). */
+function tokenPrefix(token: string): string {
+  return token.slice(0, Math.min(4, Math.floor(token.length / 3)));
 }
 
 /** Refuses to start on a port something else holds, before the database is touched. */

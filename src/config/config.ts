@@ -20,6 +20,8 @@ export interface Config {
   readonly publicUrlExplicit: boolean;
   readonly dataDir: string;
   readonly storage: StorageConfig;
+  /** Master key of secrets at rest (OPENLINQ_SECRET_KEY); undefined uses the key file in the data directory. */
+  readonly secretKey: Uint8Array | undefined;
   /** Token made valid on start (stored hashed). */
   readonly token: string | undefined;
   /** Numbers provisioned for the bootstrap organization on first start. */
@@ -39,6 +41,8 @@ export interface Config {
   readonly api: boolean;
   /** Delays between webhook delivery attempts, in milliseconds. */
   readonly webhookRetrySchedule: readonly number[];
+  /** The same for V3 subscriptions. */
+  readonly v3WebhookRetrySchedule: readonly number[];
   readonly webhookTimeoutMs: number;
   /** Each delay of the schedule varies by ± this fraction (0 keeps the schedule exact). */
   readonly webhookRetryJitter: number;
@@ -82,6 +86,10 @@ export const CONFIG_KEYS = {
   DATA_DIR: { default: "./data", doc: "Directory for the SQLite file and stored attachments" },
   DATABASE_URL: { default: "", doc: "postgres://… to use Postgres; empty uses SQLite in DATA_DIR" },
   DATABASE_SCHEMA: { default: "", doc: "Postgres schema to use (created when missing); empty uses the default search_path" },
+  SECRET_KEY: {
+    default: "",
+    doc: "32 random bytes as base64 or hex (openssl rand -base64 32) sealing webhook secrets and keying token hashes; empty uses DATA_DIR/secret.key, created on first start. Every node on one Postgres needs the same key",
+  },
   TOKEN: { default: "", doc: "Integration token made valid at start; empty creates a random one on first start" },
   PHONE_NUMBERS: { default: "+19998887777", doc: "Comma list of numbers given to the first organization" },
   RATE_LIMIT: { default: "100", doc: "Requests per second per token (0 disables)" },
@@ -101,6 +109,10 @@ export const CONFIG_KEYS = {
   WEBHOOK_RETRY_SCHEDULE: {
     default: "5s,10s,20s,40s,80s,160s,5m,5m,5m,5m",
     doc: "Delays between webhook attempts (ms/s/m/h suffixes); the default is 10 retries over about 25 minutes",
+  },
+  V3_WEBHOOK_RETRY_SCHEDULE: {
+    default: "5s,10s,30s,1m,2m,4m,5m,5m,7m",
+    doc: "Delays between attempts for V3 subscriptions; the default is 10 attempts over about 25 minutes",
   },
   WEBHOOK_RETRY_JITTER_PERCENT: { default: "20", doc: "Each retry delay varies randomly by up to ± this percentage (0 = exact)" },
   WEBHOOK_TIMEOUT: { default: "10s", doc: "Time a webhook receiver has to answer" },
@@ -144,6 +156,20 @@ export type ConfigKey = keyof typeof CONFIG_KEYS;
 export function configFlag(key: ConfigKey): string {
   const entry = CONFIG_KEYS[key];
   return "flag" in entry ? entry.flag : `--${key.toLowerCase().replaceAll("_", "-")}`;
+}
+
+/** Bytes of the master key of secrets at rest. */
+export const SECRET_KEY_BYTES = 32;
+
+/** A key written as base64 (standard or URL alphabet) or hex; undefined unless it is exactly SECRET_KEY_BYTES. */
+export function parseSecretKey(text: string): Uint8Array | undefined {
+  const trimmed = text.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, "hex")
+    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)
+      ? Buffer.from(trimmed, /[-_]/.test(trimmed) ? "base64url" : "base64")
+      : undefined;
+  return bytes && bytes.byteLength === SECRET_KEY_BYTES ? new Uint8Array(bytes) : undefined;
 }
 
 const DURATION = /^(\d+)(ms|s|m|h)?$/;
@@ -210,6 +236,12 @@ export function loadConfig(
     storage = { kind: "sqlite", file: join(dataDir, "openlinq.db") };
   }
 
+  const secretKeyText = read("SECRET_KEY").trim();
+  const secretKey = secretKeyText === "" ? undefined : parseSecretKey(secretKeyText);
+  if (secretKeyText !== "" && !secretKey) {
+    problems.push(`OPENLINQ_SECRET_KEY must be ${SECRET_KEY_BYTES} bytes as base64 or hex (make one with: openssl rand -base64 32)`);
+  }
+
   const token = read("TOKEN").trim() || undefined;
   if (token !== undefined && token.length < 8) {
     problems.push("OPENLINQ_TOKEN must be at least 8 characters");
@@ -225,16 +257,17 @@ export function loadConfig(
     }
   }
 
-  const schedule = read("WEBHOOK_RETRY_SCHEDULE")
-    .split(",")
-    .map((part) => part.trim())
-    .filter((part) => part !== "");
-  const webhookRetrySchedule: number[] = [];
-  for (const part of schedule) {
-    const ms = parseDuration(part);
-    if (ms === undefined) problems.push(`OPENLINQ_WEBHOOK_RETRY_SCHEDULE has a bad duration "${part}"`);
-    else webhookRetrySchedule.push(ms);
-  }
+  const retrySchedule = (key: ConfigKey): number[] => {
+    const delays: number[] = [];
+    for (const part of read(key).split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+      const ms = parseDuration(part);
+      if (ms === undefined) problems.push(`OPENLINQ_${key} has a bad duration "${part}"`);
+      else delays.push(ms);
+    }
+    return delays;
+  };
+  const webhookRetrySchedule = retrySchedule("WEBHOOK_RETRY_SCHEDULE");
+  const v3WebhookRetrySchedule = retrySchedule("V3_WEBHOOK_RETRY_SCHEDULE");
   const webhookTimeoutMs = parseDuration(read("WEBHOOK_TIMEOUT"));
   if (webhookTimeoutMs === undefined || webhookTimeoutMs <= 0) {
     problems.push(`OPENLINQ_WEBHOOK_TIMEOUT must be a duration like 10s, got "${read("WEBHOOK_TIMEOUT")}"`);
@@ -291,6 +324,7 @@ export function loadConfig(
     publicUrlExplicit: publicUrlText !== "",
     dataDir,
     storage,
+    secretKey,
     token,
     phoneNumbers,
     rateLimit: integer("RATE_LIMIT", 0),
@@ -302,6 +336,7 @@ export function loadConfig(
     worker: boolean("WORKER"),
     api: true,
     webhookRetrySchedule,
+    v3WebhookRetrySchedule,
     webhookTimeoutMs: webhookTimeoutMs ?? 10_000,
     webhookRetryJitter: integer("WEBHOOK_RETRY_JITTER_PERCENT", 0, 100) / 100,
     webhookClaimTtlMs,

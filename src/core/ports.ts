@@ -1,6 +1,7 @@
 import type {
   Attachment,
   AttachmentUpload,
+  ApiToken,
   Caller,
   ContactCard,
   Chat,
@@ -18,7 +19,6 @@ import type {
   Service,
   StoredEvent,
   User,
-  WebhookEventType,
   WebhookSubscription,
 } from "./model.ts";
 import type { Call } from "./calls/call.ts";
@@ -125,6 +125,16 @@ export interface OutboundJobRepository {
   add(jobs: readonly NewOutboundJob[], now: Date): Promise<number[]>;
 }
 
+/**
+ * Carrier events already applied, by the carrier's id for them. Marking one inside the
+ * transaction that applies it makes the event apply once, however often it is reported:
+ * concurrent reports of one event wait for each other and all but the first find it marked.
+ */
+export interface CarrierEventRepository {
+  /** Marks the event applied; false when it was already (nothing to do again). */
+  markApplied(orgId: number, carrierEventId: string, now: Date): Promise<boolean>;
+}
+
 /** The outbound worker, as core sees it. */
 export interface OutboundWork {
   /**
@@ -199,9 +209,14 @@ export interface UserRepository {
   firstAdmin(orgId: number): Promise<User | undefined>;
 }
 
+/** Integration tokens; the storage keeps a keyed hash of each, never the token. */
 export interface TokenRepository {
-  create(orgId: number, tokenHash: string, label: string, now: Date): Promise<void>;
-  findByHash(tokenHash: string): Promise<Caller | undefined>;
+  create(orgId: number, token: string, label: string, now: Date): Promise<void>;
+  findByToken(token: string): Promise<Caller | undefined>;
+  /** The org's tokens, oldest first. */
+  list(orgId: number): Promise<ApiToken[]>;
+  /** Removes the org's token `id`; false when the org has no such token. */
+  delete(orgId: number, id: number): Promise<boolean>;
   /** Labels of the org's tokens, oldest first ("cli", "first start", "OPENLINQ_TOKEN"). */
   labelsForOrg(orgId: number): Promise<string[]>;
 }
@@ -380,9 +395,10 @@ export interface NewWebhookSubscription {
   orgId: number;
   webhookUrl: string;
   version: number;
-  events: WebhookEventType[];
+  events: string[];
   active: boolean;
   secret: string | null;
+  phoneNumbers?: string[] | null;
 }
 
 export interface WebhookSubscriptionRepository {
@@ -514,6 +530,7 @@ export interface Repositories {
   calls: CallRepository;
   sandbox: SandboxRepository;
   outboundJobs: OutboundJobRepository;
+  carrierEvents: CarrierEventRepository;
   deliveryScenarios: DeliveryScenarioRepository;
 }
 

@@ -14,6 +14,8 @@ import type {
 import { pageWindow, stamp } from "./mappers.ts";
 import type { MigrationDialect } from "./migrations/index.ts";
 import type { Database, EventRow, WebhookAttemptRow, WebhookDeliveryRow } from "./schema.ts";
+import type { SecretBox } from "./secret-box.ts";
+import { openSubscriptionSecret } from "./webhooks.repository.ts";
 
 /** Rows deleted per statement by the retention sweep, so it never holds the writer long. */
 const PURGE_BATCH = 500;
@@ -90,6 +92,7 @@ function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEv
 async function claimDue(
   db: Kysely<Database>,
   dialect: MigrationDialect,
+  secrets: SecretBox,
   workerId: string,
   { now, claimUntil, limit }: ClaimRequest,
 ): Promise<ClaimedDelivery[]> {
@@ -167,9 +170,24 @@ async function claimDue(
         .as("secret"),
       eb
         .selectFrom("webhook_subscriptions as s")
+        .select("s.sealed_secret")
+        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+        .as("sealed_secret"),
+      eb
+        .selectFrom("webhook_subscriptions as s")
         .select("s.active")
         .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
         .as("active"),
+      eb
+        .selectFrom("webhook_subscriptions as s")
+        .select("s.version")
+        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+        .as("version"),
+      eb
+        .selectFrom("webhook_subscriptions as s")
+        .select("s.uuid")
+        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+        .as("subscription_uuid"),
       eb
         .selectFrom("webhook_attempts as a")
         .select((c) => c.fn.countAll<number>().as("n"))
@@ -191,7 +209,14 @@ async function claimDue(
     attemptCount: row.attempt_count,
     dueAt: new Date(row.next_attempt_at),
     attemptsBefore: Number(row.attempts_before ?? 0),
-    subscription: { id: row.subscription_id, url: row.webhook_url!, secret: row.secret ?? null, active: row.active === 1 },
+    subscription: {
+      id: row.subscription_id,
+      uuid: row.subscription_uuid ?? "",
+      version: row.version ?? 2,
+      url: row.webhook_url!,
+      secret: openSubscriptionSecret(secrets, { secret: row.secret ?? null, sealed_secret: row.sealed_secret ?? null }),
+      active: row.active === 1,
+    },
   }));
 }
 
@@ -319,7 +344,7 @@ async function recordAttempts(trx: Kysely<Database>, workerId: string, results: 
  * of waiting. Write transactions start with a write, so on SQLite they take the write
  * lock first (waiting on busy_timeout) instead of failing to upgrade a read snapshot.
  */
-export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDialect): DeliveryRepository {
+export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDialect, secrets: SecretBox): DeliveryRepository {
   async function deliveriesFor(eventIds: readonly string[]): Promise<Map<string, DeliverySummary[]>> {
     const byEvent = new Map<string, DeliverySummary[]>();
     if (eventIds.length === 0) return byEvent;
@@ -342,14 +367,14 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
   return {
     async recordAndClaim(workerId, results, claim) {
       if (results.length === 0) {
-        return { lost: [], claimed: claim ? await claimDue(db, dialect, workerId, claim) : [] };
+        return { lost: [], claimed: claim ? await claimDue(db, dialect, secrets, workerId, claim) : [] };
       }
       // One transaction for both halves: on SQLite one commit (one WAL append) per turn of
       // the worker instead of two, on Postgres one fsync.
       try {
         return await db.transaction().execute(async (trx) => {
           const lost = await recordAttempts(trx, workerId, results);
-          return { lost, claimed: claim ? await claimDue(trx, dialect, workerId, claim) : [] };
+          return { lost, claimed: claim ? await claimDue(trx, dialect, secrets, workerId, claim) : [] };
         });
       } catch (batchError) {
         if (results.length === 1) throw batchError;
@@ -366,7 +391,7 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
           }
         }
         if (unrecorded.length === results.length) throw batchError;
-        return { lost, unrecorded, claimed: claim ? await claimDue(db, dialect, workerId, claim) : [] };
+        return { lost, unrecorded, claimed: claim ? await claimDue(db, dialect, secrets, workerId, claim) : [] };
       }
     },
 

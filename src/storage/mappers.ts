@@ -13,7 +13,8 @@ import type {
   StoredReactionType,
   Service,
   User,
-  WebhookEventType,
+  LineReputation,
+  LineStatus,
   WebhookSubscription,
 } from "../core/model.ts";
 import type {
@@ -74,6 +75,8 @@ export function phoneNumberRowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
     phoneNumber: row.phone_number,
     forwardingNumber: row.forwarding_number,
     responseRate: row.response_rate,
+    status: row.status as LineStatus,
+    reputation: row.reputation as LineReputation,
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -184,16 +187,18 @@ export function contactRowToContact(row: ContactRow, owner: ContactOwner | null)
   };
 }
 
-export function subscriptionRowToSubscription(row: WebhookSubscriptionRow): WebhookSubscription {
+/** `secret` is the opened signing secret: rows hold it sealed (see openSubscriptionSecret). */
+export function subscriptionRowToSubscription(row: WebhookSubscriptionRow, secret: string | null): WebhookSubscription {
   return {
     id: row.id,
     uuid: row.uuid,
     orgId: row.org_id,
     webhookUrl: row.webhook_url,
     version: row.version,
-    events: JSON.parse(row.events) as WebhookEventType[],
+    events: JSON.parse(row.events) as string[],
     active: row.active === 1,
-    secret: row.secret,
+    secret,
+    phoneNumbers: row.phone_numbers === null ? null : (JSON.parse(row.phone_numbers) as string[]),
     deliveryAttempts: row.delivery_attempts,
     lastDeliveredAt: maybeDate(row.last_delivered_at),
     createdAt: date(row.created_at),

@@ -25,9 +25,18 @@ export interface UserTable {
 export interface ApiTokenTable {
   id: Generated<number>;
   org_id: number;
-  /** sha256 hex of the token; the token itself is never stored. */
+  /** Keyed hash of the token (SecretBox.tokenHash); the token itself is never stored. */
   token_hash: string;
   label: string;
+  created_at: string;
+  /** "hmac"; "sha256" for a row from before keyed hashes, until the start rekeys it. */
+  hash_kind: Generated<string>;
+}
+
+/** One row (id 1): the fingerprint of the key that sealed this database's secrets. */
+export interface SecretKeyFingerprintTable {
+  id: number;
+  fingerprint: string;
   created_at: string;
 }
 
@@ -40,6 +49,10 @@ export interface PhoneNumberTable {
   phone_number: string;
   forwarding_number: string | null;
   response_rate: number;
+  /** ACTIVE or FLAGGED. */
+  status: Generated<string>;
+  /** HEALTHY, AT_RISK or CRITICAL. */
+  reputation: Generated<string>;
   created_at: string;
   updated_at: string;
 }
@@ -158,7 +171,12 @@ export interface WebhookSubscriptionTable {
   /** JSON array of event types. */
   events: string;
   active: number;
+  /** Plaintext secret of a row from before sealing, until the start seals it; null after. */
   secret: string | null;
+  /** The signing secret sealed by SecretBox (AES-256-GCM); null for a subscription without one. */
+  sealed_secret: string | null;
+  /** JSON array of the E.164 lines whose events it gets; null: every line. */
+  phone_numbers: string | null;
   delivery_attempts: number;
   last_delivered_at: string | null;
   created_at: string;
@@ -286,6 +304,13 @@ export interface CallTable {
   created_at: string;
 }
 
+/** A carrier event applied once (see CarrierEventRepository); the key is the carrier's. */
+export interface CarrierEventTable {
+  org_id: number;
+  carrier_event_id: string;
+  created_at: string;
+}
+
 /**
  * Outbound work due at `run_at`: a send to the carrier, a signal of ours, a step of the
  * simulated carrier. A worker holds a row between claim and completion (deleted) or failure
@@ -399,6 +424,7 @@ export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
   api_tokens: ApiTokenTable;
+  secret_key_fingerprint: SecretKeyFingerprintTable;
   phone_numbers: PhoneNumberTable;
   chats: ChatTable;
   chat_handles: ChatHandleTable;
@@ -414,6 +440,7 @@ export interface Database {
   device_signals: DeviceSignalTable;
   calls: CallTable;
   outbound_jobs: OutboundJobTable;
+  carrier_events: CarrierEventTable;
   simulator_sends: SimulatorSendTable;
   api_faults: ApiFaultTable;
   api_fault_hits: ApiFaultHitTable;

@@ -4,7 +4,7 @@ import { TYPING_TIMEOUT_MS } from "../../core/devices/device-signal.ts";
 import { clearDeviceSignal, showDeviceSignal } from "../../core/devices/device-signals.service.ts";
 import { recordDeliveryReceipt } from "../../core/inbound/delivery-status.service.ts";
 import { receiveMessage } from "../../core/inbound/inbound-messages.service.ts";
-import { readByRecipient, receiveReaction } from "../../core/inbound/recipient-actions.service.ts";
+import { readByRecipient, receiveCarrierReaction, receiveReaction } from "../../core/inbound/recipient-actions.service.ts";
 import type { ChatWithHandles, ReactionType } from "../../core/model.ts";
 import type { Clock, NewOutboundJob, Random, SendReceipt, Transport } from "../../core/ports.ts";
 import { commonService, hasRichSignals, type HandleProfile } from "./profiles/profile.ts";
@@ -144,6 +144,8 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
               from,
               messageId,
               type: profile.autoReaction.type,
+              // Applied once however often the job runs (see receiveCarrierReaction).
+              carrierEventId: `${carrierMessageId}-reaction-${from}`,
             });
           }
           const reply = profile.autoReply.type === "none" ? null : await takeAutoReply(tx, orgId, from, text, now);
@@ -263,8 +265,11 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
     [
       REACT,
       async (job) => {
-        const { from, messageId, type } = job.payload;
-        await receiveReaction(core(), job.orgId, { from: str(from), messageId: Number(messageId), type: type as ReactionType, operation: "add" });
+        const { from, messageId, type, carrierEventId } = job.payload;
+        const reaction = { from: str(from), messageId: Number(messageId), type: type as ReactionType, operation: "add" as const };
+        // Jobs queued before reactions carried an event id apply as they did then.
+        if (carrierEventId === undefined) await receiveReaction(core(), job.orgId, reaction);
+        else await receiveCarrierReaction(core(), job.orgId, { ...reaction, carrierEventId: str(carrierEventId) });
       },
     ],
     [
