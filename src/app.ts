@@ -207,7 +207,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await app.register(scenarioRoutes, { prefix: "/openlinq/v1", deps });
         await app.register(transferRoutes, {
           prefix: "/openlinq/v1",
-          transfer: { transfer: sandboxTransferRepository(storage.db, storage.dialect), files: deps.files, clock },
+          transfer: { transfer: sandboxTransferRepository(storage.db, storage.dialect, secrets), files: deps.files, clock },
           activity: deps.activity,
         });
       },

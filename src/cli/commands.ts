@@ -241,8 +241,9 @@ async function withTransfer(config: Config, work: (deps: TransferDeps) => Promis
   const storage = openStorage(config.storage);
   try {
     await storage.migrate();
+    const secrets = await openSecrets(config, storage, createLogger(config.logLevel));
     await work({
-      transfer: sandboxTransferRepository(storage.db, storage.dialect),
+      transfer: sandboxTransferRepository(storage.db, storage.dialect, secrets),
       files: createDiskFileStore(join(config.dataDir, "attachments")),
       clock: systemClock,
     });

@@ -12,7 +12,8 @@ import { isUniqueViolation } from "./database.ts";
 import { stamp } from "./mappers.ts";
 import type { MigrationDialect } from "./migrations/index.ts";
 import type { Database } from "./schema.ts";
-import { insertSubscriptionRows, webhookSubscriptionRepository } from "./webhooks.repository.ts";
+import type { SecretBox } from "./secret-box.ts";
+import { insertSubscriptionRows, phoneNumbersColumn, webhookSubscriptionRepository } from "./webhooks.repository.ts";
 
 /**
  * The storage side of sandbox export and import (src/core/transfer): rows as stored, with
@@ -47,10 +48,10 @@ function columnsOf(table: SandboxTable): string[] {
   return Object.keys(SANDBOX_TABLES[table]).filter((c) => c !== "data");
 }
 
-export function sandboxTransferRepository(typed: Kysely<Database>, dialect: MigrationDialect): SandboxTransferStore {
+export function sandboxTransferRepository(typed: Kysely<Database>, dialect: MigrationDialect, secrets: SecretBox): SandboxTransferStore {
   const untyped = typed as unknown as Kysely<any>;
 
-  async function exportOrganization(db: Kysely<any>, orgId: number, secrets: boolean): Promise<SandboxOrganization | undefined> {
+  async function exportOrganization(db: Kysely<any>, orgId: number, withSecrets: boolean): Promise<SandboxOrganization | undefined> {
     const org = await db.selectFrom("organizations").select(["id", "name", "created_at"]).where("id", "=", orgId).executeTakeFirst();
     if (!org) return undefined;
     const tables = {} as Record<SandboxTable, SandboxRow[]>;
@@ -66,7 +67,7 @@ export function sandboxTransferRepository(typed: Kysely<Database>, dialect: Migr
       tables[table] = (await query.execute()) as SandboxRow[];
     }
     // Secrets are read through the repository, which knows how they are kept.
-    const subscriptions = await webhookSubscriptionRepository(typed).list(orgId);
+    const subscriptions = await webhookSubscriptionRepository(typed, secrets).list(orgId);
     tables.webhook_subscriptions = subscriptions.map((s) => ({
       id: s.id,
       uuid: s.uuid,
@@ -74,7 +75,8 @@ export function sandboxTransferRepository(typed: Kysely<Database>, dialect: Migr
       version: s.version,
       events: JSON.stringify(s.events),
       active: s.active ? 1 : 0,
-      secret: secrets ? s.secret : null,
+      secret: withSecrets ? s.secret : null,
+      phone_numbers: phoneNumbersColumn(s.phoneNumbers),
       delivery_attempts: s.deliveryAttempts,
       last_delivered_at: s.lastDeliveredAt ? stamp(s.lastDeliveredAt) : null,
       created_at: stamp(s.createdAt),
@@ -120,7 +122,7 @@ export function sandboxTransferRepository(typed: Kysely<Database>, dialect: Migr
       const rows = organization.tables[table];
       if (rows.length === 0) continue;
       if (table === "webhook_subscriptions") {
-        await insertSubscriptionRows(db as Kysely<Database>, intoOrgId, rows);
+        await insertSubscriptionRows(db as Kysely<Database>, secrets, intoOrgId, rows);
         continue;
       }
       const values = rows.map((row) => {

@@ -107,7 +107,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>, secrets: Sec
 }
 
 /** No filter is stored as null, whether given as null or as an empty list. */
-function phoneNumbersColumn(numbers: readonly string[] | null | undefined): string | null {
+export function phoneNumbersColumn(numbers: readonly string[] | null | undefined): string | null {
   return numbers && numbers.length > 0 ? JSON.stringify(numbers) : null;
 }
 
@@ -165,6 +165,7 @@ export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () =>
  */
 export async function insertSubscriptionRows(
   db: Kysely<Database>,
+  secrets: SecretBox,
   orgId: number,
   rows: readonly Record<string, string | number | null>[],
 ): Promise<void> {
@@ -180,7 +181,9 @@ export async function insertSubscriptionRows(
         version: Number(row.version),
         events: String(row.events),
         active: Number(row.active),
-        secret: row.secret === null ? null : String(row.secret),
+        secret: null,
+        sealed_secret: row.secret === null ? null : secrets.seal(String(row.secret)),
+        phone_numbers: row.phone_numbers === null ? null : String(row.phone_numbers),
         delivery_attempts: Number(row.delivery_attempts),
         last_delivered_at: row.last_delivered_at === null ? null : String(row.last_delivered_at),
         created_at: String(row.created_at),

@@ -165,6 +165,8 @@ export const SANDBOX_TABLES = {
     events: "text",
     active: "int",
     secret: "text?",
+    /** JSON array of the lines whose events it gets; null: every line. */
+    phone_numbers: "text?",
     delivery_attempts: "int",
     last_delivered_at: "text?",
     created_at: "text",
@@ -209,7 +211,7 @@ const JSON_COLUMNS: Partial<Record<SandboxTable, string[]>> = {
   messages: ["parts", "effect"],
   handle_profiles: ["auto_reply", "auto_reaction"],
   calls: ["recording"],
-  webhook_subscriptions: ["events"],
+  webhook_subscriptions: ["events", "phone_numbers"],
 };
 
 function parsesAsJson(text: string): boolean {
