@@ -13,6 +13,8 @@ import { eventRoutes } from "./http/openlinq/events.routes.ts";
 import { faultRoutes } from "./http/openlinq/faults.routes.ts";
 import { tokenRoutes } from "./http/openlinq/tokens.routes.ts";
 import { scenarioRoutes } from "./http/openlinq/scenarios.routes.ts";
+import { transferRoutes } from "./http/openlinq/transfer.routes.ts";
+import { sandboxTransferRepository } from "./storage/sandbox-transfer.repository.ts";
 import { createApiFaults } from "./core/faults/api-faults.service.ts";
 import { apiFaultRepository } from "./storage/faults.repository.ts";
 import { createHttpSender } from "./delivery/http-sender.ts";
@@ -211,6 +213,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await app.register(faultRoutes, { prefix: "/openlinq/v1", faults });
         await app.register(tokenRoutes, { prefix: "/openlinq/v1", deps });
         await app.register(scenarioRoutes, { prefix: "/openlinq/v1", deps });
+        await app.register(transferRoutes, {
+          prefix: "/openlinq/v1",
+          transfer: { transfer: sandboxTransferRepository(storage.db, storage.dialect, secrets), files: deps.files, clock },
+          activity: deps.activity,
+        });
       },
     ],
   });
