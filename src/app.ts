@@ -11,6 +11,8 @@ import { createHttpServer } from "./http/server.ts";
 import { createWebhookRenderer } from "./http/webhook-renderers.ts";
 import { eventRoutes } from "./http/openlinq/events.routes.ts";
 import { faultRoutes } from "./http/openlinq/faults.routes.ts";
+import { listenerRoutes } from "./http/openlinq/listeners.routes.ts";
+import { listenerRepository } from "./storage/listeners.repository.ts";
 import { createApiFaults } from "./core/faults/api-faults.service.ts";
 import { apiFaultRepository } from "./storage/faults.repository.ts";
 import { createHttpSender } from "./delivery/http-sender.ts";
@@ -257,6 +259,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       async (app) => {
         await app.register(eventRoutes, { prefix: "/openlinq/v1", deps, deliveries: delivery.repository });
         await app.register(faultRoutes, { prefix: "/openlinq/v1", faults });
+        await app.register(listenerRoutes, {
+          prefix: "/openlinq/v1",
+          listeners: { listeners: listenerRepository(storage.db, storage.dialect), clock, ids, webhooks: deps.webhooks },
+          activity: deps.activity,
+        });
       },
     ],
   });

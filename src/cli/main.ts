@@ -11,9 +11,10 @@ import {
 } from "../config/config.ts";
 import { DomainError } from "../core/errors.ts";
 import { DOCTOR_USAGE, runDoctor } from "./doctor.ts";
+import { LISTEN_USAGE, runListen } from "./listen.ts";
 import { UsageError } from "./usage-error.ts";
 
-const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs", "doctor"] as const;
+const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs", "doctor", "listen"] as const;
 
 function usage(): string {
   return `openlinq ${readVersion()} — a self-hosted Linq Partner API
@@ -26,6 +27,7 @@ Usage:
   openlinq numbers add <e164> [--org ID] provision a phone number
   openlinq orgs create <name>            create an organization with an admin user
   ${DOCTOR_USAGE}
+  ${LISTEN_USAGE}
   openlinq --version | --help
 
 Options (each is also an environment variable; a flag wins over the variable):
@@ -42,7 +44,7 @@ function readVersion(): string {
 const CONFIG_FLAGS = (Object.keys(CONFIG_KEYS) as ConfigKey[]).map((key) => ({ key, flag: configFlag(key) }));
 
 function parseCommandLine(argv: string[]) {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
     org: { type: "string" },
     // openlinq doctor
     api: { type: "string" },
@@ -55,6 +57,11 @@ function parseCommandLine(argv: string[]) {
     body: { type: "string" },
     "body-file": { type: "string" },
     scheme: { type: "string" },
+    // openlinq listen (and --api, --token)
+    "forward-to": { type: "string", multiple: true },
+    events: { type: "string" },
+    "replay-since": { type: "string" },
+    name: { type: "string" },
     help: { type: "boolean", short: "h" },
     version: { type: "boolean" },
   };
@@ -173,6 +180,31 @@ async function runCommand(argv: string[]): Promise<void> {
       bodyFile: text("body-file"),
       scheme: text("scheme"),
     });
+    return;
+  }
+  if (command === "listen") {
+    const text = (name: string) => {
+      const value = (values as Record<string, unknown>)[name];
+      return typeof value === "string" ? value : undefined;
+    };
+    process.exitCode = await runListen(
+      {
+        api: text("api") ?? "http://localhost:4010",
+        token: config.token || undefined,
+        forwardTo: (values["forward-to"] as string[] | undefined) ?? [],
+        events: text("events"),
+        replaySince: text("replay-since"),
+        name: text("name"),
+      },
+      {
+        out: (line) => console.log(line),
+        stopped: new Promise((resolve) => {
+          process.once("SIGINT", () => resolve());
+          process.once("SIGTERM", () => resolve());
+        }),
+        now: () => Date.now(),
+      },
+    );
     return;
   }
   // Loaded only now, so --help, --version and mistakes answer without compiling the server.

@@ -10,6 +10,7 @@ import * as domainEvents from "./2026-12-02-0650-domain-events.ts";
 import * as deliveryChatOrder from "./2026-12-02-0732-delivery-chat-order.ts";
 import * as attachmentUploads from "./2026-12-02-0750-attachment-uploads.ts";
 import * as outboundJobs from "./2026-12-02-0750-outbound-jobs.ts";
+import * as eventListeners from "./2026-12-02-0830-event-listeners.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0732-delivery-chat-order": deliveryChatOrder,
   "2026-12-02-0750-attachment-uploads": attachmentUploads,
   "2026-12-02-0750-outbound-jobs": outboundJobs,
+  "2026-12-02-0830-event-listeners": eventListeners,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */
