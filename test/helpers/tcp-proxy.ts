@@ -1,0 +1,49 @@
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
+
+/**
+ * A TCP proxy on port 0 in front of a server, whose connections a test can cut at any
+ * moment: the network failing between a client and the server (neither side is told).
+ */
+export interface TcpProxy {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** Destroys every connection open through the proxy; returns how many. */
+  cutAll(): number;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const pairs = new Set<[Socket, Socket]>();
+  const server = createServer((client) => {
+    const upstream = connect(target.port, target.host);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end).on("close", end);
+    upstream.on("error", end).on("close", end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cutAll() {
+      const count = pairs.size;
+      for (const [client, upstream] of [...pairs]) {
+        client.destroy();
+        upstream.destroy();
+      }
+      pairs.clear();
+      return count;
+    },
+    async close() {
+      this.cutAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
