@@ -226,3 +226,47 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+if (DIALECTS.includes("postgres")) {
+  describe("openlinq listen across two nodes (postgres)", () => {
+    let a: TestApp;
+    let b: TestApp;
+    let receiver: Receiver;
+    before(async () => {
+      a = await startTestApp("postgres", { overrides: { transport: createInstantTransport } });
+      b = await startTestApp("postgres", { nodeOf: a, overrides: { transport: createInstantTransport } });
+      await b.openlinq.listen();
+      receiver = await startReceiver();
+    });
+    after(async () => {
+      await receiver.close();
+      await b.close();
+      await a.close();
+    });
+
+    it("a listener on one node gets what both nodes commit, each chat's in order", async () => {
+      assert.equal((await a.request("PUT", `${API}/listeners/nodes`)).status, 200);
+      let stop!: () => void;
+      const lines: string[] = [];
+      const running = runListen(
+        { api: b.openlinq.baseUrl(), token: b.token, forwardTo: [`${receiver.url}/in`], events: undefined, replaySince: undefined, name: "nodes" },
+        { out: (line) => lines.push(line), stopped: new Promise<void>((resolve) => (stop = resolve)), now: () => Date.now() },
+      );
+      // Four chats, each written alternately through both nodes; chats run concurrently.
+      const perChat: string[][] = [[], [], [], []];
+      await Promise.all(
+        perChat.map(async (ids, chat) => {
+          for (let i = 0; i < 15; i++) ids.push(await inbound(i % 2 === 0 ? a : b, `+1617555${3000 + chat}`, `message ${i}`));
+        }),
+      );
+      const produced = perChat.flat();
+      await receiver.waitFor((requests) => new Set(requests.map((r) => r.headers["webhook-id"])).size >= produced.length, 60_000);
+      stop();
+      assert.equal(await running, 0);
+      const received = receiver.requests.map((r) => String(r.headers["webhook-id"]));
+      assert.deepEqual(received.toSorted(), produced.toSorted(), "every event once");
+      for (const ids of perChat) assert.deepEqual(received.filter((id) => ids.includes(id)), ids);
+      assert.match(lines.find((line) => line.startsWith("message.received"))!, /^message\.received\s+[0-9a-f-]{36}  200 \d+ms$/);
+    });
+  });
+}

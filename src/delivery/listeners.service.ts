@@ -78,13 +78,13 @@ export async function deleteListener(deps: ListenerDeps, orgId: number, name: st
 /** Moves the cursor forward to `position`: every event up to it was handled (or filtered out). */
 export async function acknowledgeEvents(deps: ListenerDeps, orgId: number, name: string, position: number): Promise<EventListener> {
   checkName(name);
-  if (position > (await deps.listeners.lastPosition())) {
+  const { listener, beyondNewest } = await deps.listeners.acknowledge(orgId, name, position, deps.clock.now());
+  if (!listener) throw notFound("listener_not_found", `Listener "${name}" not found`);
+  if (beyondNewest) {
     throw new DomainError("validation_failed", `position ${position} is past the newest event; acknowledge positions the stream sent`, {
       field: "position",
     });
   }
-  const listener = await deps.listeners.acknowledge(orgId, name, position, deps.clock.now());
-  if (!listener) throw notFound("listener_not_found", `Listener "${name}" not found`);
   return listener;
 }
 

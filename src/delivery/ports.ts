@@ -222,8 +222,16 @@ export interface ListenerRepository {
   delete(orgId: number, name: string): Promise<boolean>;
   /** Moves the cursor so the stream restarts at the first event created at or after `since` (or at the next new one). */
   rewind(orgId: number, name: string, since: Date, now: Date): Promise<EventListener | undefined>;
-  /** Moves the cursor forward to `position` (never back; that is rewind's job). */
-  acknowledge(orgId: number, name: string, position: number, now: Date): Promise<EventListener | undefined>;
+  /**
+   * Moves the cursor forward to `position` (never back; that is rewind's job) unless it is past
+   * the newest position handed out (`beyondNewest`); `listener` is undefined when there is none.
+   */
+  acknowledge(
+    orgId: number,
+    name: string,
+    position: number,
+    now: Date,
+  ): Promise<{ listener: EventListener | undefined; beyondNewest: boolean }>;
   /** The last position handed out so far. */
   lastPosition(): Promise<number>;
   /** Up to `limit` of the organization's events after `position`, in position order (numbering what committed since). */

@@ -154,14 +154,18 @@ export function listenerRepository(db: Kysely<Database>, dialect: MigrationDiale
       return row && listenerRowToListener(row);
     },
     async acknowledge(orgId, name, position, now) {
-      await db
+      // One statement in the usual case: a listener acknowledges every event it forwards.
+      const row = await db
         .updateTable("event_listeners")
         .set({ acked_position: position, acked_at: stamp(now), updated_at: stamp(now) })
         .where("org_id", "=", orgId)
         .where("name", "=", name)
         .where("acked_position", "<", position)
-        .execute();
-      return find(orgId, name);
+        .where((eb) => eb(eb.val(position), "<=", eb.selectFrom("event_position_counter").select("last_position").where("id", "=", 1)))
+        .returningAll()
+        .executeTakeFirst();
+      if (row) return { listener: listenerRowToListener(row), beyondNewest: false };
+      return { listener: await find(orgId, name), beyondNewest: position > (await lastPosition()) };
     },
     lastPosition,
     async eventsAfter(orgId, position, limit) {

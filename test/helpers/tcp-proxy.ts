@@ -16,6 +16,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const pairs = new Set<[Socket, Socket]>();
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host);
+    // No Nagle delay: the proxy must not slow small request/response exchanges down.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     const end = () => {
@@ -30,19 +33,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  const cutAll = () => {
+    const count = pairs.size;
+    for (const [client, upstream] of [...pairs]) {
+      client.destroy();
+      upstream.destroy();
+    }
+    pairs.clear();
+    return count;
+  };
   return {
     url: `http://127.0.0.1:${port}`,
-    cutAll() {
-      const count = pairs.size;
-      for (const [client, upstream] of [...pairs]) {
-        client.destroy();
-        upstream.destroy();
-      }
-      pairs.clear();
-      return count;
-    },
+    cutAll,
     async close() {
-      this.cutAll();
+      cutAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
