@@ -5,12 +5,13 @@ import type { Logger } from "pino";
 import { ConfigError, type Config } from "./config/config.ts";
 import { bootstrap, type BootstrapResult } from "./core/accounts/accounts.service.ts";
 import type { CoreDeps, Links } from "./core/deps.ts";
-import type { ActivityFeed, Clock, Ids, OutboxSignal, Transport } from "./core/ports.ts";
+import type { ActivityFeed, Clock, Ids, OutboxSignal, Random, Transport } from "./core/ports.ts";
 import { createActivityFeed, cryptoIds, systemClock } from "./core/system.ts";
 import { createHttpServer } from "./http/server.ts";
 import { createWebhookRenderer } from "./http/webhook-renderers.ts";
 import { eventRoutes } from "./http/openlinq/events.routes.ts";
 import { faultRoutes } from "./http/openlinq/faults.routes.ts";
+import { scenarioRoutes } from "./http/openlinq/scenarios.routes.ts";
 import { listenerRoutes } from "./http/openlinq/listeners.routes.ts";
 import { listenerRepository } from "./storage/listeners.repository.ts";
 import { createApiFaults } from "./core/faults/api-faults.service.ts";
@@ -28,11 +29,15 @@ import { createDispatcher, createUrlPolicy, type Network } from "./net/safe-disp
 import { openStorage, type StorageHandle } from "./storage/database.ts";
 import { createDiskFileStore } from "./storage/file-store.ts";
 import { createStore } from "./storage/store.ts";
+import { ensurePrivateDir } from "./storage/private-files.ts";
+import { createSecretBox, type SecretBox } from "./storage/secret-box.ts";
+import { loadSecretKey, SECRET_KEY_FILE } from "./storage/secret-key.ts";
+import { secureStoredSecrets, SecretKeyMismatchError } from "./storage/secrets-at-rest.ts";
 import { createSeededRandom, freshRandomSeed } from "./clock/seeded-random.ts";
 import { createVirtualClock, type VirtualClock } from "./clock/virtual-clock.ts";
 import { readSeedFile } from "./config/seed-file.ts";
 import { seedIfPristine } from "./transport/simulator/reset.service.ts";
-import type { SimulatorDeps } from "./transport/simulator/ports.ts";
+import type { SimulatorDeps, SimulatorStore } from "./transport/simulator/ports.ts";
 import { sandboxFace, type SandboxClock } from "./http/sandbox/index.ts";
 import { createSimulator, type Simulator } from "./transport/simulator/simulator.transport.ts";
 import { DomainError } from "./core/errors.ts";
@@ -94,9 +99,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const logger = overrides.logger ?? createLogger(config.logLevel);
   // Read first, so a bad seed file stops the start with every problem listed and nothing opened.
   const seed = readSeedFile(config.seedFile);
+  ensurePrivateDir(config.dataDir);
   const storage = openStorage(config.storage);
   await storage.migrate();
   await joinNodes(storage, config.clock === "virtual" ? "exclusive" : "shared");
+  const secrets = await openSecrets(config, storage, logger);
   const bus = openBus(config, storage, logger);
 
   // OPENLINQ_CLOCK=virtual: time moves only on POST /openlinq/v1/clock/advance.
@@ -108,93 +115,31 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const virtualClock = "advanceBy" in clock ? (clock as VirtualClock) : undefined;
   const randomSeed = config.randomSeed ?? freshRandomSeed();
   const random = createSeededRandom(randomSeed);
-  // The simulator's own tables beside core's; the sandbox endpoints use them even when a test replaced the transport.
-  const simulatorStore = createSimulatorStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() });
-  const simulator = overrides.transport ? undefined : createSimulator({ clock, random, store: simulatorStore });
-  const ids = overrides.ids ?? cryptoIds;
-  const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, network: overrides.network });
-  let baseUrl = config.publicUrl;
-  const links: Links = {
-    attachmentUrl: (id, filename) => `${baseUrl}/openlinq/v1/attachments/${id}/${encodeURIComponent(filename)}`,
-  };
-  const outboxListeners = new Set<() => void>();
-  const outbox: OutboxSignal = { notify: () => outboxListeners.forEach((listener) => listener()) };
-  const onOutboxNotify = (listener: () => void) => {
-    outboxListeners.add(listener);
-    return () => void outboxListeners.delete(listener);
-  };
-
-  // Outbound work: core's sends and signals, and the simulated carrier's schedule.
-  const handlers = new Map<string, JobHandler>([
-    [SEND_MESSAGE_JOB, (job) => performSend(deps, job.orgId, Number(job.payload.messageId))],
-    [CHAT_SIGNAL_JOB, (job) => performChatSignal(deps, job.orgId, Number(job.payload.chatId), job.payload.signal as ChatSignal)],
-    ...(simulator?.handlers ?? []),
-  ]);
-  const outboundWorker = createOutboundWorker({
-    queue: outboundQueue(storage.db, storage.dialect),
+  const core = await buildCore(config, storage, bus, logger, {
+    secrets,
     clock,
-    handlers,
-    claimTtlMs: config.outboundClaimTtlMs,
+    random,
+    overrides,
     // As for webhooks below: under a virtual clock only advances move work along.
     pollIntervalMs: virtualClock ? VIRTUAL_CLOCK_POLL_MS : config.outboundPollIntervalMs,
-    logger: logger.child({ component: "outbound" }),
-    // A chat or message can vanish before a planned step (deleted, or a sandbox reset): expected.
-    isSettled: (error) => error instanceof DomainError,
+    // `serve --no-worker`: this node performs the sends its requests committed; the queue's
+    // later work (the simulator's schedule, retries) is left to `openlinq worker`.
+    background: config.worker,
   });
-
-  // On Postgres the inbox's live stream shows what every node did, not only this one.
-  const sharedActivity = bus
-    ? shareActivityFeed(createActivityFeed(), bus, {
-        onError: (error) => logger.warn({ err: error }, "activity notification failed; open inbox pages catch up when they reconnect"),
-      })
-    : undefined;
-  await sharedActivity?.listen();
-  const activity = sharedActivity ?? createActivityFeed();
-  const store = createStore(storage.db, { onDeliveriesCommitted: () => outbox.notify() });
-  const files = createDiskFileStore(join(config.dataDir, "attachments"));
-  // Files a crashed process or a failed transaction left behind; an hour old at least, so a
-  // request in flight in another process sharing the data dir keeps its files.
-  const swept = await files.sweepOrphans({
-    olderThanMs: ORPHAN_FILE_AGE_MS,
-    knownKeys: (keys) => store.read.attachments.existingStorageKeys(keys),
-  });
-  if (swept.staged + swept.orphans > 0) logger.info(swept, "removed attachment files left behind by an earlier run");
-  const deps: CoreDeps = {
-    store,
-    outbound: { runNow: (ids) => outboundWorker.runNow(ids) },
-    clock,
-    ids,
-    transport: overrides.transport ? overrides.transport(clock) : simulator!.transport,
-    files,
-    outbox,
-    activity,
-    links,
-    fetchAttachment: createAttachmentFetcher({
-      dispatcher,
-      files,
-      concurrency: config.attachmentDownloadConcurrency,
-      maxBytes: config.maxAttachmentBytes,
-      allowPrivate: config.allowPrivateUrls,
-    }),
-    checkWebhookUrl: createUrlPolicy({ allowPrivate: config.allowPrivateUrls, network: overrides.network }),
-    limits: { maxAttachmentBytes: config.maxAttachmentBytes },
-    webhooks: createWebhookRenderer(),
-  };
-
-  simulator?.start(deps);
+  const { deps, simulator, simulatorStore, onOutboxNotify } = core;
+  const outboundWorker = core.outbound;
   const sandboxDeps: SimulatorDeps = { ...deps, simulator: simulatorStore };
   const bootstrapResult = await bootstrap(deps, { token: config.token, phoneNumbers: config.phoneNumbers });
   const seeded = config.seedFile ? await seedIfPristine(sandboxDeps, bootstrapResult.organization.id, seed) : undefined;
   if (seeded) logger.info({ seedFile: config.seedFile, ...seeded }, "seed file loaded");
   else if (config.seedFile) logger.info({ seedFile: config.seedFile }, "seed file not loaded: the organization has data already (POST /openlinq/v1/reset reloads it)");
 
-  const metrics = createMetrics({
-    ...metricSources(storage, clock, () => delivery.repository),
-  });
+  let baseUrl = config.publicUrl;
+  const metrics = createMetrics(metricSources(storage, clock, () => delivery.repository));
 
   // A stream of its own, so webhook retries never shift the simulator's draws.
   const retryRandom = createSeededRandom((randomSeed + 1) >>> 0);
-  const delivery = buildDelivery(config, storage, clock, logger, metrics, bus, {
+  const delivery = buildDelivery(config, storage, secrets, clock, logger, metrics, bus, {
     network: overrides.network,
     random: () => retryRandom.next(),
     activity: deps.activity,
@@ -259,9 +204,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       async (app) => {
         await app.register(eventRoutes, { prefix: "/openlinq/v1", deps, deliveries: delivery.repository });
         await app.register(faultRoutes, { prefix: "/openlinq/v1", faults });
+        await app.register(scenarioRoutes, { prefix: "/openlinq/v1", deps });
         await app.register(listenerRoutes, {
           prefix: "/openlinq/v1",
-          listeners: { listeners: listenerRepository(storage.db, storage.dialect), clock, ids, webhooks: deps.webhooks },
+          listeners: { listeners: listenerRepository(storage.db, storage.dialect, secrets), clock, ids: deps.ids, webhooks: deps.webhooks },
           activity: deps.activity,
         });
       },
@@ -291,6 +237,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         const port = (http.server.address() as { port: number }).port;
         const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
         baseUrl = `http://${host}:${port}`;
+        core.setBaseUrl(baseUrl);
       }
       return address;
     },
@@ -301,12 +248,136 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       // by requests finishing meanwhile stay queued for other workers or the next start.
       await Promise.all([closeHttpWithin(http, graceMs, logger), worker?.close({ graceMs })]);
       // Outbound jobs not yet run stay queued; the claims this worker holds are handed back.
-      await outboundWorker.close();
+      await core.close();
       await delivery.close();
-      await sharedActivity?.close();
       await bus?.close();
-      await dispatcher.close();
       await storage.destroy();
+    },
+  };
+}
+
+interface CoreRuntime {
+  deps: CoreDeps;
+  /** The simulated recipient network; undefined when a test replaced the transport. */
+  simulator: Simulator | undefined;
+  simulatorStore: SimulatorStore;
+  /** Sends to the carrier, our signals, the simulator's schedule; started by the caller. */
+  outbound: OutboundWorker;
+  /** Calls `listener` after every commit that wrote outbox rows; returns the unsubscribe function. */
+  onOutboxNotify(listener: () => void): () => void;
+  /** Where attachment links point, once the API listens on a port chosen at start. */
+  setBaseUrl(url: string): void;
+  /** Stops the outbound worker (its claims handed back) and closes what core opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * Core and the outbound worker over one database: what `serve` and `openlinq worker` both
+ * run. A worker process needs all of core, since the jobs it runs (a send, a simulated
+ * delivery, read or reply) go through core's services, events and webhook fan-out.
+ */
+async function buildCore(
+  config: Config,
+  storage: StorageHandle,
+  bus: NotificationBus | undefined,
+  logger: Logger,
+  options: {
+    secrets: SecretBox;
+    clock: Clock;
+    random: Random;
+    overrides: Pick<AppOverrides, "ids" | "transport" | "network">;
+    pollIntervalMs: number;
+    background: boolean;
+  },
+): Promise<CoreRuntime> {
+  const { clock, random, overrides } = options;
+  // The simulator's own tables beside core's; the sandbox endpoints use them even when a test replaced the transport.
+  const simulatorStore = createSimulatorStore(storage.db, { secrets: options.secrets, onDeliveriesCommitted: () => outbox.notify() });
+  const simulator = overrides.transport ? undefined : createSimulator({ clock, random, store: simulatorStore });
+  const ids = overrides.ids ?? cryptoIds;
+  const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, network: overrides.network });
+  let baseUrl = config.publicUrl;
+  const links: Links = {
+    attachmentUrl: (id, filename) => `${baseUrl}/openlinq/v1/attachments/${id}/${encodeURIComponent(filename)}`,
+  };
+  const outboxListeners = new Set<() => void>();
+  const outbox: OutboxSignal = { notify: () => outboxListeners.forEach((listener) => listener()) };
+
+  // Outbound work: core's sends and signals, and the simulated carrier's schedule.
+  const handlers = new Map<string, JobHandler>([
+    [SEND_MESSAGE_JOB, (job) => performSend(deps, job.orgId, Number(job.payload.messageId))],
+    [CHAT_SIGNAL_JOB, (job) => performChatSignal(deps, job.orgId, Number(job.payload.chatId), job.payload.signal as ChatSignal)],
+    ...(simulator?.handlers ?? []),
+  ]);
+  const outboundWorker = createOutboundWorker({
+    queue: outboundQueue(storage.db, storage.dialect),
+    clock,
+    handlers,
+    claimTtlMs: config.outboundClaimTtlMs,
+    pollIntervalMs: options.pollIntervalMs,
+    background: options.background,
+    logger: logger.child({ component: "outbound" }),
+    // A chat or message can vanish before a planned step (deleted, or a sandbox reset): expected.
+    isSettled: (error) => error instanceof DomainError,
+  });
+
+  // On Postgres the inbox's live stream shows what every node did, not only this one.
+  const sharedActivity = bus
+    ? shareActivityFeed(createActivityFeed(), bus, {
+        onError: (error) => logger.warn({ err: error }, "activity notification failed; open inbox pages catch up when they reconnect"),
+      })
+    : undefined;
+  await sharedActivity?.listen();
+  const activity = sharedActivity ?? createActivityFeed();
+  const store = createStore(storage.db, { secrets: options.secrets, onDeliveriesCommitted: () => outbox.notify() });
+  const files = createDiskFileStore(join(config.dataDir, "attachments"));
+  // Files a crashed process or a failed transaction left behind; an hour old at least, so a
+  // request in flight in another process sharing the data dir keeps its files.
+  const swept = await files.sweepOrphans({
+    olderThanMs: ORPHAN_FILE_AGE_MS,
+    knownKeys: (keys) => store.read.attachments.existingStorageKeys(keys),
+  });
+  if (swept.staged + swept.orphans > 0) logger.info(swept, "removed attachment files left behind by an earlier run");
+  const deps: CoreDeps = {
+    store,
+    outbound: { runNow: (ids) => outboundWorker.runNow(ids) },
+    clock,
+    ids,
+    transport: overrides.transport ? overrides.transport(clock) : simulator!.transport,
+    files,
+    outbox,
+    activity,
+    links,
+    fetchAttachment: createAttachmentFetcher({
+      dispatcher,
+      files,
+      concurrency: config.attachmentDownloadConcurrency,
+      maxBytes: config.maxAttachmentBytes,
+      allowPrivate: config.allowPrivateUrls,
+    }),
+    checkWebhookUrl: createUrlPolicy({ allowPrivate: config.allowPrivateUrls, network: overrides.network }),
+    limits: { maxAttachmentBytes: config.maxAttachmentBytes },
+    webhooks: createWebhookRenderer(),
+  };
+  simulator?.start(deps);
+
+  return {
+    deps,
+    simulator,
+    simulatorStore,
+    outbound: outboundWorker,
+    onOutboxNotify(listener) {
+      outboxListeners.add(listener);
+      return () => void outboxListeners.delete(listener);
+    },
+    setBaseUrl(url) {
+      baseUrl = url;
+    },
+    async close() {
+      // Outbound jobs not yet run stay queued; the claims this worker holds are handed back.
+      await outboundWorker.close();
+      await sharedActivity?.close();
+      await dispatcher.close();
     },
   };
 }
@@ -345,6 +416,40 @@ async function closeHttpWithin(http: FastifyInstance, graceMs: number, logger: L
   }
 }
 
+/**
+ * The key of secrets at rest, checked against the one the database was sealed with; rows
+ * from earlier versions (plaintext webhook secrets, SHA-256 tokens) are converted here.
+ * Another key is refused before anything is written: on one Postgres, every node needs the
+ * same OPENLINQ_SECRET_KEY unless they share a data directory (and its secret.key).
+ */
+export async function openSecrets(config: Config, storage: StorageHandle, logger: Logger): Promise<SecretBox> {
+  let key;
+  try {
+    key = loadSecretKey(config.dataDir, config.secretKey);
+  } catch (error) {
+    await storage.destroy();
+    throw new ConfigError([(error as Error).message]);
+  }
+  const secrets = createSecretBox(key.key);
+  try {
+    const converted = await secureStoredSecrets(storage.db, secrets, new Date());
+    if (converted.sealedSecrets + converted.rekeyedTokens > 0) {
+      logger.info(converted, "sealed plaintext webhook secrets and rekeyed token hashes from an earlier version");
+    }
+  } catch (error) {
+    await storage.destroy();
+    if (!(error instanceof SecretKeyMismatchError)) throw error;
+    throw new ConfigError([
+      `this database's secrets were sealed with another key (fingerprint ${error.storedFingerprint}) than this process's, ` +
+        `from ${key.origin} (fingerprint ${error.ourFingerprint}). ` +
+        (config.storage.kind === "postgres"
+          ? "Every node on one database needs the same key: set OPENLINQ_SECRET_KEY on each node to the first node's key (its OPENLINQ_SECRET_KEY, or the contents of its DATA_DIR/secret.key)"
+          : `Restore the key file (${SECRET_KEY_FILE} in the data directory) from a backup, or set OPENLINQ_SECRET_KEY to the key used before`),
+    ]);
+  }
+  return secrets;
+}
+
 /** Cross-node notifications (Postgres LISTEN/NOTIFY); undefined on SQLite. */
 function openBus(config: Config, storage: StorageHandle, logger: Logger): NotificationBus | undefined {
   return createNotificationBus(storage, {
@@ -377,13 +482,14 @@ interface Delivery {
 function buildDelivery(
   config: Config,
   storage: StorageHandle,
+  secrets: SecretBox,
   clock: Clock,
   logger: Logger,
   metrics: Metrics,
   bus: NotificationBus | undefined,
   tuning: { random?: () => number; pollIntervalMs?: number; activity?: ActivityFeed; network?: Network | undefined } = {},
 ): Delivery {
-  const repository = deliveryRepository(storage.db, storage.dialect);
+  const repository = deliveryRepository(storage.db, storage.dialect, secrets);
   const dispatcher = createDispatcher({
     allowPrivate: config.allowPrivateUrls,
     connections: config.webhookConcurrency,
@@ -438,6 +544,8 @@ function buildDelivery(
 export interface StandaloneWorker {
   config: Config;
   worker: DeliveryWorker;
+  /** The queued outbound work: sends to the carrier, our signals, the simulator's schedule. */
+  outbound: OutboundWorker;
   storage: StorageHandle;
   metrics: Metrics;
   /** Where /healthz, /readyz and /metrics answer (OPENLINQ_WORKER_PORT); undefined when not served. */
@@ -447,23 +555,38 @@ export interface StandaloneWorker {
 }
 
 /**
- * `openlinq worker`: webhook delivery alone, no API, on the database the API uses. With
- * OPENLINQ_WORKER_PORT it serves the operations endpoints (health, readiness, metrics).
+ * `openlinq worker`: the background work without the API, on the database the API uses:
+ * webhook delivery, and the outbound queue (sends to the carrier, the simulated network's
+ * deliveries, reads, reactions and replies), which runs through core like a request would.
+ * With OPENLINQ_WORKER_PORT it serves the operations endpoints (health, readiness, metrics).
  */
-export async function buildWorker(config: Config, overrides: Pick<AppOverrides, "clock" | "logger"> = {}): Promise<StandaloneWorker> {
+export async function buildWorker(
+  config: Config,
+  overrides: Pick<AppOverrides, "clock" | "logger" | "transport" | "network"> = {},
+): Promise<StandaloneWorker> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
+  ensurePrivateDir(config.dataDir);
   const storage = openStorage(config.storage);
   await storage.migrate();
   await joinNodes(storage, "shared");
+  const secrets = await openSecrets(config, storage, logger);
   const bus = openBus(config, storage, logger);
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics(metricSources(storage, clock, () => delivery.repository));
-  // Attempts made here reach the inbox pages open on the API nodes (Postgres).
-  const activity = bus
-    ? shareActivityFeed(createActivityFeed(), bus, { onError: (error) => logger.warn({ err: error }, "activity notification failed") })
-    : undefined;
-  const delivery = buildDelivery(config, storage, clock, logger, metrics, bus, activity ? { activity } : {});
+  const core = await buildCore(config, storage, bus, logger, {
+    secrets,
+    clock,
+    random: createSeededRandom(config.randomSeed ?? freshRandomSeed()),
+    overrides,
+    pollIntervalMs: config.outboundPollIntervalMs,
+    background: true,
+  });
+  const delivery = buildDelivery(config, storage, secrets, clock, logger, metrics, bus, { activity: core.deps.activity, network: overrides.network });
   const worker = delivery.createWorker();
+  // Events the outbound jobs emit here go out from here at once, and wake the other workers.
+  if (delivery.channel) core.onOutboxNotify(() => delivery.channel!.publish());
+  core.onOutboxNotify(worker.wake);
+  await core.outbound.start();
   await worker.start();
   let closing = false;
   let opsUrl: string | undefined;
@@ -482,16 +605,16 @@ export async function buildWorker(config: Config, overrides: Pick<AppOverrides, 
   return {
     config,
     worker,
+    outbound: core.outbound,
     storage,
     metrics,
     opsUrl,
     async close({ graceMs = 0 } = {}) {
       if (closing) return;
       closing = true;
-      await worker.close({ graceMs });
+      await Promise.all([worker.close({ graceMs }), core.close()]);
       await ops?.close();
       await delivery.close();
-      await activity?.close();
       await bus?.close();
       await storage.destroy();
     },

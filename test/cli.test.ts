@@ -166,21 +166,24 @@ describe("openlinq serve: the banner says where the token and numbers came from"
   };
   after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-  it("a token from OPENLINQ_TOKEN is labelled as such, with API, inbox and number", async () => {
+  it("a token from OPENLINQ_TOKEN is labelled as such and shown by its prefix only, with API, inbox and number", async () => {
     const dataDir = freshDir();
     const banner = await startBanner([], { OPENLINQ_DATA_DIR: dataDir, OPENLINQ_TOKEN: "env-token-12345" });
     assert.match(banner, /^\s*API\s+http:\/\/127\.0\.0\.1:\d+\/api\/partner\/v2$/m);
-    assert.match(banner, /^\s*Inbox\s+http:\/\/127\.0\.0\.1:\d+\/#token=env-token-12345$/m);
-    assert.match(banner, /^\s*Token\s+env-token-12345\s+\(from OPENLINQ_TOKEN\)$/m);
+    assert.match(banner, /^\s*Inbox\s+http:\/\/127\.0\.0\.1:\d+\/\s+\(sign in with your integration token\)$/m);
+    assert.match(banner, /^\s*Token\s+env-…\s+\(from OPENLINQ_TOKEN; shown by its first characters only\)$/m);
+    assert.doesNotMatch(banner, /env-token-12345/);
     assert.match(banner, /^\s*Numbers\s+\+19998887777$/m);
     const flagged = await startBanner(["--token", "flag-token-12345"], { OPENLINQ_DATA_DIR: dataDir });
-    assert.match(flagged, /^\s*Token\s+flag-token-12345\s+\(from --token\)$/m);
+    assert.match(flagged, /^\s*Token\s+flag…\s+\(from --token; shown by its first characters only\)$/m);
+    assert.doesNotMatch(flagged, /flag-token-12345/);
   });
 
   it("a token made on an earlier start is not claimed to be new", async () => {
     const dataDir = freshDir();
     const first = await startBanner([], { OPENLINQ_DATA_DIR: dataDir });
     assert.match(first, /^\s*Token\s+olq_\S+\s+\(new; shown once — keep it\)$/m);
+    assert.match(first, /^\s*Inbox\s+http:\/\/127\.0\.0\.1:\d+\/#token=olq_\S+$/m);
     const second = await startBanner([], { OPENLINQ_DATA_DIR: dataDir });
     assert.match(second, /^\s*Token\s+\(created on an earlier start and shown then; a new one: npx openlinq tokens create\)$/m);
   });

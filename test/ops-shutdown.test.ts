@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OUR_NUMBER } from "./helpers/app.ts";
-import { killHard, spawnOpenlinq, stopGracefully, type Spawned } from "./helpers/processes.ts";
+import { callApi, killHard, spawnOpenlinq, stopGracefully, type Spawned } from "./helpers/processes.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 
 /**
@@ -32,16 +32,7 @@ const baseEnv = {
   OPENLINQ_SHUTDOWN_TIMEOUT: "10s",
 };
 
-async function api(baseUrl: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { "x-linq-integration-token": TOKEN, ...(body ? { "content-type": "application/json" } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const api = (baseUrl: string, method: string, path: string, body?: unknown) => callApi(TOKEN, baseUrl, method, path, body);
 
 function jsonLines(output: string): Record<string, unknown>[] {
   return output

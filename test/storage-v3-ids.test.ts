@@ -8,6 +8,7 @@ import { Migrator, sql, type Kysely } from "kysely";
 import { dropPostgresSchema, openStorage, type StorageHandle } from "../src/storage/database.ts";
 import { migrationProvider } from "../src/storage/migrations/index.ts";
 import { createStore } from "../src/storage/store.ts";
+import { createSecretBox } from "../src/storage/secret-box.ts";
 import { messageParts, textOfParts } from "../src/core/messages/parts.ts";
 import { DIALECTS } from "./helpers/app.ts";
 
@@ -140,7 +141,7 @@ for (const dialect of DIALECTS) {
     });
 
     it("gives every existing row a distinct random UUID, reachable through the repositories", async () => {
-      const store = createStore(storage.db);
+      const store = createStore(storage.db, { secrets: createSecretBox(randomBytes(32)) });
       const seen = new Set<string>();
       for (const table of ["phone_numbers", "chats", "chat_handles", "messages", "webhook_subscriptions"] as const) {
         const rows = await storage.db.selectFrom(table).select(["id", "uuid"]).execute();
@@ -166,7 +167,7 @@ for (const dialect of DIALECTS) {
     });
 
     it("reads old messages as parts: the text, then the attachments", async () => {
-      const store = createStore(storage.db);
+      const store = createStore(storage.db, { secrets: createSecretBox(randomBytes(32)) });
       const first = (await store.read.messages.findById(1, 1))!;
       const second = (await store.read.messages.findById(1, 2))!;
       const attachments = await store.read.attachments.listForMessages([1, 2]);
@@ -180,7 +181,7 @@ for (const dialect of DIALECTS) {
     });
 
     it("keeps a new message's parts, effect, reply and preferred service", async () => {
-      const store = createStore(storage.db);
+      const store = createStore(storage.db, { secrets: createSecretBox(randomBytes(32)) });
       const original = (await store.read.messages.findById(1, 1))!;
       const parts = [
         { type: "text" as const, value: "Look", textDecorations: [{ range: [0, 4] as [number, number], style: "bold" as const }] },

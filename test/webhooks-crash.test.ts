@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { DIALECTS, OUR_NUMBER } from "./helpers/app.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { dropPostgresSchema } from "../src/storage/database.ts";
-import { killHard, spawnOpenlinq, stopGracefully, type Spawned } from "./helpers/processes.ts";
+import { callApi, killHard, spawnOpenlinq, stopGracefully, type Spawned } from "./helpers/processes.ts";
 
 /**
  * Crash safety with real processes: events committed before a kill -9 are delivered after
@@ -20,16 +20,7 @@ const MESSAGES = 24;
 /** Attempts a worker has in flight at once; a kill leaves at most four times as many unrecorded. */
 const CONCURRENCY = 4;
 
-async function api(baseUrl: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { "x-linq-integration-token": TOKEN, ...(body ? { "content-type": "application/json" } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const api = (baseUrl: string, method: string, path: string, body?: unknown) => callApi(TOKEN, baseUrl, method, path, body);
 
 /** Subscribes the receiver, then sends MESSAGES messages; returns the message.sent event ids the log knows. */
 async function sendMessages(baseUrl: string, receiver: Receiver): Promise<void> {

@@ -610,6 +610,56 @@ for (const dialect of DIALECTS) {
     });
   });
 
+  describe(`webhook subscription deleted while its deliveries are in flight (${dialect})`, () => {
+    let t: TestApp;
+    let clock: ManualClock;
+
+    before(async () => {
+      clock = createManualClock(new Date());
+      t = await startTestApp(dialect, { config: { ...DELIVERY_CONFIG, WORKER: "false" }, overrides: { clock } });
+    });
+    after(async () => {
+      await t.close();
+    });
+
+    it("records every attempt to the other subscription once, and drops the deleted one's cleanly", async () => {
+      const kept = await startReceiver({ status: 200, delayMs: 150 });
+      const deleted = await startReceiver({ status: 200, delayMs: 150 });
+      const worker = t.openlinq.newDeliveryWorker();
+      try {
+        await subscribe(t, kept, ["contact.created"]);
+        const doomed = await subscribe(t, deleted, ["contact.created"]);
+        const events = 60;
+        for (let i = 0; i < events; i += 1) await createContact(t, `Fan ${i}`);
+
+        const running = worker.runDue();
+        // Attempts to both are in flight (answers take 150 ms) when the subscription goes.
+        await deleted.waitFor((requests) => requests.length >= 5);
+        const removal = await t.request("DELETE", `${V2}/webhook_subscriptions/${doomed.id}`);
+        assert.equal(removal.status, 204, removal.raw);
+        await running;
+        // Any attempt whose record was lost would still hold its claim: let claims lapse and retry.
+        clock.advance(30 * SECOND);
+        await worker.runDue();
+
+        const byEvent = kept.byEvent();
+        assert.equal(byEvent.size, events, "every event reached the other subscription");
+        const twice = [...byEvent.values()].filter((requests) => requests.length > 1).length;
+        assert.equal(twice, 0, "no event reached the other subscription twice");
+        for (const eventId of byEvent.keys()) {
+          const detail = await eventDetail(t, eventId);
+          assert.equal(detail.deliveries.length, 1, "the deleted subscription's deliveries went with it");
+          assert.equal(detail.deliveries[0].status, "succeeded");
+          assert.equal(detail.attempts.length, 1, `the attempt of ${eventId} is in the log, once`);
+          assert.equal(detail.attempts[0].response.status, 200);
+        }
+      } finally {
+        await worker.close();
+        await Promise.all([kept.close(), deleted.close()]);
+      }
+    });
+  });
+
   describe(`webhook claims waiting for a slot (${dialect})`, () => {
     let t: TestApp;
     let clock: ManualClock;

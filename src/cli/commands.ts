@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import type { Logger } from "pino";
-import { buildApp, buildWorker } from "../app.ts";
+import { buildApp, buildWorker, openSecrets } from "../app.ts";
+import { ensurePrivateDir } from "../storage/private-files.ts";
 import type { Config } from "../config/config.ts";
 import { addPhoneNumber, createOrganization, createToken, type BootstrapResult } from "../core/accounts/accounts.service.ts";
 import { DomainError } from "../core/errors.ts";
@@ -29,9 +30,11 @@ export async function provision(
   rest: string[],
   orgFlag: string | undefined,
 ): Promise<void> {
+  ensurePrivateDir(config.dataDir);
   const storage = openStorage(config.storage);
   await storage.migrate();
-  const deps = { store: createStore(storage.db), clock: systemClock, ids: cryptoIds };
+  const secrets = await openSecrets(config, storage, createLogger(config.logLevel));
+  const deps = { store: createStore(storage.db, { secrets }), clock: systemClock, ids: cryptoIds };
   const orgId = orgFlag === undefined ? undefined : Number(orgFlag);
   try {
     if (orgId !== undefined && !Number.isInteger(orgId)) throw new DomainError("validation_failed", "--org takes an organization id");
@@ -112,7 +115,8 @@ function renderBanner(config: Config, base: string, bootstrap: BootstrapResult, 
     `  API        ${base}/api/partner/v2`,
     `  Docs       ${base}/docs`,
     // The fragment is never sent to the server; the page moves the token to session storage.
-    bootstrap.token
+    // Only a token made now is printed whole: a chosen one is known already (see describeToken).
+    bootstrap.token !== undefined && config.token === undefined
       ? `  Inbox      ${base}/#token=${encodeURIComponent(bootstrap.token)}`
       : `  Inbox      ${base}/   (sign in with your integration token)`,
     numbers === ""
@@ -127,8 +131,13 @@ function renderBanner(config: Config, base: string, bootstrap: BootstrapResult, 
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * A chosen token (OPENLINQ_TOKEN, --token) shows as its first few characters only: terminal
+ * scrollback and captured logs outlive the start, and whoever chose it knows it. A token made
+ * now is shown whole, once, since nobody knows it yet.
+ */
 function describeToken(config: Config, bootstrap: BootstrapResult, tokenFrom: string): string {
-  if (config.token !== undefined) return `${config.token}   (from ${tokenFrom})`;
+  if (config.token !== undefined) return `${tokenPrefix(config.token)}…   (from ${tokenFrom}; shown by its first characters only)`;
   if (bootstrap.token !== undefined) return `${bootstrap.token}   (new; shown once — keep it)`;
   const labels = bootstrap.earlierTokenLabels;
   const origin = labels.includes("cli")
@@ -137,6 +146,11 @@ function describeToken(config: Config, bootstrap: BootstrapResult, tokenFrom: st
       ? "set earlier with OPENLINQ_TOKEN"
       : "created on an earlier start";
   return `(${origin} and shown then; a new one: npx openlinq tokens create)`;
+}
+
+/** At most 4 characters, and never more than a third of the token (chosen tokens may be as short as 8). */
+function tokenPrefix(token: string): string {
+  return token.slice(0, Math.min(4, Math.floor(token.length / 3)));
 }
 
 /** Refuses to start on a port something else holds, before the database is touched. */
@@ -169,12 +183,13 @@ function listenError(error: unknown, host: string, port: number): unknown {
   }
 }
 
-/** Webhook delivery alone. Several may run on one Postgres database; on SQLite they poll. */
+/** The background work alone (webhooks, outbound jobs). Several may run on one Postgres database; on SQLite they poll. */
 export async function runWorker(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   const standalone = await buildWorker(config, { logger });
   process.stdout.write(
     `\n  openlinq webhook worker is running (${standalone.worker.id})\n` +
+      `  Outbound   sends and the simulator's schedule (${standalone.outbound.id})\n` +
       `  Database   ${config.storage.kind === "sqlite" ? config.storage.file : "postgres"}\n` +
       (standalone.opsUrl ? `  Health     ${standalone.opsUrl}/healthz, /readyz, /metrics\n` : "") +
       "\n",

@@ -21,7 +21,7 @@ function usage(): string {
 
 Usage:
   openlinq serve [options]               API, webhook delivery and inbox in one process (the default)
-  openlinq worker [options]              deliver webhooks only (pair with \`serve --no-worker\`)
+  openlinq worker [options]              background work only: webhooks, sends, the simulator's schedule
   openlinq migrate [options]             run database migrations and exit
   openlinq tokens create [--org ID]      create an integration token (printed once)
   openlinq numbers add <e164> [--org ID] provision a phone number

@@ -20,6 +20,8 @@ export interface Config {
   readonly publicUrlExplicit: boolean;
   readonly dataDir: string;
   readonly storage: StorageConfig;
+  /** Master key of secrets at rest (OPENLINQ_SECRET_KEY); undefined uses the key file in the data directory. */
+  readonly secretKey: Uint8Array | undefined;
   /** Token made valid on start (stored hashed). */
   readonly token: string | undefined;
   /** Numbers provisioned for the bootstrap organization on first start. */
@@ -82,6 +84,10 @@ export const CONFIG_KEYS = {
   DATA_DIR: { default: "./data", doc: "Directory for the SQLite file and stored attachments" },
   DATABASE_URL: { default: "", doc: "postgres://… to use Postgres; empty uses SQLite in DATA_DIR" },
   DATABASE_SCHEMA: { default: "", doc: "Postgres schema to use (created when missing); empty uses the default search_path" },
+  SECRET_KEY: {
+    default: "",
+    doc: "32 random bytes as base64 or hex (openssl rand -base64 32) sealing webhook secrets and keying token hashes; empty uses DATA_DIR/secret.key, created on first start. Every node on one Postgres needs the same key",
+  },
   TOKEN: { default: "", doc: "Integration token made valid at start; empty creates a random one on first start" },
   PHONE_NUMBERS: { default: "+19998887777", doc: "Comma list of numbers given to the first organization" },
   RATE_LIMIT: { default: "100", doc: "Requests per second per token (0 disables)" },
@@ -93,7 +99,11 @@ export const CONFIG_KEYS = {
   },
   LOG_LEVEL: { default: "info", doc: "pino log level (fatal, error, warn, info, debug, trace, silent)" },
   ALLOW_PRIVATE_URLS: { default: "true", doc: "Allow webhook and attachment URLs on loopback/private addresses" },
-  WORKER: { default: "true", doc: "Run webhook delivery in the API process", flag: "--no-worker" },
+  WORKER: {
+    default: "true",
+    doc: "Run the background work in the API process: webhook delivery, and queued outbound work (the simulator's schedule, retried sends); with false the node only performs the sends its requests commit, and `openlinq worker` does the rest",
+    flag: "--no-worker",
+  },
   WEBHOOK_RETRY_SCHEDULE: {
     default: "5s,10s,20s,40s,80s,160s,5m,5m,5m,5m",
     doc: "Delays between webhook attempts (ms/s/m/h suffixes); the default is 10 retries over about 25 minutes",
@@ -140,6 +150,20 @@ export type ConfigKey = keyof typeof CONFIG_KEYS;
 export function configFlag(key: ConfigKey): string {
   const entry = CONFIG_KEYS[key];
   return "flag" in entry ? entry.flag : `--${key.toLowerCase().replaceAll("_", "-")}`;
+}
+
+/** Bytes of the master key of secrets at rest. */
+export const SECRET_KEY_BYTES = 32;
+
+/** A key written as base64 (standard or URL alphabet) or hex; undefined unless it is exactly SECRET_KEY_BYTES. */
+export function parseSecretKey(text: string): Uint8Array | undefined {
+  const trimmed = text.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, "hex")
+    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)
+      ? Buffer.from(trimmed, /[-_]/.test(trimmed) ? "base64url" : "base64")
+      : undefined;
+  return bytes && bytes.byteLength === SECRET_KEY_BYTES ? new Uint8Array(bytes) : undefined;
 }
 
 const DURATION = /^(\d+)(ms|s|m|h)?$/;
@@ -204,6 +228,12 @@ export function loadConfig(
   } else {
     problems.push(`OPENLINQ_DATABASE_URL must start with postgres:// or sqlite:, got "${databaseUrl}"`);
     storage = { kind: "sqlite", file: join(dataDir, "openlinq.db") };
+  }
+
+  const secretKeyText = read("SECRET_KEY").trim();
+  const secretKey = secretKeyText === "" ? undefined : parseSecretKey(secretKeyText);
+  if (secretKeyText !== "" && !secretKey) {
+    problems.push(`OPENLINQ_SECRET_KEY must be ${SECRET_KEY_BYTES} bytes as base64 or hex (make one with: openssl rand -base64 32)`);
   }
 
   const token = read("TOKEN").trim() || undefined;
@@ -287,6 +317,7 @@ export function loadConfig(
     publicUrlExplicit: publicUrlText !== "",
     dataDir,
     storage,
+    secretKey,
     token,
     phoneNumbers,
     rateLimit: integer("RATE_LIMIT", 0),

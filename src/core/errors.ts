@@ -20,6 +20,7 @@ export type ErrorCode =
   | "handle_not_found"
   | "attachment_not_found"
   | "fault_not_found"
+  | "scenario_not_found"
   | "listener_not_found"
   | "user_not_found"
   | "sender_not_owned"

@@ -270,10 +270,21 @@ export interface StoredEvent {
   chatId: number | null;
   payload: string;
   createdAt: Date;
+  /** The delivery scenario that made it, if one did. */
+  scenarioId?: number | null;
 }
 
 /** Who is calling: resolved from the integration token. */
 export interface Caller {
   orgId: number;
   tokenId: number;
+}
+
+/** An integration token as listed: the token itself is never stored, only a keyed hash. */
+export interface ApiToken {
+  id: number;
+  orgId: number;
+  /** Where it came from: "cli", "first start", "OPENLINQ_TOKEN". */
+  label: string;
+  createdAt: Date;
 }

@@ -1,6 +1,7 @@
 import type {
   Attachment,
   AttachmentUpload,
+  ApiToken,
   Caller,
   ContactCard,
   Chat,
@@ -22,6 +23,7 @@ import type {
   WebhookSubscription,
 } from "./model.ts";
 import type { Call } from "./calls/call.ts";
+import type { DeliveryScenario, NewDeliveryScenario, ScenarioKind } from "./scenarios/delivery-scenario.ts";
 import type { DeviceSignal, DeviceSignalKind } from "./devices/device-signal.ts";
 
 /**
@@ -124,6 +126,16 @@ export interface OutboundJobRepository {
   add(jobs: readonly NewOutboundJob[], now: Date): Promise<number[]>;
 }
 
+/**
+ * Carrier events already applied, by the carrier's id for them. Marking one inside the
+ * transaction that applies it makes the event apply once, however often it is reported:
+ * concurrent reports of one event wait for each other and all but the first find it marked.
+ */
+export interface CarrierEventRepository {
+  /** Marks the event applied; false when it was already (nothing to do again). */
+  markApplied(orgId: number, carrierEventId: string, now: Date): Promise<boolean>;
+}
+
 /** The outbound worker, as core sees it. */
 export interface OutboundWork {
   /**
@@ -140,9 +152,9 @@ export interface Activity {
   /**
    * message: created/updated/deleted; chat: created/updated; typing: either side; event: webhook event written;
    * delivery: webhook attempt made; profile: a simulated device's settings; reset: the org's sandbox was wiped and reseeded;
-   * fault: an injected fault was added, removed, or hit a request.
+   * fault: an injected fault was added, removed, or hit a request; scenario: a delivery scenario was armed or removed.
    */
-  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset" | "fault";
+  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset" | "fault" | "scenario";
   chatId?: number;
   messageId?: number;
   eventId?: string;
@@ -198,9 +210,14 @@ export interface UserRepository {
   firstAdmin(orgId: number): Promise<User | undefined>;
 }
 
+/** Integration tokens; the storage keeps a keyed hash of each, never the token. */
 export interface TokenRepository {
-  create(orgId: number, tokenHash: string, label: string, now: Date): Promise<void>;
-  findByHash(tokenHash: string): Promise<Caller | undefined>;
+  create(orgId: number, token: string, label: string, now: Date): Promise<void>;
+  findByToken(token: string): Promise<Caller | undefined>;
+  /** The org's tokens, oldest first. */
+  list(orgId: number): Promise<ApiToken[]>;
+  /** Removes the org's token `id`; false when the org has no such token. */
+  delete(orgId: number, id: number): Promise<boolean>;
   /** Labels of the org's tokens, oldest first ("cli", "first start", "OPENLINQ_TOKEN"). */
   labelsForOrg(orgId: number): Promise<string[]>;
 }
@@ -300,6 +317,8 @@ export interface MessageRepository {
   /** Messages of a chat that reply to any of these message UUIDs. */
   listReplies(chatId: number, uuids: readonly string[]): Promise<Message[]>;
   updateDelivery(id: number, status: DeliveryStatus, deliveredAt: Date | null): Promise<void>;
+  /** Marks one outbound message read by the recipient, whatever its delivery status (a receipt can come early). */
+  markRead(id: number, at: Date): Promise<void>;
   delete(id: number): Promise<void>;
   /** The sender handle of each message. */
   sendersFor(messageIds: readonly number[]): Promise<Map<number, string>>;
@@ -405,6 +424,25 @@ export interface NewDelivery {
   eventType: string;
   /** The exact bytes every attempt sends and signs. */
   body: string;
+  /** Due later than the event's creation (a delivery scenario); default: at once. */
+  dueAt?: Date;
+  /** False: does not wait for, nor hold back, the chat's other deliveries (a scenario reorders it). Default true. */
+  ordered?: boolean;
+  /** The delivery scenario that shaped it. */
+  scenarioId?: number;
+}
+
+/** Delivery-side scenarios (src/core/scenarios). */
+export interface DeliveryScenarioRepository {
+  create(scenario: NewDeliveryScenario): Promise<DeliveryScenario>;
+  findById(orgId: number, id: number): Promise<DeliveryScenario | undefined>;
+  /** The org's scenarios, oldest first. */
+  list(orgId: number): Promise<DeliveryScenario[]>;
+  delete(orgId: number, id: number): Promise<boolean>;
+  /** The chat's oldest armed scenario of one of these kinds. */
+  nextArmed(chatId: number, kinds: readonly ScenarioKind[]): Promise<DeliveryScenario | undefined>;
+  /** Marks it applied (the first time) and adds what it did: the message it played on, the events it made or shaped. */
+  recordApplied(id: number, change: { messageId?: number; eventIds: readonly string[] }, now: Date): Promise<void>;
 }
 
 export interface EventRepository {
@@ -492,6 +530,8 @@ export interface Repositories {
   calls: CallRepository;
   sandbox: SandboxRepository;
   outboundJobs: OutboundJobRepository;
+  carrierEvents: CarrierEventRepository;
+  deliveryScenarios: DeliveryScenarioRepository;
 }
 
 /**

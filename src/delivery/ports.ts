@@ -80,6 +80,8 @@ export interface DeliverySummary {
   lastError: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** The delivery scenario that shaped it (delayed, duplicated, reordered), if one did. */
+  scenarioId: number | null;
 }
 
 export interface LoggedAttempt extends AttemptRecord {
@@ -99,6 +101,8 @@ export interface LoggedEvent {
   payload: string;
   payloadFormat: "domain" | "v2-envelope";
   createdAt: Date;
+  /** The delivery scenario that made it, if one did. */
+  scenarioId: number | null;
   deliveries: DeliverySummary[];
 }
 
@@ -134,7 +138,10 @@ export interface DeliveryRepository {
    * Recording moves each delivery on and counts the attempt on its subscription (a group
    * commit: one transaction per turn, not per attempt). A delivery whose claim was lost
    * (expired and retaken) keeps its new holder's state; its attempt is still logged and
-   * counted; its id is returned in `lost`.
+   * counted; its id is returned in `lost`. A delivery deleted meanwhile (with its
+   * subscription) is dropped: nothing to move on, no attempt logged. Should a record fail
+   * all the same, the others are written one by one and the failing ones are returned in
+   * `unrecorded`: they keep their claims and are retried once those lapse.
    *
    * Claiming takes up to `claim.limit` pending deliveries due at `claim.now` (unclaimed, or
    * whose claim has expired) for `workerId` until `claim.claimUntil`. Concurrent workers
@@ -147,7 +154,7 @@ export interface DeliveryRepository {
     workerId: string,
     results: readonly AttemptResult[],
     claim: ClaimRequest | null,
-  ): Promise<{ lost: number[]; claimed: ClaimedDelivery[] }>;
+  ): Promise<{ lost: number[]; unrecorded?: number[]; claimed: ClaimedDelivery[] }>;
   /** Ends a claimed delivery without an HTTP attempt (its subscription is inactive). */
   failWithoutAttempt(workerId: string, deliveryId: number, error: string, now: Date): Promise<void>;
   /** Hands back every claim of `workerId` (graceful shutdown); returns how many. */

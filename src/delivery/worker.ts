@@ -180,13 +180,17 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       const now = clock.now();
       const claimedUntil = now.getTime() + options.claimTtlMs;
       try {
-        const { lost, claimed } = await repository.recordAndClaim(
+        const { lost, unrecorded = [], claimed } = await repository.recordAndClaim(
           id,
           results,
           room > 0 ? { now, claimUntil: new Date(claimedUntil), limit: room } : null,
         );
         recording = 0;
-        if (results.length > 0) afterRecorded(results, lost);
+        if (unrecorded.length > 0) {
+          logger.error({ deliveryIds: unrecorded }, "webhook delivery: recording these attempts failed; retried once their claims lapse");
+        }
+        const recorded = unrecorded.length > 0 ? results.filter((r) => !unrecorded.includes(r.delivery.id)) : results;
+        if (recorded.length > 0) afterRecorded(recorded, lost);
         claimedTotal += claimed.length;
         for (const delivery of claimed) {
           options.metrics?.observeClaimLag((now.getTime() - delivery.dueAt.getTime()) / 1000);

@@ -52,6 +52,7 @@ export function statusFor(code: ErrorCode): number {
     case "handle_not_found":
     case "attachment_not_found":
     case "fault_not_found":
+    case "scenario_not_found":
     case "listener_not_found":
     case "contact_card_not_found":
       return 404;

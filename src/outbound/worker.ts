@@ -17,6 +17,12 @@ export interface OutboundWorkerOptions {
   claimTtlMs: number;
   /** How often to look for jobs other processes added and claims that lapsed, in wall-clock time. */
   pollIntervalMs: number;
+  /**
+   * Whether this worker looks for due work on its own (polling, a timer for the next due
+   * job). Without, it runs only what it is handed (`runNow`) or told (`runDue`): an API node
+   * that leaves the queue to `openlinq worker` processes. Default true.
+   */
+  background?: boolean;
   /** Jobs claimed per statement. */
   batchSize?: number;
   logger: Pick<Logger, "debug" | "warn" | "error">;
@@ -69,6 +75,7 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
   const { queue, clock, handlers, logger } = options;
   const id = options.id ?? `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}/outbound`;
   const backoff = options.backoffMs ?? defaultBackoffMs;
+  const background = options.background ?? true;
   const local = createLocalQueue({
     queue,
     workerId: id,
@@ -135,6 +142,7 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
   }
 
   async function armNext(): Promise<void> {
+    if (!background) return;
     const due = await queue.nextDueAt();
     if (due) wakeAt(due);
   }
@@ -158,6 +166,7 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
   return {
     id,
     async start() {
+      if (!background) return;
       const poll = setInterval(() => this.wake(), options.pollIntervalMs);
       poll.unref();
       cancelPoll = () => clearInterval(poll);
@@ -165,7 +174,7 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
       this.wake();
     },
     wake() {
-      if (wakeQueued || closed) return;
+      if (wakeQueued || closed || !background) return;
       wakeQueued = true;
       void exclusive(async () => {
         wakeQueued = false;

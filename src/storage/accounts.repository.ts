@@ -7,6 +7,7 @@ import type {
   UserRepository,
 } from "../core/ports.ts";
 import type { Database } from "./schema.ts";
+import type { SecretBox } from "./secret-box.ts";
 import { isRowId, isUuid, phoneNumberRowToPhoneNumber, stamp, userRowToUser } from "./mappers.ts";
 
 export function organizationRepository(db: Kysely<Database>): OrganizationRepository {
@@ -90,21 +91,35 @@ export function userRepository(db: Kysely<Database>): UserRepository {
   };
 }
 
-export function tokenRepository(db: Kysely<Database>): TokenRepository {
+export function tokenRepository(db: Kysely<Database>, secrets: SecretBox): TokenRepository {
   return {
-    async create(orgId, tokenHash, label, now) {
+    async create(orgId, token, label, now) {
       await db
         .insertInto("api_tokens")
-        .values({ org_id: orgId, token_hash: tokenHash, label, created_at: stamp(now) })
+        .values({ org_id: orgId, token_hash: secrets.tokenHash(token), hash_kind: "hmac", label, created_at: stamp(now) })
         .execute();
     },
-    async findByHash(tokenHash) {
+    async findByToken(token) {
       const row = await db
         .selectFrom("api_tokens")
         .select(["id", "org_id"])
-        .where("token_hash", "=", tokenHash)
+        .where("token_hash", "=", secrets.tokenHash(token))
         .executeTakeFirst();
       return row && { orgId: row.org_id, tokenId: row.id };
+    },
+    async list(orgId) {
+      const rows = await db
+        .selectFrom("api_tokens")
+        .select(["id", "org_id", "label", "created_at"])
+        .where("org_id", "=", orgId)
+        .orderBy("id")
+        .execute();
+      return rows.map((row) => ({ id: row.id, orgId: row.org_id, label: row.label, createdAt: new Date(row.created_at) }));
+    },
+    async delete(orgId, id) {
+      if (!isRowId(id)) return false;
+      const result = await db.deleteFrom("api_tokens").where("org_id", "=", orgId).where("id", "=", id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
     },
     async labelsForOrg(orgId) {
       const rows = await db.selectFrom("api_tokens").select("label").where("org_id", "=", orgId).orderBy("id").execute();

@@ -8,6 +8,7 @@ import type { Database } from "./schema.ts";
 import { migrationProvider, type MigrationDialect } from "./migrations/index.ts";
 import { withPreparedStatements } from "./prepared-statements.ts";
 import { withStatementCache } from "./statement-cache.ts";
+import { ensurePrivateFile, tightenPrivateFile } from "./private-files.ts";
 
 // COUNT(*) and other int8 values come back from pg as strings; every count we make fits a double.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -37,7 +38,13 @@ export interface StorageHandle {
 
 export function openStorage(config: StorageConfig): StorageHandle {
   if (config.kind === "sqlite") {
-    if (config.file !== ":memory:") mkdirSync(dirname(config.file), { recursive: true });
+    if (config.file !== ":memory:") {
+      mkdirSync(dirname(config.file), { recursive: true, mode: 0o700 });
+      // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the
+      // database file's mode. Files from earlier versions (0644) are tightened here.
+      ensurePrivateFile(config.file);
+      for (const suffix of ["-wal", "-shm"]) tightenPrivateFile(config.file + suffix);
+    }
     const database = new SQLite(config.file);
     database.pragma("journal_mode = WAL");
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose

@@ -14,6 +14,8 @@ import type {
 import { pageWindow, stamp } from "./mappers.ts";
 import type { MigrationDialect } from "./migrations/index.ts";
 import type { Database, EventRow, WebhookAttemptRow, WebhookDeliveryRow } from "./schema.ts";
+import type { SecretBox } from "./secret-box.ts";
+import { openSubscriptionSecret } from "./webhooks.repository.ts";
 
 /** Rows deleted per statement by the retention sweep, so it never holds the writer long. */
 const PURGE_BATCH = 500;
@@ -39,6 +41,7 @@ function deliveryRowToSummary(row: DeliveryWithUrl): DeliverySummary {
     lastError: row.last_error,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+    scenarioId: row.scenario_id,
   };
 }
 
@@ -77,6 +80,7 @@ function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEv
     payload: row.payload,
     payloadFormat: row.payload_format === "domain" ? "domain" : "v2-envelope",
     createdAt: new Date(row.created_at),
+    scenarioId: row.scenario_id,
     deliveries,
   };
 }
@@ -88,6 +92,7 @@ function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEv
 async function claimDue(
   db: Kysely<Database>,
   dialect: MigrationDialect,
+  secrets: SecretBox,
   workerId: string,
   { now, claimUntil, limit }: ClaimRequest,
 ): Promise<ClaimedDelivery[]> {
@@ -165,6 +170,11 @@ async function claimDue(
         .as("secret"),
       eb
         .selectFrom("webhook_subscriptions as s")
+        .select("s.sealed_secret")
+        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+        .as("sealed_secret"),
+      eb
+        .selectFrom("webhook_subscriptions as s")
         .select("s.active")
         .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
         .as("active"),
@@ -189,12 +199,42 @@ async function claimDue(
     attemptCount: row.attempt_count,
     dueAt: new Date(row.next_attempt_at),
     attemptsBefore: Number(row.attempts_before ?? 0),
-    subscription: { id: row.subscription_id, url: row.webhook_url!, secret: row.secret ?? null, active: row.active === 1 },
+    subscription: { id: row.subscription_id, url: row.webhook_url!, secret: openSubscriptionSecret(secrets, { secret: row.secret ?? null, sealed_secret: row.sealed_secret ?? null }), active: row.active === 1 },
   }));
 }
 
-/** Writes finished attempts (see DeliveryRepository.recordAndClaim); returns the ids whose claim was lost. */
+/**
+ * Writes finished attempts (see DeliveryRepository.recordAndClaim); returns the ids whose
+ * claim was lost. Only deliveries still claimed by `workerId` move on (one retaken by
+ * another worker is that worker's now). Every attempt whose delivery still exists is logged;
+ * one whose delivery was deleted with its subscription meanwhile has nothing left to log and
+ * is dropped (rather than failing a foreign key and taking the whole batch down).
+ *
+ * Lock order: subscriptions first (ascending id), then their deliveries, the same order as a
+ * subscription's deletion (the row, then its deliveries by cascade). On Postgres a deletion
+ * racing this transaction therefore waits for it or runs before it, never deadlocks with it.
+ */
 async function recordAttempts(trx: Kysely<Database>, workerId: string, results: readonly AttemptResult[]): Promise<number[]> {
+  const bySubscription = new Map<number, AttemptResult[]>();
+  for (const result of results) {
+    const id = result.delivery.subscription.id;
+    bySubscription.set(id, [...(bySubscription.get(id) ?? []), result]);
+  }
+  for (const subscriptionId of [...bySubscription.keys()].sort((a, b) => a - b)) {
+    const group = bySubscription.get(subscriptionId)!;
+    const delivered = group.filter((r) => r.next.status === "succeeded");
+    const deactivated = group.find((r) => r.deactivateSubscription);
+    await trx
+      .updateTable("webhook_subscriptions")
+      .set((eb) => ({
+        delivery_attempts: eb("delivery_attempts", "+", group.length),
+        ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
+        ...(deactivated ? { active: 0, updated_at: stamp(deactivated.attempt.attemptedAt) } : {}),
+      }))
+      .where("id", "=", subscriptionId)
+      .execute();
+  }
+
   const held = new Set<number>();
   // Successes move in one statement per (status, note) pair; retries and failures one by one.
   const successes = new Map<string, AttemptResult[]>();
@@ -247,11 +287,19 @@ async function recordAttempts(trx: Kysely<Database>, workerId: string, results: 
     if (Number(moved.numUpdatedRows) === 1) held.add(delivery.id);
   }
 
-  for (let offset = 0; offset < results.length; offset += INSERT_BATCH) {
+  // A lost claim's attempt still happened and is logged; a vanished delivery's is not.
+  const unheld = results.map((r) => r.delivery.id).filter((id) => !held.has(id));
+  const stillThere = new Set(held);
+  if (unheld.length > 0) {
+    const rows = await trx.selectFrom("webhook_deliveries").select("id").where("id", "in", unheld).execute();
+    rows.forEach((row) => stillThere.add(row.id));
+  }
+  const logged = results.filter((r) => stillThere.has(r.delivery.id));
+  for (let offset = 0; offset < logged.length; offset += INSERT_BATCH) {
     await trx
       .insertInto("webhook_attempts")
       .values(
-        results.slice(offset, offset + INSERT_BATCH).map(({ delivery, attempt }) => ({
+        logged.slice(offset, offset + INSERT_BATCH).map(({ delivery, attempt }) => ({
           delivery_id: delivery.id,
           event_id: delivery.eventId,
           subscription_id: delivery.subscription.id,
@@ -269,25 +317,6 @@ async function recordAttempts(trx: Kysely<Database>, workerId: string, results: 
       )
       .execute();
   }
-
-  const bySubscription = new Map<number, AttemptResult[]>();
-  for (const result of results) {
-    const id = result.delivery.subscription.id;
-    bySubscription.set(id, [...(bySubscription.get(id) ?? []), result]);
-  }
-  for (const [subscriptionId, group] of bySubscription) {
-    const delivered = group.filter((r) => r.next.status === "succeeded");
-    const deactivated = group.find((r) => r.deactivateSubscription);
-    await trx
-      .updateTable("webhook_subscriptions")
-      .set((eb) => ({
-        delivery_attempts: eb("delivery_attempts", "+", group.length),
-        ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
-        ...(deactivated ? { active: 0, updated_at: stamp(deactivated.attempt.attemptedAt) } : {}),
-      }))
-      .where("id", "=", subscriptionId)
-      .execute();
-  }
   return results.map((r) => r.delivery.id).filter((id) => !held.has(id));
 }
 
@@ -298,7 +327,7 @@ async function recordAttempts(trx: Kysely<Database>, workerId: string, results: 
  * of waiting. Write transactions start with a write, so on SQLite they take the write
  * lock first (waiting on busy_timeout) instead of failing to upgrade a read snapshot.
  */
-export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDialect): DeliveryRepository {
+export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDialect, secrets: SecretBox): DeliveryRepository {
   async function deliveriesFor(eventIds: readonly string[]): Promise<Map<string, DeliverySummary[]>> {
     const byEvent = new Map<string, DeliverySummary[]>();
     if (eventIds.length === 0) return byEvent;
@@ -321,14 +350,32 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
   return {
     async recordAndClaim(workerId, results, claim) {
       if (results.length === 0) {
-        return { lost: [], claimed: claim ? await claimDue(db, dialect, workerId, claim) : [] };
+        return { lost: [], claimed: claim ? await claimDue(db, dialect, secrets, workerId, claim) : [] };
       }
       // One transaction for both halves: on SQLite one commit (one WAL append) per turn of
       // the worker instead of two, on Postgres one fsync.
-      return db.transaction().execute(async (trx) => {
-        const lost = await recordAttempts(trx, workerId, results);
-        return { lost, claimed: claim ? await claimDue(trx, dialect, workerId, claim) : [] };
-      });
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const lost = await recordAttempts(trx, workerId, results);
+          return { lost, claimed: claim ? await claimDue(trx, dialect, secrets, workerId, claim) : [] };
+        });
+      } catch (batchError) {
+        if (results.length === 1) throw batchError;
+        // One record the batch could not take must not cost the others theirs (their claims
+        // would lapse and every one be sent again): each on its own, the failing ones left
+        // claimed, to be retried once their claims lapse.
+        const lost: number[] = [];
+        const unrecorded: number[] = [];
+        for (const result of results) {
+          try {
+            lost.push(...(await db.transaction().execute((trx) => recordAttempts(trx, workerId, [result]))));
+          } catch {
+            unrecorded.push(result.delivery.id);
+          }
+        }
+        if (unrecorded.length === results.length) throw batchError;
+        return { lost, unrecorded, claimed: claim ? await claimDue(db, dialect, secrets, workerId, claim) : [] };
+      }
     },
 
     async failWithoutAttempt(workerId, deliveryId, error, now) {

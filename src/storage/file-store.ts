@@ -96,7 +96,7 @@ export function createDiskFileStore(directory: string): DiskFileStore {
     },
     async putStream(key, source, maxBytes) {
       const path = pathOf(key);
-      await mkdir(join(path, ".."), { recursive: true });
+      await mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
       let written = 0;
       async function* counted() {
         for await (const chunk of source) {
@@ -108,7 +108,7 @@ export function createDiskFileStore(directory: string): DiskFileStore {
         }
       }
       try {
-        await pipeline(counted, createWriteStream(path));
+        await pipeline(counted, createWriteStream(path, { mode: 0o600 }));
       } catch (error) {
         await rm(path, { force: true });
         throw error;
@@ -117,7 +117,7 @@ export function createDiskFileStore(directory: string): DiskFileStore {
     },
     async copy(fromKey, toKey) {
       const to = pathOf(toKey);
-      await mkdir(join(to, ".."), { recursive: true });
+      await mkdir(join(to, ".."), { recursive: true, mode: 0o700 });
       await copyFile(pathOf(fromKey), to);
     },
     pathOf,

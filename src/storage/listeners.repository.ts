@@ -4,18 +4,19 @@ import type { EventListener, ListenerRepository, PositionedEvent } from "../deli
 import type { MigrationDialect } from "./migrations/index.ts";
 import { stamp } from "./mappers.ts";
 import type { Database, EventListenerRow } from "./schema.ts";
+import type { SecretBox } from "./secret-box.ts";
 
 /** Events numbered per run at most; a backlog takes several runs, each a short transaction. */
 const NUMBERING_BATCH = 1_000;
 /** Runs one call makes at most before it settles for what is numbered (writers may never pause). */
 const NUMBERING_RUNS = 50;
 
-function listenerRowToListener(row: EventListenerRow): EventListener {
+function listenerRowToListener(row: EventListenerRow, secrets: SecretBox): EventListener {
   return {
     id: row.id,
     orgId: row.org_id,
     name: row.name,
-    secret: row.secret,
+    secret: secrets.open(row.sealed_secret),
     ackedPosition: Number(row.acked_position),
     ackedAt: row.acked_at === null ? null : new Date(row.acked_at),
     createdAt: new Date(row.created_at),
@@ -34,7 +35,7 @@ function listenerRowToListener(row: EventListenerRow): EventListener {
  * SQLite rowid); a chat's events were inserted in commit order, since the transactions that
  * write them serialize on the chat.
  */
-export function listenerRepository(db: Kysely<Database>, dialect: MigrationDialect): ListenerRepository {
+export function listenerRepository(db: Kysely<Database>, dialect: MigrationDialect, secrets: SecretBox): ListenerRepository {
   const insertionOrder = sql.raw(dialect === "postgres" ? "seq" : "rowid");
 
   /** One numbering run; returns whether it numbered anything. */
@@ -78,7 +79,7 @@ export function listenerRepository(db: Kysely<Database>, dialect: MigrationDiale
 
   async function find(orgId: number, name: string): Promise<EventListener | undefined> {
     const row = await db.selectFrom("event_listeners").selectAll().where("org_id", "=", orgId).where("name", "=", name).executeTakeFirst();
-    return row && listenerRowToListener(row);
+    return row && listenerRowToListener(row, secrets);
   }
 
   async function readAfter(orgId: number, position: number, limit: number): Promise<PositionedEvent[]> {
@@ -112,7 +113,7 @@ export function listenerRepository(db: Kysely<Database>, dialect: MigrationDiale
         .values({
           org_id: orgId,
           name,
-          secret: newSecret,
+          sealed_secret: secrets.seal(newSecret),
           acked_position: await lastPosition(),
           acked_at: null,
           created_at: stamp(now),
@@ -122,13 +123,13 @@ export function listenerRepository(db: Kysely<Database>, dialect: MigrationDiale
         .returningAll()
         .executeTakeFirst();
       // Two starts of one name at once: the first insert wins, both get it.
-      if (inserted) return { listener: listenerRowToListener(inserted), created: true };
+      if (inserted) return { listener: listenerRowToListener(inserted, secrets), created: true };
       return { listener: (await find(orgId, name))!, created: false };
     },
     find,
     async list(orgId) {
       const rows = await db.selectFrom("event_listeners").selectAll().where("org_id", "=", orgId).orderBy("name").execute();
-      return rows.map(listenerRowToListener);
+      return rows.map((row) => listenerRowToListener(row, secrets));
     },
     async delete(orgId, name) {
       const result = await db.deleteFrom("event_listeners").where("org_id", "=", orgId).where("name", "=", name).executeTakeFirst();
@@ -151,7 +152,7 @@ export function listenerRepository(db: Kysely<Database>, dialect: MigrationDiale
         .where("name", "=", name)
         .returningAll()
         .executeTakeFirst();
-      return row && listenerRowToListener(row);
+      return row && listenerRowToListener(row, secrets);
     },
     async acknowledge(orgId, name, position, now) {
       // One statement in the usual case: a listener acknowledges every event it forwards.
@@ -164,7 +165,7 @@ export function listenerRepository(db: Kysely<Database>, dialect: MigrationDiale
         .where((eb) => eb(eb.val(position), "<=", eb.selectFrom("event_position_counter").select("last_position").where("id", "=", 1)))
         .returningAll()
         .executeTakeFirst();
-      if (row) return { listener: listenerRowToListener(row), beyondNewest: false };
+      if (row) return { listener: listenerRowToListener(row, secrets), beyondNewest: false };
       return { listener: await find(orgId, name), beyondNewest: position > (await lastPosition()) };
     },
     lastPosition,

@@ -184,7 +184,8 @@ export function contactRowToContact(row: ContactRow, owner: ContactOwner | null)
   };
 }
 
-export function subscriptionRowToSubscription(row: WebhookSubscriptionRow): WebhookSubscription {
+/** `secret` is the opened signing secret: rows hold it sealed (see openSubscriptionSecret). */
+export function subscriptionRowToSubscription(row: WebhookSubscriptionRow, secret: string | null): WebhookSubscription {
   return {
     id: row.id,
     uuid: row.uuid,
@@ -193,7 +194,7 @@ export function subscriptionRowToSubscription(row: WebhookSubscriptionRow): Webh
     version: row.version,
     events: JSON.parse(row.events) as WebhookEventType[],
     active: row.active === 1,
-    secret: row.secret,
+    secret,
     deliveryAttempts: row.delivery_attempts,
     lastDeliveredAt: maybeDate(row.last_delivered_at),
     createdAt: date(row.created_at),

@@ -376,6 +376,9 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
         .execute();
       return rows.map(messageRowToMessage).sort((a, b) => a.id - b.id);
     },
+    async markRead(id, at) {
+      await db.updateTable("messages").set({ is_read: 1, read_at: stamp(at) }).where("id", "=", id).execute();
+    },
     async updateText(id, text, editedAt) {
       await db.updateTable("messages").set({ text, edited_at: stamp(editedAt) }).where("id", "=", id).execute();
     },

@@ -25,9 +25,18 @@ export interface UserTable {
 export interface ApiTokenTable {
   id: Generated<number>;
   org_id: number;
-  /** sha256 hex of the token; the token itself is never stored. */
+  /** Keyed hash of the token (SecretBox.tokenHash); the token itself is never stored. */
   token_hash: string;
   label: string;
+  created_at: string;
+  /** "hmac"; "sha256" for a row from before keyed hashes, until the start rekeys it. */
+  hash_kind: Generated<string>;
+}
+
+/** One row (id 1): the fingerprint of the key that sealed this database's secrets. */
+export interface SecretKeyFingerprintTable {
+  id: number;
+  fingerprint: string;
   created_at: string;
 }
 
@@ -158,7 +167,10 @@ export interface WebhookSubscriptionTable {
   /** JSON array of event types. */
   events: string;
   active: number;
+  /** Plaintext secret of a row from before sealing, until the start seals it; null after. */
   secret: string | null;
+  /** The signing secret sealed by SecretBox (AES-256-GCM); null for a subscription without one. */
+  sealed_secret: string | null;
   delivery_attempts: number;
   last_delivered_at: string | null;
   created_at: string;
@@ -179,6 +191,8 @@ export interface EventTable {
   payload: string;
   payload_format: Generated<string>;
   created_at: string;
+  /** The delivery scenario that made this event (src/core/scenarios); null for most. */
+  scenario_id: Generated<number | null>;
   /**
    * Where the event stands in the order `openlinq listen` streams (storage/listeners.repository.ts):
    * null until numbered, which happens only after commit, so positions follow visibility.
@@ -212,6 +226,8 @@ export interface WebhookDeliveryTable {
   last_error: string | null;
   created_at: string;
   updated_at: string;
+  /** The delivery scenario that shaped this delivery (delayed, duplicated, reordered); null for most. */
+  scenario_id: Generated<number | null>;
 }
 
 export interface WebhookAttemptTable {
@@ -284,6 +300,13 @@ export interface CallTable {
   voicemail: number;
   /** JSON {"url","durationSeconds","transcription","summary"} or null. */
   recording: string | null;
+  created_at: string;
+}
+
+/** A carrier event applied once (see CarrierEventRepository); the key is the carrier's. */
+export interface CarrierEventTable {
+  org_id: number;
+  carrier_event_id: string;
   created_at: string;
 }
 
@@ -361,7 +384,8 @@ export interface EventListenerTable {
   org_id: number;
   /** Unique per organization; the listener's `--name`. */
   name: string;
-  secret: string;
+  /** The signing secret, sealed (storage/secret-box.ts). */
+  sealed_secret: string;
   acked_position: number;
   acked_at: string | null;
   created_at: string;
@@ -396,10 +420,30 @@ export interface ContactCardTable {
   updated_at: string;
 }
 
+/** A delivery-side scenario an organization armed (src/core/scenarios). */
+export interface DeliveryScenarioTable {
+  id: Generated<number>;
+  org_id: number;
+  kind: string;
+  chat_id: number;
+  /** The message it played on (given, or the chat's next message of ours); null for delivery kinds. */
+  message_id: number | null;
+  /** message.failed code, for the kinds that fail a message. */
+  code: number | null;
+  delay_ms: number;
+  /** armed | applied */
+  status: string;
+  /** JSON array of the ids of the events it made or shaped. */
+  event_ids: string;
+  created_at: string;
+  applied_at: string | null;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
   api_tokens: ApiTokenTable;
+  secret_key_fingerprint: SecretKeyFingerprintTable;
   phone_numbers: PhoneNumberTable;
   chats: ChatTable;
   chat_handles: ChatHandleTable;
@@ -415,11 +459,13 @@ export interface Database {
   device_signals: DeviceSignalTable;
   calls: CallTable;
   outbound_jobs: OutboundJobTable;
+  carrier_events: CarrierEventTable;
   simulator_sends: SimulatorSendTable;
   api_faults: ApiFaultTable;
   api_fault_hits: ApiFaultHitTable;
   attachment_uploads: AttachmentUploadTable;
   contact_cards: ContactCardTable;
+  delivery_scenarios: DeliveryScenarioTable;
   event_position_counter: EventPositionCounterTable;
   event_listeners: EventListenerTable;
 }

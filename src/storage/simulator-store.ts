@@ -4,7 +4,7 @@ import type { SimulatedSendRepository, SimulatorStore } from "../transport/simul
 import { maybeStamp, stamp } from "./mappers.ts";
 import type { Database } from "./schema.ts";
 import { handleProfileRepository } from "./simulator.repository.ts";
-import { repositories, type StoreHooks } from "./store.ts";
+import { repositories, type StoreOptions } from "./store.ts";
 
 function simulatedSendRepository(db: Kysely<Database>): SimulatedSendRepository {
   return {
@@ -37,10 +37,10 @@ function simulatedSendRepository(db: Kysely<Database>): SimulatedSendRepository 
 }
 
 /** The simulated carrier's storage beside core's (see src/transport/simulator/ports.ts); the same hooks as the core store. */
-export function createSimulatorStore(db: Kysely<Database>, hooks: StoreHooks = {}): SimulatorStore {
-  const committed = () => hooks.onDeliveriesCommitted?.();
+export function createSimulatorStore(db: Kysely<Database>, options: StoreOptions): SimulatorStore {
+  const committed = () => options.onDeliveriesCommitted?.();
   const bind = (conn: Kysely<Database>, onDeliveriesWritten: () => void) => ({
-    ...repositories(conn, onDeliveriesWritten),
+    ...repositories(conn, options.secrets, onDeliveriesWritten),
     handleProfiles: handleProfileRepository(conn),
     sends: simulatedSendRepository(conn),
   });

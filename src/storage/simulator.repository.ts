@@ -261,6 +261,9 @@ export function sandboxRepository(db: Kysely<Database>): SandboxRepository {
       // What was still to happen for the org (sends, the simulated carrier's steps) goes too.
       await db.deleteFrom("outbound_jobs").where("org_id", "=", orgId).execute();
       await db.deleteFrom("simulator_sends").where("org_id", "=", orgId).execute();
+      await db.deleteFrom("carrier_events").where("org_id", "=", orgId).execute();
+      // Scenarios name chats that are gone now.
+      await db.deleteFrom("delivery_scenarios").where("org_id", "=", orgId).execute();
       return {
         chats,
         messages,

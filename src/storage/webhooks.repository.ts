@@ -2,9 +2,24 @@ import type { Kysely } from "kysely";
 import type { EventRepository, WebhookSubscriptionRepository } from "../core/ports.ts";
 import { randomUUID } from "node:crypto";
 import { flag, isRowId, isUuid, stamp, subscriptionRowToSubscription } from "./mappers.ts";
-import type { Database } from "./schema.ts";
+import type { Database, WebhookSubscriptionRow } from "./schema.ts";
+import type { SecretBox } from "./secret-box.ts";
 
-export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubscriptionRepository {
+/**
+ * The signing secret of a row: sealed in `sealed_secret`; a row from before sealing still has
+ * it in `secret` until the start seals it (secureStoredSecrets), so reads take either.
+ */
+export function openSubscriptionSecret(
+  secrets: SecretBox,
+  row: Pick<WebhookSubscriptionRow, "secret" | "sealed_secret">,
+): string | null {
+  return row.sealed_secret !== null ? secrets.open(row.sealed_secret) : row.secret;
+}
+
+/** Signing secrets are sealed here, so every subscription row (every face's) goes through the SecretBox. */
+export function webhookSubscriptionRepository(db: Kysely<Database>, secrets: SecretBox): WebhookSubscriptionRepository {
+  const toSubscription = (row: WebhookSubscriptionRow) => subscriptionRowToSubscription(row, openSubscriptionSecret(secrets, row));
+  const seal = (secret: string | null) => (secret === null ? null : secrets.seal(secret));
   return {
     async create(subscription, now) {
       const row = await db
@@ -16,7 +31,8 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
           version: subscription.version,
           events: JSON.stringify(subscription.events),
           active: flag(subscription.active),
-          secret: subscription.secret,
+          secret: null,
+          sealed_secret: seal(subscription.secret),
           delivery_attempts: 0,
           last_delivered_at: null,
           created_at: stamp(now),
@@ -24,7 +40,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      return subscriptionRowToSubscription(row);
+      return toSubscription(row);
     },
     async list(orgId) {
       const rows = await db
@@ -33,7 +49,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
         .where("org_id", "=", orgId)
         .orderBy("id")
         .execute();
-      return rows.map(subscriptionRowToSubscription);
+      return rows.map(toSubscription);
     },
     async findById(orgId, id) {
       if (!isRowId(id)) return undefined;
@@ -43,7 +59,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
         .where("org_id", "=", orgId)
         .where("id", "=", id)
         .executeTakeFirst();
-      return row && subscriptionRowToSubscription(row);
+      return row && toSubscription(row);
     },
     async findByUuid(orgId, uuid) {
       if (!isUuid(uuid)) return undefined;
@@ -53,7 +69,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
         .where("org_id", "=", orgId)
         .where("uuid", "=", uuid)
         .executeTakeFirst();
-      return row && subscriptionRowToSubscription(row);
+      return row && toSubscription(row);
     },
     async update(orgId, id, changes, now) {
       const row = await db
@@ -63,14 +79,14 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
           ...(changes.version !== undefined ? { version: changes.version } : {}),
           ...(changes.events !== undefined ? { events: JSON.stringify(changes.events) } : {}),
           ...(changes.active !== undefined ? { active: flag(changes.active) } : {}),
-          ...(changes.secret !== undefined ? { secret: changes.secret } : {}),
+          ...(changes.secret !== undefined ? { secret: null, sealed_secret: seal(changes.secret) } : {}),
           updated_at: stamp(now),
         })
         .where("org_id", "=", orgId)
         .where("id", "=", id)
         .returningAll()
         .executeTakeFirstOrThrow();
-      return subscriptionRowToSubscription(row);
+      return toSubscription(row);
     },
     async delete(orgId, id) {
       await db.deleteFrom("webhook_subscriptions").where("org_id", "=", orgId).where("id", "=", id).execute();
@@ -83,7 +99,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>): WebhookSubs
         .where("active", "=", 1)
         .orderBy("id")
         .execute();
-      return rows.map(subscriptionRowToSubscription);
+      return rows.map(toSubscription);
     },
   };
 }
@@ -103,6 +119,7 @@ export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () =>
           payload: event.payload,
           payload_format: "domain",
           created_at: createdAt,
+          scenario_id: event.scenarioId ?? null,
         })
         .execute();
       if (deliveries.length === 0) return;
@@ -116,10 +133,12 @@ export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () =>
             subscription_id: delivery.subscriptionId,
             event_type: delivery.eventType,
             body: delivery.body,
-            chat_id: event.chatId,
+            // An unordered delivery (a scenario reordering it) neither waits for nor holds back the chat's others.
+            chat_id: delivery.ordered === false ? null : event.chatId,
             status: "pending",
             attempt_count: 0,
-            next_attempt_at: createdAt,
+            next_attempt_at: delivery.dueAt ? stamp(delivery.dueAt) : createdAt,
+            scenario_id: delivery.scenarioId ?? null,
             claimed_until: null,
             claimed_by: null,
             last_response_status: null,

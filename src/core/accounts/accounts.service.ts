@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
 import { normalizeHandle } from "../handles.ts";
@@ -8,10 +7,6 @@ import type { Organization, PhoneNumber } from "../model.ts";
  * Provisioning: what Linq staff do for a partner ("contact your representative").
  * Reached through the `openlinq` CLI, never through the partner API.
  */
-
-export function tokenHash(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
-}
 
 export async function createOrganization(
   deps: Pick<CoreDeps, "store" | "clock">,
@@ -50,15 +45,14 @@ export async function createToken(
 ): Promise<{ token: string; orgId: number; created: boolean }> {
   const org = await resolveOrg(deps, options.orgId);
   const token = options.token ?? `olq_${deps.ids.secret(24)}`;
-  const hash = tokenHash(token);
-  const existing = await deps.store.read.tokens.findByHash(hash);
+  const existing = await deps.store.read.tokens.findByToken(token);
   if (existing) {
     if (existing.orgId !== org.id) {
       throw new DomainError("conflict", "that token already belongs to another organization");
     }
     return { token, orgId: org.id, created: false };
   }
-  await deps.store.transaction((tx) => tx.tokens.create(org.id, hash, options.label ?? "cli", deps.clock.now()));
+  await deps.store.transaction((tx) => tx.tokens.create(org.id, token, options.label ?? "cli", deps.clock.now()));
   return { token, orgId: org.id, created: true };
 }
 

@@ -1,7 +1,12 @@
-import { tokenHash } from "../accounts/accounts.service.ts";
+import { createHash } from "node:crypto";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
 import type { Attachment, AttachmentUpload } from "../model.ts";
+
+/** Upload URL secrets are random (24 bytes), so a plain SHA-256 cannot be reversed by guessing. */
+function uploadSecretHash(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
 
 /** Content types a presigned upload may announce (Linq's SupportedContentType list). */
 export const UPLOAD_CONTENT_TYPES: readonly string[] = [
@@ -63,7 +68,7 @@ export async function createUpload(
     updatedAt: now,
   };
   const secret = deps.ids.secret(24);
-  await deps.store.transaction((tx) => tx.attachmentUploads.create(upload, tokenHash(secret)));
+  await deps.store.transaction((tx) => tx.attachmentUploads.create(upload, uploadSecretHash(secret)));
   return { upload, secret };
 }
 
@@ -76,7 +81,7 @@ export async function receiveUpload(
   input: { id: string; secret: string; contentType: string | undefined; body: AsyncIterable<Uint8Array> },
 ): Promise<AttachmentUpload> {
   const found = await deps.store.read.attachmentUploads.findWithSecret(input.id);
-  if (!found || found.secretHash !== tokenHash(input.secret)) {
+  if (!found || found.secretHash !== uploadSecretHash(input.secret)) {
     throw new DomainError("attachment_not_found", "No upload at this URL");
   }
   const { upload } = found;

@@ -151,7 +151,16 @@ export type DomainEvent =
   /** Our message reached the recipient's device. */
   | { type: "message.delivered"; chat: ChatFacts; message: MessageFacts }
   /** Our message could not be delivered. */
-  | { type: "message.failed"; chat: ChatFacts; message: MessageFacts; failure: MessageFailure; at: string }
+  | {
+      type: "message.failed";
+      chat: ChatFacts;
+      message: MessageFacts;
+      failure: MessageFailure;
+      at: string;
+      /** Linq's message.failed code (e.g. 4001) and its reason, when the carrier gave one. */
+      code?: number;
+      reason?: string;
+    }
   /** A message was read: theirs by us (isFromMe false) or ours by them. */
   | { type: "message.read"; chat: ChatFacts; message: MessageFacts }
   /** We edited the text of one of our messages. */

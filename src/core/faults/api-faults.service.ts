@@ -1,4 +1,3 @@
-import { tokenHash } from "../accounts/accounts.service.ts";
 import { DomainError, notFound } from "../errors.ts";
 import type { ActivityFeed, Clock, Random, Store } from "../ports.ts";
 import {
@@ -86,7 +85,7 @@ export function createApiFaults(deps: ApiFaultDeps) {
     async create(orgId: number, input: ApiFaultInput): Promise<ApiFault> {
       let tokenId: number | null = null;
       if (input.token !== undefined) {
-        const caller = await deps.store.read.tokens.findByHash(tokenHash(input.token));
+        const caller = await deps.store.read.tokens.findByToken(input.token);
         if (!caller || caller.orgId !== orgId) {
           throw new DomainError("validation_failed", "token is not an integration token of this organization", {
             field: "token",

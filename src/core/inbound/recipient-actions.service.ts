@@ -24,8 +24,37 @@ export interface ReceivedReaction {
 export async function receiveReaction(
   deps: CoreDeps,
   orgId: number,
-  input: { from: string; messageId: number; type: ReactionType; operation: "add" | "remove" },
+  input: ReactionInput,
 ): Promise<ReceivedReaction> {
+  return (await applyReaction(deps, orgId, input))!;
+}
+
+/**
+ * A tapback the carrier reports under its id for the event: applied once, however often
+ * it is reported (a queued step repeated after a crash, two workers on one lapsed claim).
+ * Resolves false for a repeat, which changes nothing even if the tapback was taken back since.
+ */
+export async function receiveCarrierReaction(
+  deps: CoreDeps,
+  orgId: number,
+  input: ReactionInput & { carrierEventId: string },
+): Promise<boolean> {
+  return (await applyReaction(deps, orgId, input)) !== undefined;
+}
+
+interface ReactionInput {
+  from: string;
+  messageId: number;
+  type: ReactionType;
+  operation: "add" | "remove";
+}
+
+/** Undefined when the carrier event was applied before. */
+async function applyReaction(
+  deps: CoreDeps,
+  orgId: number,
+  input: ReactionInput & { carrierEventId?: string },
+): Promise<ReceivedReaction | undefined> {
   const from = await normalizeExternalHandle(deps.store.read, orgId, input.from, "from");
   if (!REACTION_TYPES.includes(input.type)) {
     throw new DomainError("validation_failed", `type must be one of ${REACTION_TYPES.join(", ")}`, { field: "type" });
@@ -34,6 +63,10 @@ export async function receiveReaction(
     throw new DomainError("validation_failed", "operation must be add or remove", { field: "operation" });
   }
   const result = await deps.store.transaction(async (tx) => {
+    // First, so a concurrent repeat waits here for this one's commit, then finds it marked.
+    if (input.carrierEventId !== undefined && !(await tx.carrierEvents.markApplied(orgId, input.carrierEventId, deps.clock.now()))) {
+      return undefined;
+    }
     const message = await tx.messages.findById(orgId, input.messageId);
     if (!message) throw notFound("message_not_found", "Chat message not found");
     const chat = await loadChat(tx, orgId, message.chatId);
@@ -49,7 +82,7 @@ export async function receiveReaction(
     const events: EventRef[] = change.eventIds.map((id) => ({ id, type: "reaction.received" }));
     return { chat, reaction: change.reaction, operation: input.operation, events };
   });
-  if (result.events.length > 0) {
+  if (result && result.events.length > 0) {
     deps.activity.publish({ orgId, kind: "message", chatId: result.chat.chat.id, messageId: input.messageId });
   }
   return result;

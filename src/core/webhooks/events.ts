@@ -1,5 +1,6 @@
 import type { DomainEvent, RecordedEvent, WebhookRenderer } from "../events/domain-events.ts";
-import type { Clock, Ids, Repositories } from "../ports.ts";
+import type { Clock, Ids, NewDelivery, Repositories } from "../ports.ts";
+import { WEBHOOK_SCENARIO_KINDS, type DeliveryScenario } from "../scenarios/delivery-scenario.ts";
 
 /**
  * The one place events are emitted. Called inside the transaction of the change that
@@ -21,13 +22,22 @@ export async function emitEvent(
   orgId: number,
   event: DomainEvent,
   chatId: number | null = null,
+  options: { scenarioId?: number } = {},
 ): Promise<EmittedEvent> {
   const recorded: RecordedEvent = { id: deps.ids.uuid(), orgId, createdAt: deps.clock.now(), event };
-  const deliveries = [];
+  let deliveries: NewDelivery[] = [];
   for (const subscription of await tx.webhookSubscriptions.listActive(orgId)) {
     if (!deps.webhooks.selects(recorded, subscription)) continue;
     const rendered = deps.webhooks.render(recorded, subscription);
     if (rendered) deliveries.push({ subscriptionId: subscription.id, ...rendered });
+  }
+  // A webhook scenario armed for the chat shapes its next event that goes anywhere.
+  if (chatId !== null && deliveries.length > 0) {
+    const scenario = await tx.deliveryScenarios.nextArmed(chatId, WEBHOOK_SCENARIO_KINDS);
+    if (scenario) {
+      deliveries = shapeDeliveries(scenario, deliveries, recorded.createdAt);
+      await tx.deliveryScenarios.recordApplied(scenario.id, { eventIds: [recorded.id] }, recorded.createdAt);
+    }
   }
   await tx.events.append(
     {
@@ -37,10 +47,35 @@ export async function emitEvent(
       chatId,
       payload: JSON.stringify(event),
       createdAt: recorded.createdAt,
+      scenarioId: options.scenarioId ?? null,
     },
     deliveries,
   );
   return { id: recorded.id, deliveries: deliveries.length };
+}
+
+/**
+ * What a webhook scenario does to an event's deliveries: a duplicate is a second delivery of
+ * the same bytes (same event id) right after the first; a delayed event goes out `delayMs`
+ * late and the chat's later events wait behind it (order kept); an event held out of order
+ * goes out `delayMs` late while the chat's later events go on without it.
+ */
+function shapeDeliveries(scenario: DeliveryScenario, deliveries: readonly NewDelivery[], createdAt: Date): NewDelivery[] {
+  const later = new Date(createdAt.getTime() + scenario.delayMs);
+  const scenarioId = scenario.id;
+  switch (scenario.kind) {
+    case "duplicate_delivery":
+      return deliveries.flatMap((d) => [
+        { ...d, scenarioId },
+        { ...d, scenarioId },
+      ]);
+    case "delayed_delivery":
+      return deliveries.map((d) => ({ ...d, dueAt: later, scenarioId }));
+    case "out_of_order":
+      return deliveries.map((d) => ({ ...d, dueAt: later, ordered: false, scenarioId }));
+    default:
+      return [...deliveries];
+  }
 }
 
 /** A stored domain event (`StoredEvent.payload`) read back for rendering. */

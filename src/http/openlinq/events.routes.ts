@@ -39,6 +39,7 @@ const deliverySchema = {
     last_error: nullable("string"),
     created_at: dateTime,
     updated_at: dateTime,
+    scenario_id: nullable("integer", { description: "The delivery scenario that delayed, duplicated or reordered it" }),
   },
 } as const;
 
@@ -49,6 +50,7 @@ const eventSummarySchema = {
     event_type: { type: "string" },
     chat_id: nullable("integer"),
     created_at: dateTime,
+    scenario_id: nullable("integer", { description: "The delivery scenario that made this event (GET /openlinq/v1/scenarios)" }),
     deliveries: { type: "array", items: deliverySchema },
   },
 } as const;
@@ -119,6 +121,7 @@ function toDelivery(delivery: DeliverySummary) {
     last_error: delivery.lastError,
     created_at: isoMillis(delivery.createdAt),
     updated_at: isoMillis(delivery.updatedAt),
+    scenario_id: delivery.scenarioId,
   };
 }
 
@@ -141,6 +144,7 @@ function toEventSummary(event: LoggedEvent) {
     event_type: event.eventType,
     chat_id: event.chatId,
     created_at: isoMillis(event.createdAt),
+    scenario_id: event.scenarioId,
     deliveries: event.deliveries.map(toDelivery),
   };
 }

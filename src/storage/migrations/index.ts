@@ -10,7 +10,10 @@ import * as domainEvents from "./2026-12-02-0650-domain-events.ts";
 import * as deliveryChatOrder from "./2026-12-02-0732-delivery-chat-order.ts";
 import * as attachmentUploads from "./2026-12-02-0750-attachment-uploads.ts";
 import * as outboundJobs from "./2026-12-02-0750-outbound-jobs.ts";
-import * as eventListeners from "./2026-12-02-0830-event-listeners.ts";
+import * as deliveryScenarios from "./2026-12-02-0830-delivery-scenarios.ts";
+import * as carrierEvents from "./2026-12-02-0900-carrier-events.ts";
+import * as secretsAtRest from "./2026-12-02-0905-secrets-at-rest.ts";
+import * as eventListeners from "./2026-12-02-0915-event-listeners.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -31,7 +34,10 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0732-delivery-chat-order": deliveryChatOrder,
   "2026-12-02-0750-attachment-uploads": attachmentUploads,
   "2026-12-02-0750-outbound-jobs": outboundJobs,
-  "2026-12-02-0830-event-listeners": eventListeners,
+  "2026-12-02-0830-delivery-scenarios": deliveryScenarios,
+  "2026-12-02-0900-carrier-events": carrierEvents,
+  "2026-12-02-0905-secrets-at-rest": secretsAtRest,
+  "2026-12-02-0915-event-listeners": eventListeners,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */

@@ -4,13 +4,15 @@ import { TYPING_TIMEOUT_MS } from "../../core/devices/device-signal.ts";
 import { clearDeviceSignal, showDeviceSignal } from "../../core/devices/device-signals.service.ts";
 import { recordDeliveryReceipt } from "../../core/inbound/delivery-status.service.ts";
 import { receiveMessage } from "../../core/inbound/inbound-messages.service.ts";
-import { readByRecipient, receiveReaction } from "../../core/inbound/recipient-actions.service.ts";
+import { readByRecipient, receiveCarrierReaction, receiveReaction } from "../../core/inbound/recipient-actions.service.ts";
 import type { ChatWithHandles, ReactionType } from "../../core/model.ts";
 import type { Clock, NewOutboundJob, Random, SendReceipt, Transport } from "../../core/ports.ts";
 import { commonService, hasRichSignals, type HandleProfile } from "./profiles/profile.ts";
 import { effectiveProfiles } from "./profiles/profiles.service.ts";
 import type { JobHandler } from "../../outbound/worker.ts";
 import { takeAutoReply } from "./auto-reply.ts";
+import { CARRIER_SCENARIO_KINDS, carrierSteps, type CarrierStep } from "../../core/scenarios/delivery-scenario.ts";
+import { playCarrierStep } from "../../core/scenarios/delivery-scenarios.service.ts";
 import type { SimulatorRepositories, SimulatorStore } from "./ports.ts";
 
 /**
@@ -28,6 +30,8 @@ import type { SimulatorRepositories, SimulatorStore } from "./ports.ts";
  *                              └─reply.delay─▶ (message.read if not yet) message.received
  * Unreachable recipients: pending ─latency─▶ service_unavailable, and nothing follows.
  * With no latency the outcome is known at once and returned by send().
+ * A carrier scenario armed for the chat (src/core/scenarios) takes the message instead: its
+ * steps (fail, deliver, read, downgrade) are planned from the same travel time, and nothing else.
  */
 export interface Simulator {
   transport: Transport;
@@ -42,6 +46,7 @@ const FAIL = "simulator.fail";
 const READ = "simulator.read";
 const REACT = "simulator.react";
 const REPLY = "simulator.reply";
+const SCENARIO_STEP = "simulator.scenario_step";
 
 export function createSimulator(options: { clock: Clock; random: Random; store: SimulatorStore }): Simulator {
   const { clock, random, store } = options;
@@ -94,6 +99,22 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
         jobs.push({ orgId, kind, payload, runAt: new Date(at) });
       const start = Math.max(sentAt.getTime(), now.getTime());
 
+      // A carrier scenario armed for the chat takes this message: its steps replace what the
+      // profiles would do (no receipt, reaction or reply follows), from the usual travel time on.
+      const scenario = await tx.deliveryScenarios.nextArmed(chatId, CARRIER_SCENARIO_KINDS);
+      if (scenario) {
+        const travelling = reachable.length > 0 ? reachable : profiles;
+        let at = start + Math.max(0, ...travelling.map((p) => p.latencyMs + jitter(p)));
+        for (const { step, afterMs } of carrierSteps(scenario)) {
+          at += afterMs;
+          job(SCENARIO_STEP, at, { scenarioId: scenario.id, messageId, step });
+        }
+        await tx.deliveryScenarios.recordApplied(scenario.id, { messageId, eventIds: [] }, now);
+        await tx.sends.create({ messageId, orgId, carrierMessageId, status: "pending", deliveredAt: null }, now);
+        await tx.outboundJobs.add(jobs, now);
+        return { carrierMessageId };
+      }
+
       let receipt: SendReceipt;
       let deliveredAt: number | null = null;
       if (reachable.length > 0 && reachable.every(isInstant)) {
@@ -123,6 +144,8 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
               from,
               messageId,
               type: profile.autoReaction.type,
+              // Applied once however often the job runs (see receiveCarrierReaction).
+              carrierEventId: `${carrierMessageId}-reaction-${from}`,
             });
           }
           const reply = profile.autoReply.type === "none" ? null : await takeAutoReply(tx, orgId, from, text, now);
@@ -242,8 +265,11 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
     [
       REACT,
       async (job) => {
-        const { from, messageId, type } = job.payload;
-        await receiveReaction(core(), job.orgId, { from: str(from), messageId: Number(messageId), type: type as ReactionType, operation: "add" });
+        const { from, messageId, type, carrierEventId } = job.payload;
+        const reaction = { from: str(from), messageId: Number(messageId), type: type as ReactionType, operation: "add" as const };
+        // Jobs queued before reactions carried an event id apply as they did then.
+        if (carrierEventId === undefined) await receiveReaction(core(), job.orgId, reaction);
+        else await receiveCarrierReaction(core(), job.orgId, { ...reaction, carrierEventId: str(carrierEventId) });
       },
     ],
     [
@@ -259,6 +285,13 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
           attachmentUrls: p.attachmentUrls as string[],
           carrierMessageId: str(p.carrierMessageId),
         });
+      },
+    ],
+    [
+      SCENARIO_STEP,
+      async (job) => {
+        const { scenarioId, messageId, step } = job.payload;
+        await playCarrierStep(core(), job.orgId, Number(scenarioId), Number(messageId), step as CarrierStep);
       },
     ],
   ]);

@@ -36,7 +36,8 @@ export async function up(db: Kysely<any>, dialect: MigrationDialect): Promise<vo
   await table("event_listeners")
     .addColumn("org_id", "integer", (c) => c.notNull().references("organizations.id"))
     .addColumn("name", "text", (c) => c.notNull())
-    .addColumn("secret", "text", (c) => c.notNull())
+    // Sealed like subscriptions' signing secrets (storage/secret-box.ts).
+    .addColumn("sealed_secret", "text", (c) => c.notNull())
     .addColumn("acked_position", "bigint", (c) => c.notNull())
     .addColumn("acked_at", "text")
     .addColumn("created_at", "text", (c) => c.notNull())
