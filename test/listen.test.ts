@@ -1,11 +1,18 @@
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { createSseParser, parseSince, runListen } from "../src/cli/listen.ts";
 import { parseEventFilter } from "../src/delivery/listeners.service.ts";
 import { createInstantTransport } from "../src/transport/instant.transport.ts";
-import { DIALECTS, OUR_NUMBER, startTestApp, type TestApp } from "./helpers/app.ts";
+import { buildApp, type OpenLinq } from "../src/app.ts";
+import { loadConfig } from "../src/config/config.ts";
+import { dropPostgresSchema } from "../src/storage/database.ts";
+import { DIALECTS, OUR_NUMBER, TEST_TOKEN, startTestApp, type TestApp } from "./helpers/app.ts";
+import { startTcpProxy } from "./helpers/tcp-proxy.ts";
 import { readFrames } from "./helpers/event-stream.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { V2 } from "./helpers/v2.ts";
@@ -267,6 +274,75 @@ if (DIALECTS.includes("postgres")) {
       assert.deepEqual([...received].sort(), [...produced].sort(), "every event once");
       for (const ids of perChat) assert.deepEqual(received.filter((id) => ids.includes(id)), ids);
       assert.match(lines.find((line) => line.startsWith("message.received"))!, /^message\.received\s+[0-9a-f-]{36}  200 \d+ms$/);
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`openlinq listen across a server restart (${dialect})`, () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "openlinq-listen-"));
+    const schema = `test_${randomBytes(6).toString("hex")}`;
+    const config = () =>
+      loadConfig(
+        {},
+        {
+          DATA_DIR: dataDir,
+          TOKEN: TEST_TOKEN,
+          PHONE_NUMBERS: OUR_NUMBER,
+          RATE_LIMIT: "0",
+          LOG_LEVEL: "silent",
+          PORT: "0",
+          ...(dialect === "postgres" ? { DATABASE_URL: process.env.TEST_DATABASE_URL!, DATABASE_SCHEMA: schema } : {}),
+        },
+      );
+    const start = async () => {
+      const server = await buildApp(config(), { transport: createInstantTransport });
+      await server.listen();
+      return server;
+    };
+    after(async () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (dialect === "postgres") await dropPostgresSchema(process.env.TEST_DATABASE_URL!, schema);
+    });
+
+    it("resumes after the last acknowledged event on the server that replaced the first", async () => {
+      let server = await start();
+      const address = (app: OpenLinq) => ({ host: "127.0.0.1", port: Number(new URL(app.baseUrl()).port) });
+      const proxy = await startTcpProxy(address(server));
+      const receiver = await startReceiver();
+      const write = async (text: string) => {
+        const res = await server.http.inject({
+          method: "POST",
+          url: `${API}/simulate/inbound_message`,
+          headers: { "x-linq-integration-token": TEST_TOKEN },
+          payload: { from: "+16175550131", to: OUR_NUMBER, text },
+        });
+        assert.equal(res.statusCode, 201, res.body);
+        return (res.json().data.events as { event_id: string }[])[0]!.event_id;
+      };
+      const created = await server.http.inject({ method: "PUT", url: `${API}/listeners/restart`, headers: { "x-linq-integration-token": TEST_TOKEN } });
+      assert.equal(created.statusCode, 200, created.body);
+      let stop!: () => void;
+      const running = runListen(
+        { api: proxy.url, token: TEST_TOKEN, forwardTo: [`${receiver.url}/in`], events: undefined, replaySince: undefined, name: "restart" },
+        { out: () => {}, stopped: new Promise<void>((resolve) => (stop = resolve)), now: () => Date.now() },
+      );
+      try {
+        const ids = [await write("before 1"), await write("before 2")];
+        await receiver.waitFor((requests) => requests.length >= 2);
+        await server.close();
+        server = await start();
+        proxy.retarget(address(server));
+        ids.push(await write("after the restart"));
+        await receiver.waitFor((requests) => requests.length >= 3, 60_000);
+        assert.deepEqual(receiver.requests.map((r) => r.headers["webhook-id"]), ids);
+      } finally {
+        stop();
+        await running;
+        await proxy.close();
+        await receiver.close();
+        await server.close();
+      }
     });
   });
 }

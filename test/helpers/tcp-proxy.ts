@@ -7,12 +7,15 @@ import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 export interface TcpProxy {
   /** `http://127.0.0.1:<port>` */
   url: string;
+  /** Sends new connections to another server (one that replaced the first, on another port). */
+  retarget(target: { host: string; port: number }): void;
   /** Destroys every connection open through the proxy; returns how many. */
   cutAll(): number;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(initial: { host: string; port: number }): Promise<TcpProxy> {
+  let target = initial;
   const pairs = new Set<[Socket, Socket]>();
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host);
@@ -44,6 +47,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   };
   return {
     url: `http://127.0.0.1:${port}`,
+    retarget(next) {
+      target = next;
+    },
     cutAll,
     async close() {
       cutAll();
