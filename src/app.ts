@@ -458,12 +458,14 @@ function openBus(config: Config, storage: StorageHandle, logger: Logger): Notifi
   });
 }
 
-/** Where the scrape-time gauges read from: the outbox table and the connection pool. */
+/** Where the scrape-time gauges read from: the outbox and outbound tables, and the connection pool. */
 function metricSources(storage: StorageHandle, clock: Clock, deliveries: () => DeliveryRepository): MetricSources {
   const pool = storage.poolStats() ? () => storage.poolStats()! : undefined;
+  const outbound = outboundQueue(storage.db, storage.dialect);
   return {
     now: () => clock.now(),
     outbox: (now) => deliveries().outboxStats(now),
+    outbound: (now) => outbound.stats(now),
     ...(pool ? { pool } : {}),
   };
 }
@@ -513,6 +515,7 @@ function buildDelivery(
         clock,
         send,
         policy: { schedule: config.webhookRetrySchedule, jitter: config.webhookRetryJitter, random: tuning.random ?? Math.random },
+        v3Schedule: config.v3WebhookRetrySchedule,
         claimTtlMs: config.webhookClaimTtlMs,
         attemptTimeoutMs: config.webhookTimeoutMs,
         pollIntervalMs: tuning.pollIntervalMs ?? config.webhookPollIntervalMs,

@@ -20,7 +20,7 @@ const KEYS = Object.keys(CONFIG_KEYS) as (keyof typeof CONFIG_KEYS)[];
 
 function readmeRows(): Map<string, string> {
   const rows = new Map<string, string>();
-  for (const match of CONFIG_DOC.matchAll(/^\| `OPENLINQ_([A-Z_]+)` \| ([^|]*) \|/gm)) {
+  for (const match of CONFIG_DOC.matchAll(/^\| `OPENLINQ_([A-Z0-9_]+)` \| ([^|]*) \|/gm)) {
     rows.set(match[1]!, match[2]!.trim());
   }
   return rows;
@@ -28,7 +28,7 @@ function readmeRows(): Map<string, string> {
 
 function envExampleValues(): Map<string, string> {
   const values = new Map<string, string>();
-  for (const match of ENV_EXAMPLE.matchAll(/^#? ?OPENLINQ_([A-Z_]+)=(.*)$/gm)) values.set(match[1]!, match[2]!);
+  for (const match of ENV_EXAMPLE.matchAll(/^#? ?OPENLINQ_([A-Z0-9_]+)=(.*)$/gm)) values.set(match[1]!, match[2]!);
   return values;
 }
 

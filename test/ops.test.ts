@@ -112,6 +112,37 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it("/metrics shows the outbound queue filling and draining: depth, due jobs and the oldest one's wait", async () => {
+      const recipient = "+15557790001";
+      const profile = await t.request("PUT", `/openlinq/v1/handles/${encodeURIComponent(recipient)}`, { body: { latency_ms: 1 } });
+      assert.equal(profile.status, 200, profile.raw);
+      const empty = (await t.request("GET", "/metrics", { token: null })).raw;
+      assert.equal(sample(empty, "openlinq_outbound_pending_jobs"), 0);
+      assert.equal(sample(empty, "openlinq_outbound_oldest_due_age_seconds"), 0);
+
+      // The request performs its send; the delivery it plans waits for a worker (this node has none).
+      const chat = await t.request("POST", `${V2}/chats`, {
+        body: { send_from: "+19998887777", chat: { phone_numbers: [recipient] }, message: { text: "Queued" } },
+      });
+      assert.equal(chat.status, 200, chat.raw);
+      assert.equal(chat.body.data.message.delivery_status, "pending");
+      let text = (await t.request("GET", "/metrics", { token: null })).raw;
+      while (sample(text, "openlinq_outbound_due_jobs") === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 5)); // the delivery falls due 1 ms after the send
+        text = (await t.request("GET", "/metrics", { token: null })).raw;
+      }
+      assert.equal(sample(text, "openlinq_outbound_pending_jobs"), 1);
+      assert.equal(sample(text, "openlinq_outbound_due_jobs"), 1);
+      assert.ok(sample(text, "openlinq_outbound_oldest_due_age_seconds")! > 0);
+      assert.equal(sample(text, "openlinq_outbound_failed_jobs"), 0);
+
+      assert.equal((await t.openlinq.outbound.runDue()).jobs, 1);
+      const drained = (await t.request("GET", "/metrics", { token: null })).raw;
+      assert.equal(sample(drained, "openlinq_outbound_pending_jobs"), 0);
+      assert.equal(sample(drained, "openlinq_outbound_due_jobs"), 0);
+      assert.equal(sample(drained, "openlinq_outbound_oldest_due_age_seconds"), 0);
+    });
+
     it("a failing receiver shows as retrying attempts", async () => {
       receiver.answer({ status: 500 });
       const res = await t.request("POST", `${V2}/contacts`, { body: { contact: { first_name: "Barbara" } } });

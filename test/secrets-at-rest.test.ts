@@ -118,7 +118,11 @@ for (const dialect of DIALECTS) {
       await sql`drop table secret_key_fingerprint`.execute(db);
       await sql`alter table webhook_subscriptions drop column sealed_secret`.execute(db);
       await sql`alter table api_tokens drop column hash_kind`.execute(db);
-      await sql`delete from kysely_migration where name = '2026-12-02-0905-secrets-at-rest'`.execute(db);
+      // Later migrations were not applied either.
+      await sql`alter table webhook_subscriptions drop column phone_numbers`.execute(db);
+      await sql`alter table phone_numbers drop column status`.execute(db);
+      await sql`alter table phone_numbers drop column reputation`.execute(db);
+      await sql`delete from kysely_migration where name >= '2026-12-02-0905-secrets-at-rest'`.execute(db);
       await storage.destroy();
       unlinkSync(join(old.dataDir, "secret.key"));
       chmodSync(old.dataDir, 0o755);

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { renderConfigOptions } from "../config/config-docs.ts";
+import { PACKAGE_ROOT } from "../config/install-paths.ts";
 import {
   CONFIG_KEYS,
   ConfigError,
@@ -34,9 +36,9 @@ Options (each is also an environment variable; a flag wins over the variable):
 ${renderConfigOptions()}`;
 }
 
-/** The version in package.json, read where the sources are (no build step copies it). */
+/** The version in package.json, read where the package is (no build step copies it). */
 function readVersion(): string {
-  const file = new URL("../../package.json", import.meta.url);
+  const file = join(PACKAGE_ROOT, "package.json");
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 

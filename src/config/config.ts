@@ -41,6 +41,8 @@ export interface Config {
   readonly api: boolean;
   /** Delays between webhook delivery attempts, in milliseconds. */
   readonly webhookRetrySchedule: readonly number[];
+  /** The same for V3 subscriptions. */
+  readonly v3WebhookRetrySchedule: readonly number[];
   readonly webhookTimeoutMs: number;
   /** Each delay of the schedule varies by ± this fraction (0 keeps the schedule exact). */
   readonly webhookRetryJitter: number;
@@ -107,6 +109,10 @@ export const CONFIG_KEYS = {
   WEBHOOK_RETRY_SCHEDULE: {
     default: "5s,10s,20s,40s,80s,160s,5m,5m,5m,5m",
     doc: "Delays between webhook attempts (ms/s/m/h suffixes); the default is 10 retries over about 25 minutes",
+  },
+  V3_WEBHOOK_RETRY_SCHEDULE: {
+    default: "5s,10s,30s,1m,2m,4m,5m,5m,7m",
+    doc: "Delays between attempts for V3 subscriptions; the default is 10 attempts over about 25 minutes",
   },
   WEBHOOK_RETRY_JITTER_PERCENT: { default: "20", doc: "Each retry delay varies randomly by up to ± this percentage (0 = exact)" },
   WEBHOOK_TIMEOUT: { default: "10s", doc: "Time a webhook receiver has to answer" },
@@ -251,16 +257,17 @@ export function loadConfig(
     }
   }
 
-  const schedule = read("WEBHOOK_RETRY_SCHEDULE")
-    .split(",")
-    .map((part) => part.trim())
-    .filter((part) => part !== "");
-  const webhookRetrySchedule: number[] = [];
-  for (const part of schedule) {
-    const ms = parseDuration(part);
-    if (ms === undefined) problems.push(`OPENLINQ_WEBHOOK_RETRY_SCHEDULE has a bad duration "${part}"`);
-    else webhookRetrySchedule.push(ms);
-  }
+  const retrySchedule = (key: ConfigKey): number[] => {
+    const delays: number[] = [];
+    for (const part of read(key).split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+      const ms = parseDuration(part);
+      if (ms === undefined) problems.push(`OPENLINQ_${key} has a bad duration "${part}"`);
+      else delays.push(ms);
+    }
+    return delays;
+  };
+  const webhookRetrySchedule = retrySchedule("WEBHOOK_RETRY_SCHEDULE");
+  const v3WebhookRetrySchedule = retrySchedule("V3_WEBHOOK_RETRY_SCHEDULE");
   const webhookTimeoutMs = parseDuration(read("WEBHOOK_TIMEOUT"));
   if (webhookTimeoutMs === undefined || webhookTimeoutMs <= 0) {
     problems.push(`OPENLINQ_WEBHOOK_TIMEOUT must be a duration like 10s, got "${read("WEBHOOK_TIMEOUT")}"`);
@@ -329,6 +336,7 @@ export function loadConfig(
     worker: boolean("WORKER"),
     api: true,
     webhookRetrySchedule,
+    v3WebhookRetrySchedule,
     webhookTimeoutMs: webhookTimeoutMs ?? 10_000,
     webhookRetryJitter: integer("WEBHOOK_RETRY_JITTER_PERCENT", 0, 100) / 100,
     webhookClaimTtlMs,

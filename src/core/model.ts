@@ -47,9 +47,18 @@ export interface PhoneNumber {
   phoneNumber: string;
   forwardingNumber: string | null;
   responseRate: number;
+  status: LineStatus;
+  reputation: LineReputation;
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** Whether a line may send: a flagged line is held back by the network. */
+export type LineStatus = "ACTIVE" | "FLAGGED";
+export const LINE_STATUSES = ["ACTIVE", "FLAGGED"] as const satisfies readonly LineStatus[];
+/** How the network rates a line's sending. */
+export type LineReputation = "HEALTHY" | "AT_RISK" | "CRITICAL";
+export const LINE_REPUTATIONS = ["HEALTHY", "AT_RISK", "CRITICAL"] as const satisfies readonly LineReputation[];
 
 export interface ChatHandle {
   id: number;
@@ -252,10 +261,14 @@ export interface WebhookSubscription {
   uuid: string;
   orgId: number;
   webhookUrl: string;
+  /** The API version whose face renders its payloads (2 or 3). */
   version: number;
-  events: WebhookEventType[];
+  /** Event types as its face names them. */
+  events: string[];
   active: boolean;
   secret: string | null;
+  /** The lines (E.164) whose events it gets; null: every line of the org. */
+  phoneNumbers: string[] | null;
   deliveryAttempts: number;
   lastDeliveredAt: Date | null;
   createdAt: Date;

@@ -19,7 +19,6 @@ import type {
   Service,
   StoredEvent,
   User,
-  WebhookEventType,
   WebhookSubscription,
 } from "./model.ts";
 import type { Call } from "./calls/call.ts";
@@ -396,9 +395,10 @@ export interface NewWebhookSubscription {
   orgId: number;
   webhookUrl: string;
   version: number;
-  events: WebhookEventType[];
+  events: string[];
   active: boolean;
   secret: string | null;
+  phoneNumbers?: string[] | null;
 }
 
 export interface WebhookSubscriptionRepository {

@@ -178,7 +178,10 @@ export async function checkSignature(
   }
   // A secret changed since the attempt would make every comparison wrong; the headers tell.
   const delivery = { eventId: event.id, body: attempt.requestBody, secret: subscription.secret, headers: attempt.requestHeaders };
-  if (expectedSignatures(delivery).v2 !== attempt.requestHeaders["x-webhook-signature"]) {
+  const expected = expectedSignatures(delivery);
+  const sent = attempt.requestHeaders["x-webhook-signature"];
+  // V2 subscriptions' X-Webhook-Signature is the v2 scheme, V3 subscriptions' the legacy one.
+  if (sent !== expected.v2 && sent !== expected.legacy) {
     throw new DomainError(
       "validation_failed",
       `The subscription's secret changed after attempt ${attempt.id}; check a newer attempt`,

@@ -33,6 +33,9 @@ export interface ClaimedDelivery {
   attemptsBefore: number;
   subscription: {
     id: number;
+    uuid: string;
+    /** The API version of the subscription's face: it picks the signature headers and the retry schedule. */
+    version: number;
     url: string;
     secret: string | null;
     active: boolean;

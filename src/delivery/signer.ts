@@ -3,8 +3,10 @@ import { createHmac } from "node:crypto";
 /**
  * Webhook signatures. Every delivery carries two independent schemes over the same body:
  *
- * - V2 (Linq's V2 webhook signatures): `X-Webhook-Signature: sha256=<hex HMAC-SHA256(key, body)>` where the key
- *   is the subscription secret exactly as given, as UTF-8 (a `whsec_` prefix included).
+ * - V2 subscriptions (Linq's V2 webhook signatures): `X-Webhook-Signature: sha256=<hex HMAC-SHA256(key, body)>`
+ *   where the key is the subscription secret exactly as given, as UTF-8 (a `whsec_` prefix included).
+ * - V3 subscriptions (Linq's legacy V3 headers): `X-Webhook-Signature: <hex HMAC-SHA256(key, "{timestamp}.{body}")>`,
+ *   no prefix, the same key; `X-Webhook-Subscription-ID` is the subscription's UUID.
  * - Standard Webhooks: `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`.
  *   The key follows the `standardwebhooks` libraries: a secret `whsec_<base64>` means the
  *   decoded bytes. Any other secret (a user's `my-shared-secret`) is used as its UTF-8 bytes;
@@ -32,6 +34,11 @@ export function signV2(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body, "utf8").digest("hex")}`;
 }
 
+/** Bare hex over `{timestamp}.{body}`, keyed by the secret as UTF-8 (the whole `whsec_…` string). */
+export function signV3Legacy(secret: string, timestamp: number, body: string): string {
+  return createHmac("sha256", secret).update(`${timestamp}.${body}`, "utf8").digest("hex");
+}
+
 /** `v1,<base64>` over `{id}.{timestamp}.{body}`; `timestamp` in whole seconds since the epoch. */
 export function signStandardWebhooks(secret: string, id: string, timestamp: number, body: string): string {
   const mac = createHmac("sha256", standardWebhooksKey(secret)).update(`${id}.${timestamp}.${body}`, "utf8");
@@ -42,6 +49,10 @@ export interface DeliveryRequestInput {
   eventId: string;
   eventType: string;
   subscriptionId: number;
+  /** The subscription's UUID: what V3 receivers know it by. */
+  subscriptionUuid?: string | undefined;
+  /** The API version of the subscription's face: 3 signs the V3 way; anything else the V2 way. */
+  version?: number | undefined;
   secret: string | null;
   body: string;
   /** Time of this attempt; the timestamp headers carry it in whole seconds. */
@@ -61,13 +72,14 @@ export function deliveryHeaders(input: DeliveryRequestInput): Record<string, str
     "content-type": "application/json",
     "user-agent": USER_AGENT,
     "x-webhook-event": input.eventType,
-    "x-webhook-subscription-id": String(input.subscriptionId),
+    "x-webhook-subscription-id": input.version === 3 ? (input.subscriptionUuid ?? "") : String(input.subscriptionId),
     "x-webhook-timestamp": String(timestamp),
     "webhook-id": input.eventId,
     "webhook-timestamp": String(timestamp),
   };
   if (input.secret !== null) {
-    headers["x-webhook-signature"] = signV2(input.secret, input.body);
+    headers["x-webhook-signature"] =
+      input.version === 3 ? signV3Legacy(input.secret, timestamp, input.body) : signV2(input.secret, input.body);
     headers["webhook-signature"] = signStandardWebhooks(input.secret, input.eventId, timestamp, input.body);
   }
   return headers;

@@ -14,6 +14,8 @@ export interface DeliveryWorkerOptions {
   clock: Clock;
   send: WebhookSender;
   policy: RetryPolicy;
+  /** The schedule of V3 subscriptions' deliveries (jitter and randomness as `policy`); `policy.schedule` when absent. */
+  v3Schedule?: readonly number[] | undefined;
   /** How long a claim holds; must exceed the HTTP timeout so a live attempt is never retaken. */
   claimTtlMs: number;
   /** The HTTP timeout: a claimed delivery starts its attempt only while more than this is left of its claim. */
@@ -100,6 +102,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const { repository, clock, send, policy, logger } = options;
   const id = options.id ?? `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
   const concurrency = Math.max(1, options.concurrency);
+  const v3Policy: RetryPolicy = { ...policy, schedule: options.v3Schedule ?? policy.schedule };
 
   let closed = false;
   let turnPromise: Promise<void> | undefined;
@@ -295,6 +298,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       eventId: delivery.eventId,
       eventType: delivery.eventType,
       subscriptionId: delivery.subscription.id,
+      subscriptionUuid: delivery.subscription.uuid,
+      version: delivery.subscription.version,
       secret: delivery.subscription.secret,
       body: delivery.payload,
       at: attemptedAt,
@@ -305,7 +310,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
 
     const now = clock.now();
     const verdict = judgeAttempt(
-      policy,
+      delivery.subscription.version === 3 ? v3Policy : policy,
       delivery.attemptCount + 1,
       { status: result.status, failure: result.failure, retryAfter: result.headers?.["retry-after"] ?? null },
       now,

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { OutboundQueueStats } from "../outbound/ports.ts";
 
 /**
  * The Prometheus metrics of one openlinq process (`GET /metrics`, prom-client). Every app
@@ -47,8 +48,8 @@ export interface MetricSources {
   outbox?: (now: Date) => Promise<OutboxStats>;
   /** Database connection pool (Postgres); absent on SQLite's single connection. */
   pool?: () => PoolStats;
-  /** Outbound work queued by the simulated network and not yet done. */
-  simulatorQueue?: () => number;
+  /** The outbound queue (sends, our signals, the simulated network's steps), read at scrape time. */
+  outbound?: (now: Date) => Promise<OutboundQueueStats>;
 }
 
 /** Buckets for request and claim latencies: 1 ms to 10 s. */
@@ -66,6 +67,20 @@ function processMetrics(): Registry {
 }
 
 export function createMetrics(sources: MetricSources): Metrics {
+  /**
+   * One query serves the gauges of a scrape that share it: whichever is collected first
+   * reads it, the others of the same scrape reuse it. Keyed by scrape, not by time: on
+   * SQLite a query can resolve without the event loop turning, so the next scrape may follow
+   * before any timer or setImmediate would have cleared it.
+   */
+  let scrape = 0;
+  const onePerScrape = <T>(query: () => Promise<T>): (() => Promise<T>) => {
+    let reading: { scrape: number; result: Promise<T> } | undefined;
+    return () => {
+      if (reading?.scrape !== scrape) reading = { scrape, result: query() };
+      return reading.result;
+    };
+  };
   const registry = new Registry();
   const requests = new Histogram({
     name: "openlinq_http_request_duration_seconds",
@@ -89,13 +104,7 @@ export function createMetrics(sources: MetricSources): Metrics {
   });
 
   if (sources.outbox) {
-    const readOutbox = sources.outbox;
-    // One query serves the three gauges of a scrape: whichever is collected first reads it.
-    let reading: Promise<OutboxStats> | undefined;
-    const read = () => {
-      reading ??= readOutbox(sources.now()).finally(() => setImmediate(() => (reading = undefined)));
-      return reading;
-    };
+    const read = onePerScrape(() => sources.outbox!(sources.now()));
     new Gauge({
       name: "openlinq_outbox_pending_deliveries",
       help: "Webhook deliveries not finished yet (pending), across every process on this database",
@@ -154,14 +163,39 @@ export function createMetrics(sources: MetricSources): Metrics {
     });
   }
 
-  if (sources.simulatorQueue) {
-    const depth = sources.simulatorQueue;
+  if (sources.outbound) {
+    const read = onePerScrape(() => sources.outbound!(sources.now()));
     new Gauge({
-      name: "openlinq_simulator_queue_depth",
-      help: "Simulated recipient-network actions (deliveries, reads, replies) queued and not yet done",
+      name: "openlinq_outbound_pending_jobs",
+      help: "Outbound jobs still to run (sends, our signals, the simulated network's deliveries, reads and replies), across every process on this database",
       registers: [registry],
-      collect() {
-        this.set(depth());
+      async collect() {
+        this.set((await read()).pending);
+      },
+    });
+    new Gauge({
+      name: "openlinq_outbound_due_jobs",
+      help: "Outbound jobs due now: waiting for a worker or running",
+      registers: [registry],
+      async collect() {
+        this.set((await read()).due);
+      },
+    });
+    new Gauge({
+      name: "openlinq_outbound_oldest_due_age_seconds",
+      help: "How long the longest-waiting due outbound job has been due (0 when nothing is due)",
+      registers: [registry],
+      async collect() {
+        const { oldestDueAt } = await read();
+        this.set(oldestDueAt ? Math.max(0, (sources.now().getTime() - oldestDueAt.getTime()) / 1000) : 0);
+      },
+    });
+    new Gauge({
+      name: "openlinq_outbound_failed_jobs",
+      help: "Outbound jobs given up on after their last try",
+      registers: [registry],
+      async collect() {
+        this.set((await read()).failed);
       },
     });
   }
@@ -170,6 +204,7 @@ export function createMetrics(sources: MetricSources): Metrics {
   return {
     contentType: registry.contentType,
     async render() {
+      scrape += 1;
       const [own, shared] = await Promise.all([registry.metrics(), processes.metrics()]);
       return `${own}\n${shared}`;
     },

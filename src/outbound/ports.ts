@@ -36,6 +36,18 @@ export interface JobFailure {
   runAt: Date;
 }
 
+/** What /metrics shows of the queue, across every process on the database. */
+export interface OutboundQueueStats {
+  /** Jobs still to run (due or later, claimed or not); not those given up on. */
+  pending: number;
+  /** Of those, the ones due now: waiting for a worker, or running. */
+  due: number;
+  /** Jobs given up on after their last try (kept for inspection, never claimed again). */
+  failed: number;
+  /** When the longest-waiting due job fell due; undefined when none is due. */
+  oldestDueAt: Date | undefined;
+}
+
 export interface OutboundQueue {
   /**
    * Claims up to `limit` due, unclaimed jobs for `workerId`, oldest due first (ties: the order
@@ -55,4 +67,6 @@ export interface OutboundQueue {
   releaseClaims(workerId: string, ids?: readonly number[]): Promise<number>;
   /** Earliest moment a job becomes due or a claim lapses; undefined when the queue is empty. */
   nextDueAt(): Promise<Date | undefined>;
+  /** Depth of the queue at `now`. */
+  stats(now: Date): Promise<OutboundQueueStats>;
 }

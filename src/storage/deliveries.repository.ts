@@ -179,6 +179,16 @@ async function claimDue(
         .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
         .as("active"),
       eb
+        .selectFrom("webhook_subscriptions as s")
+        .select("s.version")
+        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+        .as("version"),
+      eb
+        .selectFrom("webhook_subscriptions as s")
+        .select("s.uuid")
+        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
+        .as("subscription_uuid"),
+      eb
         .selectFrom("webhook_attempts as a")
         .select((c) => c.fn.countAll<number>().as("n"))
         .whereRef("a.event_id", "=", "webhook_deliveries.event_id")
@@ -199,7 +209,14 @@ async function claimDue(
     attemptCount: row.attempt_count,
     dueAt: new Date(row.next_attempt_at),
     attemptsBefore: Number(row.attempts_before ?? 0),
-    subscription: { id: row.subscription_id, url: row.webhook_url!, secret: openSubscriptionSecret(secrets, { secret: row.secret ?? null, sealed_secret: row.sealed_secret ?? null }), active: row.active === 1 },
+    subscription: {
+      id: row.subscription_id,
+      uuid: row.subscription_uuid ?? "",
+      version: row.version ?? 2,
+      url: row.webhook_url!,
+      secret: openSubscriptionSecret(secrets, { secret: row.secret ?? null, sealed_secret: row.sealed_secret ?? null }),
+      active: row.active === 1,
+    },
   }));
 }
 

@@ -13,7 +13,8 @@ import type {
   StoredReactionType,
   Service,
   User,
-  WebhookEventType,
+  LineReputation,
+  LineStatus,
   WebhookSubscription,
 } from "../core/model.ts";
 import type {
@@ -74,6 +75,8 @@ export function phoneNumberRowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
     phoneNumber: row.phone_number,
     forwardingNumber: row.forwarding_number,
     responseRate: row.response_rate,
+    status: row.status as LineStatus,
+    reputation: row.reputation as LineReputation,
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -192,9 +195,10 @@ export function subscriptionRowToSubscription(row: WebhookSubscriptionRow, secre
     orgId: row.org_id,
     webhookUrl: row.webhook_url,
     version: row.version,
-    events: JSON.parse(row.events) as WebhookEventType[],
+    events: JSON.parse(row.events) as string[],
     active: row.active === 1,
     secret,
+    phoneNumbers: row.phone_numbers === null ? null : (JSON.parse(row.phone_numbers) as string[]),
     deliveryAttempts: row.delivery_attempts,
     lastDeliveredAt: maybeDate(row.last_delivered_at),
     createdAt: date(row.created_at),

@@ -49,6 +49,10 @@ export interface PhoneNumberTable {
   phone_number: string;
   forwarding_number: string | null;
   response_rate: number;
+  /** ACTIVE or FLAGGED. */
+  status: Generated<string>;
+  /** HEALTHY, AT_RISK or CRITICAL. */
+  reputation: Generated<string>;
   created_at: string;
   updated_at: string;
 }
@@ -171,6 +175,8 @@ export interface WebhookSubscriptionTable {
   secret: string | null;
   /** The signing secret sealed by SecretBox (AES-256-GCM); null for a subscription without one. */
   sealed_secret: string | null;
+  /** JSON array of the E.164 lines whose events it gets; null: every line. */
+  phone_numbers: string | null;
   delivery_attempts: number;
   last_delivered_at: string | null;
   created_at: string;

@@ -33,6 +33,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>, secrets: Sec
           active: flag(subscription.active),
           secret: null,
           sealed_secret: seal(subscription.secret),
+          phone_numbers: phoneNumbersColumn(subscription.phoneNumbers),
           delivery_attempts: 0,
           last_delivered_at: null,
           created_at: stamp(now),
@@ -80,6 +81,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>, secrets: Sec
           ...(changes.events !== undefined ? { events: JSON.stringify(changes.events) } : {}),
           ...(changes.active !== undefined ? { active: flag(changes.active) } : {}),
           ...(changes.secret !== undefined ? { secret: null, sealed_secret: seal(changes.secret) } : {}),
+          ...(changes.phoneNumbers !== undefined ? { phone_numbers: phoneNumbersColumn(changes.phoneNumbers) } : {}),
           updated_at: stamp(now),
         })
         .where("org_id", "=", orgId)
@@ -102,6 +104,11 @@ export function webhookSubscriptionRepository(db: Kysely<Database>, secrets: Sec
       return rows.map(toSubscription);
     },
   };
+}
+
+/** No filter is stored as null, whether given as null or as an empty list. */
+function phoneNumbersColumn(numbers: readonly string[] | null | undefined): string | null {
+  return numbers && numbers.length > 0 ? JSON.stringify(numbers) : null;
 }
 
 /** `onDeliveriesWritten` is told when an append queued deliveries (the store wakes the worker after commit). */

@@ -7,6 +7,8 @@ import type {
   ChatWithHandles,
   Contact,
   DeliveryStatus,
+  LineReputation,
+  LineStatus,
   Message,
   MessageDetails,
   MessageEffect,
@@ -142,6 +144,19 @@ export interface CallFacts {
   recording: { url: string | null; durationSeconds: number; transcription: string | null; summary: string | null } | null;
 }
 
+/** Why a group's name or icon could not be changed. */
+export type GroupUpdateFailure = "service_not_supported";
+
+export interface LineFacts {
+  id: number;
+  uuid: string;
+  phoneNumber: string;
+  previousStatus: LineStatus;
+  status: LineStatus;
+  previousReputation: LineReputation;
+  reputation: LineReputation;
+}
+
 /** Why an outbound message did not reach its recipient. */
 export type MessageFailure = "service_unavailable" | "delivery_failed";
 
@@ -163,8 +178,16 @@ export type DomainEvent =
     }
   /** A message was read: theirs by us (isFromMe false) or ours by them. */
   | { type: "message.read"; chat: ChatFacts; message: MessageFacts }
-  /** We edited the text of one of our messages. */
-  | { type: "message.edited"; chat: ChatFacts; message: MessageFacts; previousText: string; at: string }
+  /** We edited the text of one of our messages: part `partIndex` now reads `partText`. */
+  | {
+      type: "message.edited";
+      chat: ChatFacts;
+      message: MessageFacts;
+      previousText: string;
+      partIndex: number;
+      partText: string;
+      at: string;
+    }
   /** A tapback added or removed: ours (`reaction.sent`) or a participant's (`reaction.received`). */
   | {
       type: "reaction.sent" | "reaction.received";
@@ -178,6 +201,20 @@ export type DomainEvent =
   | { type: "typing_indicator.received" | "typing_indicator.removed"; chat: ChatFacts; handle: HandleFacts; at: string }
   | { type: "chat.created"; chat: ChatFacts }
   | { type: "participant.added" | "participant.removed"; chat: ChatFacts; handle: HandleFacts; at: string }
+  /** A group's name or icon changed (`previous`/`current`: names, or icon URLs; null = none). */
+  | {
+      type: "chat.group_name_updated" | "chat.group_icon_updated";
+      chat: ChatFacts;
+      previous: string | null;
+      current: string | null;
+      /** Who changed it; null when we did. */
+      changedBy: HandleFacts | null;
+      at: string;
+    }
+  /** Our change of a group's name or icon could not be carried out (the chat is unchanged). */
+  | { type: "chat.group_name_update_failed" | "chat.group_icon_update_failed"; chat: ChatFacts; failure: GroupUpdateFailure; at: string }
+  /** The network changed a line's status or reputation. */
+  | { type: "phone_number.status_updated"; line: LineFacts; at: string }
   | { type: "contact.created" | "contact.updated"; contact: ContactFacts }
   | { type: "contact.deleted"; contactId: number }
   | { type: "call.completed"; call: CallFacts };
@@ -197,6 +234,11 @@ export const DOMAIN_EVENT_TYPES = [
   "typing_indicator.received",
   "typing_indicator.removed",
   "chat.created",
+  "chat.group_name_updated",
+  "chat.group_icon_updated",
+  "chat.group_name_update_failed",
+  "chat.group_icon_update_failed",
+  "phone_number.status_updated",
   "participant.added",
   "participant.removed",
   "contact.created",

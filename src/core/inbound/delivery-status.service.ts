@@ -1,20 +1,34 @@
+import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
 import type { CoreDeps } from "../deps.ts";
+import { chatFacts, messageFacts } from "../events/domain-events.ts";
 import type { Message } from "../model.ts";
 import type { DeliveryOutcome, Repositories } from "../ports.ts";
+import { emitEvent } from "../webhooks/events.ts";
 
 /**
- * Moves a pending message of ours to its outcome inside `tx`; a message no longer pending
- * is left as it is (a receipt that comes twice changes nothing). Returns the updated message.
+ * Moves a pending message of ours to its outcome inside `tx`, with its event:
+ * `message.delivered`, or `message.failed`. A message no longer pending is left as it is (a
+ * receipt that comes twice changes nothing, and emits nothing). Returns the updated message.
  */
 export async function applyDeliveryOutcome(
   tx: Repositories,
+  deps: CoreDeps,
   message: Message,
   outcome: DeliveryOutcome,
 ): Promise<Message | undefined> {
   if (!message.isFromMe || message.deliveryStatus !== "pending") return undefined;
   const deliveredAt = outcome.status === "delivered" ? outcome.at : null;
   await tx.messages.updateDelivery(message.id, outcome.status, deliveredAt);
-  return { ...message, deliveryStatus: outcome.status, deliveredAt };
+  const updated: Message = { ...message, deliveryStatus: outcome.status, deliveredAt };
+  const chat = await loadChat(tx, message.orgId, message.chatId);
+  const [details] = await loadMessageDetails(tx, [updated]);
+  const facts = { chat: chatFacts(chat), message: messageFacts(details!, deps.links) };
+  const event =
+    outcome.status === "delivered"
+      ? ({ type: "message.delivered", ...facts } as const)
+      : ({ type: "message.failed", ...facts, failure: outcome.status, at: deps.clock.now().toISOString() } as const);
+  await emitEvent(tx, deps, message.orgId, event, message.chatId);
+  return updated;
 }
 
 /**
@@ -31,7 +45,7 @@ export async function recordDeliveryReceipt(
 ): Promise<Message | undefined> {
   const updated = await deps.store.transaction(async (tx) => {
     const message = await tx.messages.findByCarrierId(orgId, carrierMessageId);
-    return message && applyDeliveryOutcome(tx, message, outcome);
+    return message && applyDeliveryOutcome(tx, deps, message, outcome);
   });
   if (updated) deps.activity.publish({ orgId, kind: "message", chatId: updated.chatId, messageId: updated.id });
   return updated;

@@ -46,7 +46,7 @@ async function recordSendReceipt(deps: CoreDeps, orgId: number, messageId: numbe
     const message = await tx.messages.findById(orgId, messageId);
     if (!message) return undefined;
     await tx.messages.setCarrierId(message.id, receipt.carrierMessageId);
-    if (receipt.outcome) await applyDeliveryOutcome(tx, message, receipt.outcome);
+    if (receipt.outcome) await applyDeliveryOutcome(tx, deps, message, receipt.outcome);
     return message;
   });
   if (changed) deps.activity.publish({ orgId, kind: "message", chatId: changed.chatId, messageId });

@@ -1,6 +1,7 @@
 import type { CoreDeps } from "../deps.ts";
 import { DomainError, notFound } from "../errors.ts";
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType, type WebhookSubscription } from "../model.ts";
+import type { Repositories } from "../ports.ts";
 
 export interface SubscriptionInput {
   webhook_url?: string | undefined;
@@ -11,6 +12,8 @@ export interface SubscriptionInput {
 }
 
 export const SUPPORTED_VERSIONS = [2];
+/** The API version of subscriptions created through the V2 endpoints (the default of these functions). */
+const V2 = 2;
 
 /** The URL as the partner wrote it (trimmed): it is echoed back and compared by them. */
 function validUrl(url: string): string {
@@ -96,13 +99,30 @@ export async function createSubscription(
   return { subscription, secret: fields.secret };
 }
 
-export async function listSubscriptions(deps: CoreDeps, orgId: number): Promise<WebhookSubscription[]> {
-  return deps.store.read.webhookSubscriptions.list(orgId);
+/** Each API version lists and manages its own subscriptions: their event names and payloads are its own. */
+export async function listSubscriptions(deps: CoreDeps, orgId: number, apiVersion = V2): Promise<WebhookSubscription[]> {
+  return (await deps.store.read.webhookSubscriptions.list(orgId)).filter((s) => s.version === apiVersion);
 }
 
-export async function getSubscription(deps: CoreDeps, orgId: number, id: number): Promise<WebhookSubscription> {
-  const subscription = await deps.store.read.webhookSubscriptions.findById(orgId, id);
-  if (!subscription) throw notFound("webhook_subscription_not_found", "Webhook subscription not found");
+const subscriptionNotFound = () => notFound("webhook_subscription_not_found", "Webhook subscription not found");
+
+async function findOwn(repos: Repositories, orgId: number, id: number | string, apiVersion: number) {
+  const subscription =
+    typeof id === "number"
+      ? await repos.webhookSubscriptions.findById(orgId, id)
+      : await repos.webhookSubscriptions.findByUuid(orgId, id);
+  return subscription?.version === apiVersion ? subscription : undefined;
+}
+
+/** By integer id (V2) or UUID (V3). */
+export async function getSubscription(
+  deps: CoreDeps,
+  orgId: number,
+  id: number | string,
+  apiVersion = V2,
+): Promise<WebhookSubscription> {
+  const subscription = await findOwn(deps.store.read, orgId, id, apiVersion);
+  if (!subscription) throw subscriptionNotFound();
   return subscription;
 }
 
@@ -122,16 +142,145 @@ export async function updateSubscription(
   };
   if (changes.webhookUrl !== undefined) await deps.checkWebhookUrl(changes.webhookUrl, "webhook_url");
   return deps.store.transaction(async (tx) => {
-    const existing = await tx.webhookSubscriptions.findById(orgId, id);
-    if (!existing) throw notFound("webhook_subscription_not_found", "Webhook subscription not found");
+    const existing = await findOwn(tx, orgId, id, V2);
+    if (!existing) throw subscriptionNotFound();
     return tx.webhookSubscriptions.update(orgId, id, changes, deps.clock.now());
   });
 }
 
-export async function deleteSubscription(deps: CoreDeps, orgId: number, id: number): Promise<void> {
+/** By integer id (V2) or UUID (V3). */
+export async function deleteSubscription(deps: CoreDeps, orgId: number, id: number | string, apiVersion = V2): Promise<void> {
   await deps.store.transaction(async (tx) => {
-    const existing = await tx.webhookSubscriptions.findById(orgId, id);
-    if (!existing) throw notFound("webhook_subscription_not_found", "Webhook subscription not found");
-    await tx.webhookSubscriptions.delete(orgId, id);
+    const existing = await findOwn(tx, orgId, id, apiVersion);
+    if (!existing) throw subscriptionNotFound();
+    await tx.webhookSubscriptions.delete(orgId, existing.id);
+  });
+}
+
+/**
+ * Subscriptions whose face names its own event catalogue and generates the secret (V3):
+ * a target URL unique in the org, the events to get, optionally the lines to get them for.
+ */
+export interface TargetSubscriptionRules {
+  apiVersion: number;
+  /** Every event type the face delivers. */
+  eventTypes: readonly string[];
+  /** Checks the URL beyond being http(s) (e.g. a payload version in its query); throws validation_failed. */
+  checkUrl?: ((url: string) => void) | undefined;
+}
+
+export interface TargetSubscriptionInput {
+  targetUrl?: string | undefined;
+  subscribedEvents?: string[] | undefined;
+  /** null or [] clears the filter. */
+  phoneNumbers?: string[] | null | undefined;
+  isActive?: boolean | undefined;
+}
+
+function invalid(field: string, reason: string): DomainError {
+  return new DomainError("validation_failed", `${field}${reason}`, { field, reason });
+}
+
+function validTargetUrl(rules: TargetSubscriptionRules, url: string): string {
+  const trimmed = url.trim();
+  let parsed: URL;
+  try {
+    parsed = new URL(trimmed);
+  } catch {
+    throw invalid("targetUrl", ` "${url}" is not a valid URL`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw invalid("targetUrl", " must be an http or https URL");
+  rules.checkUrl?.(trimmed);
+  return trimmed;
+}
+
+function validSubscribedEvents(rules: TargetSubscriptionRules, events: string[]): string[] {
+  if (events.length === 0) throw invalid("subscribedEvents", " must list at least one event type");
+  const unknown = events.filter((e) => !rules.eventTypes.includes(e));
+  if (unknown.length > 0) {
+    throw invalid("subscribedEvents", `: unknown event type(s) ${unknown.join(", ")}; valid: ${rules.eventTypes.join(", ")}`);
+  }
+  return [...new Set(events)];
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** E.164 lines, strictly (no +1 guessing); null for no filter. */
+function validLineFilter(numbers: string[] | null): string[] | null {
+  if (numbers === null || numbers.length === 0) return null;
+  return [
+    ...new Set(
+      numbers.map((number, i) => {
+        if (!E164.test(number)) {
+          throw new DomainError("invalid_phone_number", `phoneNumbers[${i}]: "${number}" is not an E.164 phone number`, {
+            field: `phoneNumbers[${i}]`,
+            reason: `: "${number}" is not an E.164 phone number`,
+          });
+        }
+        return number;
+      }),
+    ),
+  ];
+}
+
+async function requireUniqueUrl(tx: Repositories, orgId: number, url: string, except?: number): Promise<void> {
+  const taken = (await tx.webhookSubscriptions.list(orgId)).some((s) => s.webhookUrl === url && s.id !== except);
+  if (taken) {
+    throw new DomainError("conflict", `A webhook subscription with target_url ${url} already exists; each URL can be used once`, {
+      field: "targetUrl",
+    });
+  }
+}
+
+export async function createTargetSubscription(
+  deps: CoreDeps,
+  orgId: number,
+  rules: TargetSubscriptionRules,
+  input: TargetSubscriptionInput,
+): Promise<CreatedSubscription> {
+  const missing = (["targetUrl", "subscribedEvents"] as const).filter((k) => input[k] === undefined);
+  if (missing.length > 0) {
+    throw new DomainError("missing_parameter", `missing required field(s): ${missing.join(", ")}`, {
+      field: missing[0],
+      reason: " is required",
+    });
+  }
+  const fields = {
+    orgId,
+    webhookUrl: validTargetUrl(rules, input.targetUrl!),
+    version: rules.apiVersion,
+    events: validSubscribedEvents(rules, input.subscribedEvents!),
+    phoneNumbers: validLineFilter(input.phoneNumbers ?? null),
+    active: input.isActive ?? true,
+    secret: generatedSecret(deps),
+  };
+  await deps.checkWebhookUrl(fields.webhookUrl, "targetUrl");
+  const subscription = await deps.store.transaction(async (tx) => {
+    await requireUniqueUrl(tx, orgId, fields.webhookUrl);
+    return tx.webhookSubscriptions.create(fields, deps.clock.now());
+  });
+  return { subscription, secret: fields.secret };
+}
+
+/** Partial update by UUID; the secret never changes here. */
+export async function updateTargetSubscription(
+  deps: CoreDeps,
+  orgId: number,
+  rules: TargetSubscriptionRules,
+  uuid: string,
+  input: TargetSubscriptionInput,
+): Promise<WebhookSubscription> {
+  const changes = {
+    ...(input.targetUrl !== undefined ? { webhookUrl: validTargetUrl(rules, input.targetUrl) } : {}),
+    ...(input.subscribedEvents !== undefined ? { events: validSubscribedEvents(rules, input.subscribedEvents) } : {}),
+    ...(input.phoneNumbers !== undefined ? { phoneNumbers: validLineFilter(input.phoneNumbers) } : {}),
+    ...(input.isActive !== undefined ? { active: input.isActive } : {}),
+  };
+  if (changes.webhookUrl !== undefined) await deps.checkWebhookUrl(changes.webhookUrl, "targetUrl");
+  return deps.store.transaction(async (tx) => {
+    const existing = await findOwn(tx, orgId, uuid, rules.apiVersion);
+    if (!existing) throw subscriptionNotFound();
+    if (changes.webhookUrl !== undefined) await requireUniqueUrl(tx, orgId, changes.webhookUrl, existing.id);
+    return tx.webhookSubscriptions.update(orgId, existing.id, changes, deps.clock.now());
   });
 }

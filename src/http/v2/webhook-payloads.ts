@@ -203,6 +203,11 @@ export function v2EventData(event: DomainEvent): { type: WebhookEventType; data:
     case "message.delivered":
     case "message.failed":
     case "message.edited":
+    case "chat.group_name_updated":
+    case "chat.group_icon_updated":
+    case "chat.group_name_update_failed":
+    case "chat.group_icon_update_failed":
+    case "phone_number.status_updated":
       return undefined;
   }
 }

@@ -7,6 +7,7 @@ import { attachmentRoutes } from "./attachments.routes.ts";
 import { chatRoutes } from "./chats.routes.ts";
 import { messageRoutes } from "./messages.routes.ts";
 import { phoneNumberRoutes } from "./phone-numbers.routes.ts";
+import { webhookRoutes } from "./webhook-subscriptions.routes.ts";
 
 export interface V3Options {
   deps: CoreDeps;
@@ -32,6 +33,7 @@ export const v3Api: FastifyPluginAsync<V3Options> = async (app, { deps, faults, 
   await app.register(messageRoutes, { deps });
   await app.register(phoneNumberRoutes, { deps, baseUrl });
   await app.register(attachmentRoutes, { deps, baseUrl });
+  await app.register(webhookRoutes, { deps });
 };
 
 /**

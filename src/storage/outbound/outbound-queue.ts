@@ -6,6 +6,7 @@ import { completeJobs } from "./complete-jobs.ts";
 import { failJobs } from "./fail-jobs.ts";
 import { getDueJobs } from "./get-due-jobs.ts";
 import { nextDueAt } from "./next-due-at.ts";
+import { queueStats } from "./queue-stats.ts";
 import { releaseClaims, resetExpiredClaims } from "./reset-expired-claims.ts";
 
 /** The outbound queue over one database: the operations of this folder, bound. */
@@ -18,5 +19,6 @@ export function outboundQueue(db: Kysely<Database>, dialect: MigrationDialect): 
     resetExpiredClaims: (now) => resetExpiredClaims(db, now),
     releaseClaims: (workerId, ids) => releaseClaims(db, workerId, ids),
     nextDueAt: () => nextDueAt(db),
+    stats: (now) => queueStats(db, now),
   };
 }
