@@ -13,6 +13,8 @@ import { eventRoutes } from "./http/openlinq/events.routes.ts";
 import { faultRoutes } from "./http/openlinq/faults.routes.ts";
 import { scenarioRoutes } from "./http/openlinq/scenarios.routes.ts";
 import { listenerRoutes } from "./http/openlinq/listeners.routes.ts";
+import { V3_WEBHOOK_EVENT_TYPES } from "./http/v3/webhook-payloads.ts";
+import { WEBHOOK_EVENT_TYPES } from "./core/model.ts";
 import { listenerRepository } from "./storage/listeners.repository.ts";
 import { createApiFaults } from "./core/faults/api-faults.service.ts";
 import { apiFaultRepository } from "./storage/faults.repository.ts";
@@ -207,7 +209,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await app.register(scenarioRoutes, { prefix: "/openlinq/v1", deps });
         await app.register(listenerRoutes, {
           prefix: "/openlinq/v1",
-          listeners: { listeners: listenerRepository(storage.db, storage.dialect, secrets), clock, ids: deps.ids, webhooks: deps.webhooks },
+          listeners: {
+            listeners: listenerRepository(storage.db, storage.dialect, secrets),
+            clock,
+            ids: deps.ids,
+            webhooks: deps.webhooks,
+            eventTypes: { 2: WEBHOOK_EVENT_TYPES, 3: V3_WEBHOOK_EVENT_TYPES },
+          },
           activity: deps.activity,
         });
       },

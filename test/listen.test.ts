@@ -8,6 +8,7 @@ import { Webhook } from "standardwebhooks";
 import { createSseParser, parseSince, runListen } from "../src/cli/listen.ts";
 import { parseEventFilter } from "../src/delivery/listeners.service.ts";
 import { createInstantTransport } from "../src/transport/instant.transport.ts";
+import { WEBHOOK_EVENT_TYPES } from "../src/core/model.ts";
 import { buildApp, type OpenLinq } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { dropPostgresSchema } from "../src/storage/database.ts";
@@ -40,19 +41,19 @@ describe("openlinq listen: what it parses", () => {
   });
 
   it("matches event filters exactly or by family, and refuses a filter that matches nothing", () => {
-    const accepts = parseEventFilter(["message.received", "reaction.*"]);
+    const accepts = parseEventFilter(["message.received", "reaction.*"], WEBHOOK_EVENT_TYPES);
     assert.ok(accepts("message.received"));
     assert.ok(accepts("reaction.sent") && accepts("reaction.received"));
     assert.ok(!accepts("message.sent"));
-    assert.ok(parseEventFilter([])("chat.created"));
-    assert.throws(() => parseEventFilter(["message.recieved"]), /matches no event type/);
-    assert.throws(() => parseEventFilter(["reactions.*"]), /matches no event type/);
+    assert.ok(parseEventFilter([], WEBHOOK_EVENT_TYPES)("chat.created"));
+    assert.throws(() => parseEventFilter(["message.recieved"], WEBHOOK_EVENT_TYPES), /matches no event type/);
+    assert.throws(() => parseEventFilter(["reactions.*"], WEBHOOK_EVENT_TYPES), /matches no event type/);
   });
 
   it("explains what is missing before connecting anywhere", async () => {
     const lines: string[] = [];
     const code = await runListen(
-      { api: "localhost:4010", token: undefined, forwardTo: ["ftp://x"], events: undefined, replaySince: "soon", name: undefined },
+      { api: "localhost:4010", token: undefined, forwardTo: ["ftp://x"], events: undefined, replaySince: "soon", name: undefined, version: "4" },
       { out: (line) => lines.push(line), stopped: new Promise(() => {}), now: () => Date.now() },
     );
     assert.equal(code, 2);
@@ -60,6 +61,7 @@ describe("openlinq listen: what it parses", () => {
     assert.match(lines[0]!, /--forward-to ftp:\/\/x is not an http\(s\) URL/);
     assert.match(lines[0]!, /--api localhost:4010 is not an http\(s\) URL/);
     assert.match(lines[0]!, /--replay-since soon/);
+    assert.match(lines[0]!, /--version takes 2 or 3, not 4/);
   });
 });
 
@@ -199,6 +201,35 @@ for (const dialect of DIALECTS) {
       // Live: what happens next arrives on the open stream.
       const live = await inbound(t, "+16175550103", "four");
       assert.equal((await resumed.next()).data.event_id, live);
+    });
+
+    it("with version=3, streams what a V3 subscription gets, signed the V3 way too", async () => {
+      const subscribed = await t.request("POST", "/api/partner/v3/webhook-subscriptions", {
+        headers: { authorization: `Bearer ${t.token}` },
+        token: null,
+        body: { target_url: `${receiver.url}/v3`, subscribed_events: ["message.received"] },
+      });
+      assert.equal(subscribed.status, 201, subscribed.raw);
+      const secret: string = (await t.request("PUT", `${API}/listeners/v3-face`)).body.listener.secret;
+      const id = await inbound(t, "+16175550141", "for V3");
+      const stream = await openStream(t, "v3-face", "?version=3&events=message.received");
+      streams.push(stream);
+      await stream.next();
+      const frame = await stream.next();
+      assert.equal(frame.data.event_id, id);
+      await receiver.waitFor((requests) => requests.some((r) => r.path === "/v3" && r.headers["webhook-id"] === id));
+      const delivered = receiver.requests.find((r) => r.path === "/v3" && r.headers["webhook-id"] === id)!;
+      const { headers, body } = frame.data;
+      assert.equal(body, delivered.body, "the same bytes as the V3 subscription's delivery");
+      assert.equal(JSON.parse(body).api_version, "v3");
+      assert.equal(headers["x-webhook-subscription-id"], "listener:v3-face");
+      const legacy = createHmac("sha256", secret).update(`${headers["x-webhook-timestamp"]}.${body}`).digest("hex");
+      assert.equal(headers["x-webhook-signature"], legacy);
+      assert.doesNotThrow(() => new Webhook(secret).verify(body, headers));
+      const unknown = await fetch(`${t.openlinq.baseUrl()}${API}/listeners/v3-face/stream?version=3&events=contact.created`, {
+        headers: { "x-linq-integration-token": t.token },
+      });
+      assert.equal(unknown.status, 422, "V3 has no contact events");
     });
 
     it("filters by event type, with checkpoints past what it left out", async () => {

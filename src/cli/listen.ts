@@ -16,11 +16,11 @@
  */
 
 export const LISTEN_USAGE = `openlinq listen --forward-to URL [--forward-to URL2] [--events message.received,reaction.*]
-                [--replay-since TIME] [--name NAME] [--api http://localhost:4010] [--token T]
-  Forwards your organization's events to local URLs, signed as a subscription's would be,
-  resuming after the last event acknowledged (kept by the server under NAME, default
-  "default"). TIME: an ISO date-time or a duration back from now (30m, 2h, 1d). Token from
-  --token or OPENLINQ_TOKEN.`;
+                [--replay-since TIME] [--name NAME] [--version 2|3] [--api http://localhost:4010] [--token T]
+  Forwards your organization's events to local URLs as a V2 (default) or V3 subscription
+  gets them, resuming after the last event acknowledged (kept by the server under NAME,
+  default "default"). TIME: an ISO date-time or a duration back from now (30m, 2h, 1d).
+  Token from --token or OPENLINQ_TOKEN.`;
 
 export interface ListenOptions {
   api: string;
@@ -29,6 +29,8 @@ export interface ListenOptions {
   events: string | undefined;
   replaySince: string | undefined;
   name: string | undefined;
+  /** The API version whose payloads and signatures to forward: "2" (default) or "3". */
+  version?: string | undefined;
 }
 
 export interface ListenIo {
@@ -52,6 +54,7 @@ export async function runListen(options: ListenOptions, io: ListenIo): Promise<n
   if (options.forwardTo.length === 0) problems.push("at least one --forward-to URL is needed");
   for (const url of options.forwardTo) if (!isHttpUrl(url)) problems.push(`--forward-to ${url} is not an http(s) URL`);
   if (!isHttpUrl(options.api)) problems.push(`--api ${options.api} is not an http(s) URL`);
+  if (options.version !== undefined && !["2", "3"].includes(options.version)) problems.push(`--version takes 2 or 3, not ${options.version}`);
   let replaySince: Date | undefined;
   if (options.replaySince !== undefined) {
     replaySince = parseSince(options.replaySince, io.now());
@@ -187,7 +190,7 @@ class Listener {
         const listener = answer.listener as { secret: string; acked_position: number };
         const waiting = Math.max(0, (answer.last_position as number) - listener.acked_position);
         this.io.out(
-          `listening as "${this.name}" on ${this.base} → ${this.options.forwardTo.join(", ")}\n` +
+          `listening as "${this.name}" on ${this.base} → ${this.options.forwardTo.join(", ")} (V${this.options.version ?? "2"} payloads)\n` +
             `  signing secret: ${listener.secret}\n` +
             `  ${answer.created ? "new listener: starting with the next event" : `resuming after position ${listener.acked_position}`}` +
             (replaySince ? ` (replaying since ${replaySince.toISOString()})` : "") +
@@ -203,10 +206,11 @@ class Listener {
   }
 
   private async streamOnce(): Promise<void> {
-    const query = this.options.events ? `?events=${encodeURIComponent(this.options.events)}` : "";
+    const query = new URLSearchParams({ version: this.options.version ?? "2" });
+    if (this.options.events) query.set("events", this.options.events);
     const idle = new AbortController();
     let idleTimer = setTimeout(() => idle.abort(), STREAM_IDLE_MS);
-    const response = await fetch(`${this.base}/openlinq/v1/listeners/${encodeURIComponent(this.name)}/stream${query}`, {
+    const response = await fetch(`${this.base}/openlinq/v1/listeners/${encodeURIComponent(this.name)}/stream?${query}`, {
       headers: { accept: "text/event-stream", "x-linq-integration-token": this.options.token },
       signal: AbortSignal.any([this.abort.signal, idle.signal]),
     });

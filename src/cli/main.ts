@@ -45,6 +45,23 @@ function readVersion(): string {
 
 const CONFIG_FLAGS = (Object.keys(CONFIG_KEYS) as ConfigKey[]).map((key) => ({ key, flag: configFlag(key) }));
 
+/**
+ * `openlinq listen --version 3` picks the API version of the forwarded payloads; anywhere else
+ * (and without a number) `--version` prints openlinq's own.
+ */
+function listenVersionFlag(argv: string[]): string[] {
+  if (!argv.includes("listen")) return argv;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const inline = /^--version=(.*)$/.exec(arg);
+    if (inline) out.push("--listen-version", inline[1]!);
+    else if (arg === "--version" && /^\d+$/.test(argv[i + 1] ?? "")) out.push("--listen-version", argv[++i]!);
+    else out.push(arg);
+  }
+  return out;
+}
+
 function parseCommandLine(argv: string[]) {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
     org: { type: "string" },
@@ -64,6 +81,7 @@ function parseCommandLine(argv: string[]) {
     events: { type: "string" },
     "replay-since": { type: "string" },
     name: { type: "string" },
+    "listen-version": { type: "string" },
     help: { type: "boolean", short: "h" },
     version: { type: "boolean" },
   };
@@ -71,7 +89,7 @@ function parseCommandLine(argv: string[]) {
     options[flag.slice(2)] = { type: flag.startsWith("--no-") ? "boolean" : "string" };
   }
   try {
-    return parseArgs({ args: argv, allowPositionals: true, options });
+    return parseArgs({ args: listenVersionFlag(argv), allowPositionals: true, options });
   } catch (error) {
     throw new UsageError(describeParseError(error, Object.keys(options)));
   }
@@ -197,6 +215,7 @@ async function runCommand(argv: string[]): Promise<void> {
         events: text("events"),
         replaySince: text("replay-since"),
         name: text("name"),
+        version: text("listen-version"),
       },
       {
         out: (line) => console.log(line),

@@ -1,6 +1,6 @@
 import { DomainError, notFound } from "../core/errors.ts";
 import type { WebhookRenderer } from "../core/events/domain-events.ts";
-import { WEBHOOK_EVENT_TYPES, type WebhookSubscription } from "../core/model.ts";
+import type { WebhookSubscription } from "../core/model.ts";
 import type { Clock, Ids } from "../core/ports.ts";
 import { recordedEventOf } from "../core/webhooks/events.ts";
 import type { EventListener, ListenerRepository, PositionedEvent } from "./ports.ts";
@@ -14,15 +14,20 @@ import { deliveryHeaders } from "./signer.ts";
  * local answer: an event forwarded but not yet acknowledged when a listener dies is sent
  * again by the next stream (at least once, like webhooks).
  *
- * Each event carries exactly what a V2 subscription gets: the bytes its face renders and
- * the signature headers, signed with the listener's own secret.
+ * Each event carries exactly what a subscription of the chosen API version (2 or 3) gets: the
+ * bytes its face renders and the signature headers, signed with the listener's own secret.
  */
 export interface ListenerDeps {
   listeners: ListenerRepository;
   clock: Clock;
   ids: Ids;
   webhooks: WebhookRenderer;
+  /** The event types each face's subscriptions can ask for, as that face names them. */
+  eventTypes: Readonly<Record<ListenerApiVersion, readonly string[]>>;
 }
+
+/** The face whose payloads and signatures a stream carries. */
+export type ListenerApiVersion = 2 | 3;
 
 /** Names as they appear on a command line and in a URL path. */
 const LISTENER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -92,8 +97,7 @@ export async function acknowledgeEvents(deps: ListenerDeps, orgId: number, name:
  * `message.received`, `reaction.*`, `*`: which event types a stream carries. Each pattern
  * must name at least one event type, so a typo is an error rather than silence.
  */
-export function parseEventFilter(patterns: readonly string[]): (eventType: string) => boolean {
-  const known: readonly string[] = WEBHOOK_EVENT_TYPES;
+export function parseEventFilter(patterns: readonly string[], known: readonly string[]): (eventType: string) => boolean {
   const matchers = patterns.map((pattern) => {
     const matches = pattern === "*" ? () => true : pattern.endsWith(".*")
       ? (type: string) => type.startsWith(pattern.slice(0, -1))
@@ -132,12 +136,13 @@ export interface StreamBatch {
 export async function nextEvents(
   deps: ListenerDeps,
   listener: EventListener,
+  version: ListenerApiVersion,
   after: number,
   accepts: (eventType: string) => boolean,
   limit: number,
 ): Promise<StreamBatch> {
   const rows = await deps.listeners.eventsAfter(listener.orgId, after, limit);
-  const subscription = listenerSubscription(listener);
+  const subscription = listenerSubscription(listener, version, deps.eventTypes[version]);
   const at = deps.clock.now();
   const events: ForwardableEvent[] = [];
   for (const row of rows) {
@@ -154,6 +159,8 @@ export async function nextEvents(
         eventId: row.id,
         eventType: rendered.eventType,
         subscriptionId: listener.id,
+        subscriptionUuid: subscription.uuid,
+        version,
         secret: listener.secret,
         body: rendered.body,
         at,
@@ -171,19 +178,22 @@ function render(webhooks: WebhookRenderer, row: PositionedEvent, subscription: W
 }
 
 /**
- * The listener seen as a V2 subscription to every event type: rendering and selection go
- * through the same face code as real subscriptions, so the bytes are the same.
+ * The listener seen as a subscription of that face to every event type, on every line:
+ * rendering and selection go through the same face code as real subscriptions, so the bytes
+ * are the same (V3: the newest payload version).
  */
-function listenerSubscription(listener: EventListener): WebhookSubscription {
+function listenerSubscription(listener: EventListener, version: ListenerApiVersion, events: readonly string[]): WebhookSubscription {
   return {
     id: listener.id,
-    uuid: "",
+    // What V3's X-Webhook-Subscription-ID carries for a listener.
+    uuid: `listener:${listener.name}`,
     orgId: listener.orgId,
     webhookUrl: "",
-    version: 2,
-    events: [...WEBHOOK_EVENT_TYPES],
+    version,
+    events: [...events],
     active: true,
     secret: listener.secret,
+    phoneNumbers: null,
     deliveryAttempts: 0,
     lastDeliveredAt: null,
     createdAt: listener.createdAt,

@@ -175,7 +175,7 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
     },
   );
 
-  app.get<{ Params: { name: string }; Querystring: { events?: string } }>(
+  app.get<{ Params: { name: string }; Querystring: { events?: string; version: 2 | 3 } }>(
     "/listeners/:name/stream",
     {
       schema: {
@@ -189,14 +189,18 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
         params: nameParams,
         querystring: {
           type: "object",
-          properties: { events: { type: "string", description: "Comma-separated event types; `reaction.*` matches a family" } },
+          properties: {
+            events: { type: "string", description: "Comma-separated event types as that version names them; `reaction.*` matches a family" },
+            version: { type: "integer", enum: [2, 3], default: 2, description: "Whose payloads and signatures: a V2 or a V3 subscription's" },
+          },
         },
         produces: ["text/event-stream"],
       },
     },
     async (request, reply) => {
       const patterns = (request.query.events ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
-      const accepts = parseEventFilter(patterns);
+      const version = request.query.version;
+      const accepts = parseEventFilter(patterns, deps.eventTypes[version]);
       const listener = await findListener(deps, request.caller.orgId, request.params.name);
       const lastPosition = await deps.listeners.lastPosition();
 
@@ -252,7 +256,7 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
         woken = false;
         let batch;
         try {
-          batch = await nextEvents(deps, listener, sentTo, accepts, BATCH);
+          batch = await nextEvents(deps, listener, version, sentTo, accepts, BATCH);
         } catch (error) {
           // The listener reconnects and resumes from its cursor; the log says why it had to.
           request.log.error({ err: error }, "listener stream failed");
