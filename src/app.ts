@@ -12,6 +12,8 @@ import { createWebhookRenderer } from "./http/webhook-renderers.ts";
 import { eventRoutes } from "./http/openlinq/events.routes.ts";
 import { faultRoutes } from "./http/openlinq/faults.routes.ts";
 import { scenarioRoutes } from "./http/openlinq/scenarios.routes.ts";
+import { transferRoutes } from "./http/openlinq/transfer.routes.ts";
+import { sandboxTransferRepository } from "./storage/sandbox-transfer.repository.ts";
 import { listenerRoutes } from "./http/openlinq/listeners.routes.ts";
 import { V3_WEBHOOK_EVENT_TYPES } from "./http/v3/webhook-payloads.ts";
 import { WEBHOOK_EVENT_TYPES } from "./core/model.ts";
@@ -207,6 +209,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await app.register(eventRoutes, { prefix: "/openlinq/v1", deps, deliveries: delivery.repository });
         await app.register(faultRoutes, { prefix: "/openlinq/v1", faults });
         await app.register(scenarioRoutes, { prefix: "/openlinq/v1", deps });
+        await app.register(transferRoutes, {
+          prefix: "/openlinq/v1",
+          transfer: { transfer: sandboxTransferRepository(storage.db, storage.dialect, secrets), files: deps.files, clock },
+          activity: deps.activity,
+        });
         await app.register(listenerRoutes, {
           prefix: "/openlinq/v1",
           listeners: {

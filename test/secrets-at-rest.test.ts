@@ -122,6 +122,12 @@ for (const dialect of DIALECTS) {
       await sql`alter table webhook_subscriptions drop column phone_numbers`.execute(db);
       await sql`alter table phone_numbers drop column status`.execute(db);
       await sql`alter table phone_numbers drop column reputation`.execute(db);
+      await sql`drop table event_listeners`.execute(db);
+      await sql`drop table event_position_counter`.execute(db);
+      await sql`drop index events_org_position`.execute(db);
+      await sql`drop index events_unpositioned`.execute(db);
+      await sql`alter table events drop column position`.execute(db);
+      if (dialect === "postgres") await sql`alter table events drop column seq`.execute(db);
       await sql`delete from kysely_migration where name >= '2026-12-02-0905-secrets-at-rest'`.execute(db);
       await storage.destroy();
       unlinkSync(join(old.dataDir, "secret.key"));

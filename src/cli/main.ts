@@ -16,7 +16,7 @@ import { DOCTOR_USAGE, runDoctor } from "./doctor.ts";
 import { LISTEN_USAGE, runListen } from "./listen.ts";
 import { UsageError } from "./usage-error.ts";
 
-const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs", "doctor", "listen"] as const;
+const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs", "doctor", "listen", "export", "import"] as const;
 
 function usage(): string {
   return `openlinq ${readVersion()} — a self-hosted Linq Partner API
@@ -28,6 +28,9 @@ Usage:
   openlinq tokens create [--org ID]      create an integration token (printed once)
   openlinq numbers add <e164> [--org ID] provision a phone number
   openlinq orgs create <name>            create an organization with an admin user
+  openlinq export [--org ID] [--with-secrets] > sandbox.json
+                                         the store's state as a sandbox file (secrets only when asked)
+  openlinq import <sandbox.json>         load a sandbox file into an empty store
   ${DOCTOR_USAGE}
   ${LISTEN_USAGE}
   openlinq --version | --help
@@ -65,6 +68,8 @@ function listenVersionFlag(argv: string[]): string[] {
 function parseCommandLine(argv: string[]) {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
     org: { type: "string" },
+    // openlinq export
+    "with-secrets": { type: "boolean" },
     // openlinq doctor
     api: { type: "string" },
     event: { type: "string" },
@@ -237,6 +242,10 @@ async function runCommand(argv: string[]): Promise<void> {
       return await commands.runWorker(config);
     case "migrate":
       return await commands.migrate(config);
+    case "export":
+      return await commands.exportToStdout(config, { org: typeof values.org === "string" ? values.org : undefined, withSecrets: values["with-secrets"] === true });
+    case "import":
+      return await commands.importFromFile(config, sub);
     default:
       return await commands.provision(config, command, sub, rest, typeof values.org === "string" ? values.org : undefined);
   }
