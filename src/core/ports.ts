@@ -577,5 +577,7 @@ export interface FileStore {
   discard(stagedKey: string): Promise<void>;
   /** Absolute path of a stored file, for streaming it back. */
   pathOf(key: string): string;
+  /** A stored file's bytes, whole (sandbox export). */
+  read(key: string): Promise<Uint8Array>;
   remove(key: string): Promise<void>;
 }

@@ -7,7 +7,7 @@ import type { CoreDeps } from "../core/deps.ts";
 import type { ApiFaults } from "../core/faults/api-faults.service.ts";
 import { DomainError } from "../core/errors.ts";
 import { registerFaceErrors, renderOpenlinqProblem } from "./errors.ts";
-import { authPlugin } from "./plugins/auth.ts";
+import { authPlugin, type AuthOptions } from "./plugins/auth.ts";
 import { registerMultipart } from "./plugins/multipart.ts";
 import { lazySchemaCompilers } from "./plugins/lazy-schemas.ts";
 import { v2Api } from "./v2/index.ts";
@@ -20,7 +20,8 @@ import { contentDisposition } from "./content-disposition.ts";
 export interface HttpOptions {
   deps: CoreDeps;
   logger: FastifyBaseLogger;
-  rateLimit: { perSecond: number; burst: number };
+  /** Per-token limits, the per-address limit on failed sign-ins, and revocation notices (see authPlugin). */
+  auth: Omit<AuthOptions, "store" | "onError">;
   maxAttachmentBytes: number;
   /** Request counts and latencies go here; absent, none are kept. */
   metrics?: Metrics;
@@ -124,7 +125,11 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   app.decorate("bodyLimits", { jsonBytes: JSON_BODY_LIMIT, attachmentBytes: options.maxAttachmentBytes });
   // Routes outside a face with its own handler (openlinq, sandbox, inbox) answer in the render shape.
   registerFaceErrors(app, renderOpenlinqProblem);
-  await app.register(authPlugin, { store: options.deps.store, rateLimit: options.rateLimit });
+  await app.register(authPlugin, {
+    ...options.auth,
+    store: options.deps.store,
+    onError: (error, message) => app.log.warn({ err: error }, message),
+  });
 
   await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, faults: options.faults });
   await app.register(v3Api, {
