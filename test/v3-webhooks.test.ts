@@ -186,7 +186,56 @@ for (const dialect of DIALECTS) {
       await app.client.webhookSubscriptions.delete(retrying.id);
       await failing.close();
     });
+
+    it("the delivery log resends to and recovers V3 subscriptions by their UUID", async () => {
+      const failing = await startReceiver({ status: 500 });
+      const subscription = await app.client.webhookSubscriptions.create({
+        target_url: `${failing.url}/log`,
+        subscribed_events: ["chat.created"],
+      });
+      const since = new Date().toISOString();
+      await app.client.chats.create({ from: OUR_NUMBER, to: ["+15550030003"], message: text("log me") });
+      await failing.waitFor((rs) => rs.length === 3);
+      const eventId = String(failing.requests[0]!.headers["webhook-id"]);
+      const logged = await app.t.request("GET", `/openlinq/v1/events/${eventId}`, { token: null, headers: { authorization: `Bearer ${app.t.token}` } });
+      assert.equal(logged.status, 200, logged.raw);
+      const delivery = logged.body.event.deliveries.find((d: { webhook_url: string }) => d.webhook_url.endsWith("/log"));
+      await waitUntil(async () => {
+        const res = await app.t.request("GET", `/openlinq/v1/events/${eventId}`);
+        return res.body.event.deliveries.some((d: { id: number; status: string }) => d.id === delivery.id && d.status === "failed");
+      });
+      assert.equal(delivery.subscription_id > 0, true);
+
+      failing.answer({ status: 200 });
+      const recovered = await app.t.request("POST", `/openlinq/v1/webhook_subscriptions/${subscription.id}/recover`, { body: { since } });
+      assert.equal(recovered.status, 202, recovered.raw);
+      assert.equal(recovered.body.requeued, 1);
+      const statusIs = (status: string) => async () => {
+        const res = await app.t.request("GET", `/openlinq/v1/events/${eventId}`);
+        return res.body.event.deliveries.some((d: { id: number; status: string }) => d.id === delivery.id && d.status === status);
+      };
+      await waitUntil(statusIs("succeeded"));
+      assert.equal(failing.requests.length, 4);
+      const resent = await app.t.request("POST", `/openlinq/v1/events/${eventId}/resend`, { body: { subscription_id: subscription.id } });
+      assert.equal(resent.status, 202, resent.raw);
+      await failing.waitFor((rs) => rs.length === 5);
+      assert.equal(new Set(failing.requests.map((r) => r.body)).size, 1);
+      for (const request of failing.requests) assert.equal(unwrap(app, request, subscription.signing_secret).event_id, eventId);
+      const bad = await app.t.request("POST", `/openlinq/v1/events/${eventId}/resend`, { body: { subscription_id: "not-a-uuid" } });
+      assert.equal(bad.status, 400, bad.raw);
+      await app.client.webhookSubscriptions.delete(subscription.id);
+      await failing.close();
+    });
   });
+}
+
+/** Polls a condition of the outside-visible state (a delivery's status moves on in the worker's own time). */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Every event the V3 face delivers from what the domain produces. */
