@@ -11,7 +11,10 @@ import { createHttpServer } from "./http/server.ts";
 import { createWebhookRenderer } from "./http/webhook-renderers.ts";
 import { eventRoutes } from "./http/openlinq/events.routes.ts";
 import { faultRoutes } from "./http/openlinq/faults.routes.ts";
+import { tokenRoutes } from "./http/openlinq/tokens.routes.ts";
 import { scenarioRoutes } from "./http/openlinq/scenarios.routes.ts";
+import { transferRoutes } from "./http/openlinq/transfer.routes.ts";
+import { sandboxTransferRepository } from "./storage/sandbox-transfer.repository.ts";
 import { createApiFaults } from "./core/faults/api-faults.service.ts";
 import { apiFaultRepository } from "./storage/faults.repository.ts";
 import { createHttpSender } from "./delivery/http-sender.ts";
@@ -27,6 +30,8 @@ import { createDispatcher, createUrlPolicy, type Network } from "./net/safe-disp
 import { openStorage, type StorageHandle } from "./storage/database.ts";
 import { createDiskFileStore } from "./storage/file-store.ts";
 import { createStore } from "./storage/store.ts";
+import { rateLimiterFactory } from "./storage/rate-limit-store.ts";
+import { createTokenRevocations } from "./storage/token-revocations.ts";
 import { ensurePrivateDir } from "./storage/private-files.ts";
 import { createSecretBox, type SecretBox } from "./storage/secret-box.ts";
 import { loadSecretKey, SECRET_KEY_FILE } from "./storage/secret-key.ts";
@@ -185,7 +190,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     deps,
     faults,
     logger,
-    rateLimit: { perSecond: config.rateLimit, burst: config.rateLimitBurst },
+    auth: {
+      rateLimit: { perSecond: config.rateLimit, burst: config.rateLimitBurst, store: rateLimiterFactory(storage) },
+      authFailuresPerMinute: config.authFailureLimit,
+      revocations: createTokenRevocations(bus),
+    },
     maxAttachmentBytes: config.maxAttachmentBytes,
     baseUrl: () => baseUrl,
     metrics,
@@ -202,7 +211,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       async (app) => {
         await app.register(eventRoutes, { prefix: "/openlinq/v1", deps, deliveries: delivery.repository });
         await app.register(faultRoutes, { prefix: "/openlinq/v1", faults });
+        await app.register(tokenRoutes, { prefix: "/openlinq/v1", deps });
         await app.register(scenarioRoutes, { prefix: "/openlinq/v1", deps });
+        await app.register(transferRoutes, {
+          prefix: "/openlinq/v1",
+          transfer: { transfer: sandboxTransferRepository(storage.db, storage.dialect, secrets), files: deps.files, clock },
+          activity: deps.activity,
+        });
       },
     ],
   });

@@ -261,6 +261,30 @@ describe("inbox stream, uploads and UI (sqlite)", () => {
     await unknown.body?.cancel();
   });
 
+  it("uploads: a staged file named in any script downloads under its name, for a recipient's message", async () => {
+    const names = ["résumé d'été.pdf", "報告書 2026.txt", "100% (final) it's.txt", "emoji 😀.txt"];
+    for (const filename of names) {
+      const { payload, contentType } = await encodeMultipart([["file", { filename, data: Buffer.from(filename), type: "text/plain" }]]);
+      const res = await t.request("POST", `${INBOX}/uploads`, { payload, headers: { "content-type": contentType } });
+      assert.equal(res.status, 201, res.raw);
+      assert.equal(res.body.filename, filename);
+      const download = await fetch(res.body.url);
+      assert.equal(download.status, 200, `${filename}: ${download.status}`);
+      assert.equal(await download.text(), filename);
+      // RFC 6266: an ASCII fallback, and the exact name as UTF-8 in filename*.
+      const disposition = download.headers.get("content-disposition") ?? "";
+      const exact = /filename\*=UTF-8''([^;]+)/.exec(disposition)?.[1];
+      assert.equal(decodeURIComponent(exact ?? ""), filename, disposition);
+    }
+    const chat = await createChat(t, ["+15550000061"], "Send me the report");
+    const { payload, contentType } = await encodeMultipart([["file", { filename: names[1]!, data: Buffer.from("report"), type: "text/plain" }]]);
+    const staged = await t.request("POST", `${INBOX}/uploads`, { payload, headers: { "content-type": contentType } });
+    const message = await inbound(t, { from: "+15550000061", chat_id: chat.chat.id, attachment_urls: [staged.body.url] });
+    // Stored attachments keep a name safe everywhere (letters outside ASCII become "_").
+    assert.equal(message.message.attachments.length, 1);
+    assert.match(message.message.attachments[0].filename, / 2026\.txt$/);
+  });
+
   it("UI: the page at / with its hashed, gzipped, long-cached assets", async () => {
     const page = await fetch(`${base}/`, { headers: { "accept-encoding": "identity" } });
     assert.equal(page.status, 200);

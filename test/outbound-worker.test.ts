@@ -4,10 +4,16 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
+import { buildWorker } from "../src/app.ts";
+import type { Clock, Transport } from "../src/core/ports.ts";
 import { dropPostgresSchema } from "../src/storage/database.ts";
-import { DIALECTS, OUR_NUMBER } from "./helpers/app.ts";
+import { createInstantTransport } from "../src/transport/instant.transport.ts";
+import { DIALECTS, OUR_NUMBER, startTestApp } from "./helpers/app.ts";
+import { createManualClock } from "./helpers/manual-clock.ts";
 import { callApi, killHard, spawnOpenlinq, stopGracefully, type Spawned } from "./helpers/processes.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { V2, createChat } from "./helpers/v2.ts";
 
 /**
  * `openlinq worker` carries the outbound queue on its own: with the API node started
@@ -120,3 +126,52 @@ describe("openlinq worker runs the outbound queue", () => {
     });
   }
 });
+
+/**
+ * A send the carrier refused at first is retried by `openlinq worker`, not by the API node
+ * that ran `--no-worker`: the node performs only the send its request committed.
+ * The carrier (the outside world) is a fake that fails its first call.
+ */
+for (const dialect of DIALECTS) {
+  describe(`openlinq worker retries a send the carrier refused (${dialect})`, () => {
+    it("the API node answers pending and leaves the retry; the worker sends it once it is due", async () => {
+      const clock = createManualClock(new Date());
+      let calls = 0;
+      const carrier = (c: Clock): Transport => {
+        const instant = createInstantTransport(c);
+        return {
+          ...instant,
+          async send(input) {
+            calls += 1;
+            if (calls === 1) throw new Error("carrier unavailable");
+            return instant.send(input);
+          },
+        };
+      };
+      const t = await startTestApp(dialect, {
+        config: { WORKER: "false" },
+        overrides: { clock, transport: carrier, logger: pino({ level: "silent" }) },
+      });
+      const worker = await buildWorker(t.openlinq.config, { clock, transport: carrier, logger: pino({ level: "silent" }) });
+      try {
+        const sent = await createChat(t, ["+15557780002"], "Try again later");
+        const messageId = sent.message.id;
+        assert.equal(sent.message.delivery_status, "pending", "the carrier refused the first try");
+        assert.equal(calls, 1);
+        const status = async () => (await t.request("GET", `${V2}/chats/${sent.id}/chat_messages/${messageId}`)).body.data.delivery_status;
+
+        clock.advance(60_000); // well past the retry's due time: nothing in the API node moves
+        assert.equal(await status(), "pending");
+        assert.equal(calls, 1);
+
+        // The worker's own poll may have taken it already; runDue waits for that or does it.
+        await worker.outbound.runDue();
+        assert.equal(calls, 2, "sent once more, by the worker");
+        assert.equal(await status(), "delivered");
+      } finally {
+        await worker.close();
+        await t.close();
+      }
+    });
+  });
+}

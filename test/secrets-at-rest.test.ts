@@ -1,14 +1,15 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sql } from "kysely";
+import { Migrator, sql, type Kysely } from "kysely";
 import { buildApp, type OpenLinq } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
-import { openStorage } from "../src/storage/database.ts";
-import { DIALECTS, startTestApp, TEST_TOKEN, type TestApp } from "./helpers/app.ts";
+import { dropPostgresSchema, openStorage } from "../src/storage/database.ts";
+import { migrationProvider } from "../src/storage/migrations/index.ts";
+import { DIALECTS, OUR_NUMBER, startTestApp, TEST_TOKEN, type TestApp } from "./helpers/app.ts";
 import { startReceiver, type ReceivedRequest, type Receiver } from "./helpers/receiver.ts";
 import { createChat, V2 } from "./helpers/v2.ts";
 
@@ -19,6 +20,7 @@ import { createChat, V2 } from "./helpers/v2.ts";
  */
 
 const USER_SECRET = "a-user-given-secret-4471";
+const SEALING_MIGRATION = "2026-12-02-0905-secrets-at-rest";
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -104,47 +106,94 @@ for (const dialect of DIALECTS) {
     });
 
     it("a data directory from before sealing is converted in place: token still valid, signatures still verify", async () => {
-      // A data directory as the previous version left it: plaintext secret, SHA-256 token,
-      // no key file, no fingerprint, world-readable files, and the migration not yet applied.
-      const old = await startTestApp(dialect);
-      cleanups.push(() => old.close());
+      // A data directory as the previous version left it: migrated up to the migration before
+      // sealing, a plaintext secret, a SHA-256 token, no key file, world-readable files.
+      const dataDir = mkdtempSync(join(tmpdir(), "openlinq-old-"));
+      const schema = `test_${randomBytes(6).toString("hex")}`;
+      const storageConfig =
+        dialect === "postgres"
+          ? ({ kind: "postgres", url: process.env.TEST_DATABASE_URL!, schema } as const)
+          : ({ kind: "sqlite", file: join(dataDir, "openlinq.db") } as const);
+      cleanups.push(async () => {
+        rmSync(dataDir, { recursive: true, force: true });
+        if (dialect === "postgres") await dropPostgresSchema(process.env.TEST_DATABASE_URL!, schema);
+      });
       const hooks = await receiver();
-      const subscription = await subscribe(old, hooks, USER_SECRET);
-      await old.openlinq.close();
-      const storage = openStorage(old.openlinq.config.storage);
-      const db = storage.db;
-      await sql`update webhook_subscriptions set secret = ${USER_SECRET}`.execute(db);
-      await sql`update api_tokens set token_hash = ${sha256Hex(TEST_TOKEN)}`.execute(db);
-      await sql`drop table secret_key_fingerprint`.execute(db);
-      await sql`alter table webhook_subscriptions drop column sealed_secret`.execute(db);
-      await sql`alter table api_tokens drop column hash_kind`.execute(db);
-      // Later migrations were not applied either.
-      await sql`alter table webhook_subscriptions drop column phone_numbers`.execute(db);
-      await sql`alter table phone_numbers drop column status`.execute(db);
-      await sql`alter table phone_numbers drop column reputation`.execute(db);
-      await sql`delete from kysely_migration where name >= '2026-12-02-0905-secrets-at-rest'`.execute(db);
-      await storage.destroy();
-      unlinkSync(join(old.dataDir, "secret.key"));
-      chmodSync(old.dataDir, 0o755);
-      if (dialect === "sqlite") chmodSync(join(old.dataDir, "openlinq.db"), 0o644);
+      const storage = openStorage(storageConfig);
+      try {
+        const db = storage.db as unknown as Kysely<any>;
+        if (dialect === "postgres") await sql`create schema ${sql.id(schema)}`.execute(db);
+        const names = Object.keys(await migrationProvider(dialect).getMigrations()).sort();
+        const before = names[names.indexOf(SEALING_MIGRATION) - 1]!;
+        const migrated = await new Migrator({
+          db,
+          provider: migrationProvider(dialect),
+          ...(dialect === "postgres" ? { migrationTableSchema: schema } : {}),
+        }).migrateTo(before);
+        if (migrated.error) throw migrated.error;
+        const at = new Date().toISOString();
+        const org = await db.insertInto("organizations").values({ name: "Old org", created_at: at }).returning("id").executeTakeFirstOrThrow();
+        await db
+          .insertInto("users")
+          .values({ org_id: org.id, email: "admin@openlinq.local", first_name: "openlinq", last_name: "Admin", role: "admin", created_at: at })
+          .execute();
+        await db
+          .insertInto("api_tokens")
+          .values({ org_id: org.id, token_hash: sha256Hex(TEST_TOKEN), label: "OPENLINQ_TOKEN", created_at: at })
+          .execute();
+        await db
+          .insertInto("webhook_subscriptions")
+          .values({
+            uuid: randomUUID(),
+            org_id: org.id,
+            webhook_url: `${hooks.url}/hooks`,
+            version: 2,
+            events: JSON.stringify(["message.sent"]),
+            active: 1,
+            secret: USER_SECRET,
+            delivery_attempts: 0,
+            created_at: at,
+            updated_at: at,
+          })
+          .execute();
+      } finally {
+        await storage.destroy();
+      }
+      chmodSync(dataDir, 0o755);
+      if (dialect === "sqlite") chmodSync(join(dataDir, "openlinq.db"), 0o644);
 
-      const t = await startTestApp(dialect, { nodeOf: old });
-      cleanups.push(() => t.close());
-      assert.equal(mode(t.dataDir), 0o700);
-      assert.equal(mode(join(t.dataDir, "secret.key")), 0o600);
-      if (dialect === "sqlite") assert.equal(mode(join(t.dataDir, "openlinq.db")), 0o600);
-      const stored = await storedColumns(t.openlinq);
+      const config = loadConfig(
+        {},
+        {
+          DATA_DIR: dataDir,
+          TOKEN: TEST_TOKEN,
+          LOG_LEVEL: "silent",
+          PORT: "0",
+          ...(dialect === "postgres" ? { DATABASE_URL: process.env.TEST_DATABASE_URL!, DATABASE_SCHEMA: schema } : {}),
+        },
+      );
+      const app = await buildApp(config);
+      cleanups.push(() => app.close());
+      assert.equal(mode(dataDir), 0o700);
+      assert.equal(mode(join(dataDir, "secret.key")), 0o600);
+      if (dialect === "sqlite") assert.equal(mode(join(dataDir, "openlinq.db")), 0o600);
+      const stored = await storedColumns(app);
       assert.ok(!stored.includes(USER_SECRET), "the plaintext secret was sealed");
       assert.ok(!stored.includes(sha256Hex(TEST_TOKEN)), "the SHA-256 token hash was rekeyed");
 
       // The token of the old data directory still signs in; the old secret still signs.
-      const listed = await t.request("GET", `${V2}/webhook_subscriptions`);
-      assert.equal(listed.status, 200, listed.raw);
-      await createChat(t, ["+15550000402"], "after the upgrade");
+      const headers = { "x-linq-integration-token": TEST_TOKEN, "content-type": "application/json" };
+      const listed = await app.http.inject({ method: "GET", url: `${V2}/webhook_subscriptions`, headers });
+      assert.equal(listed.statusCode, 200, listed.body);
+      const chat = await app.http.inject({
+        method: "POST",
+        url: `${V2}/chats`,
+        headers,
+        payload: JSON.stringify({ send_from: OUR_NUMBER, chat: { phone_numbers: ["+15550000402"] }, message: { text: "after the upgrade" } }),
+      });
+      assert.equal(chat.statusCode, 200, chat.body);
       await hooks.waitFor((requests) => requests.length >= 1, 20_000);
-      const delivered = hooks.requests[0]!;
-      assert.equal(delivered.headers["x-webhook-subscription-id"], String(subscription.id));
-      assert.ok(verifyV2(delivered, USER_SECRET), "the signature verifies with the secret set before the upgrade");
+      assert.ok(verifyV2(hooks.requests[0]!, USER_SECRET), "the signature verifies with the secret set before the upgrade");
     });
 
     it("a process with another key than the one the database was sealed with refuses to start", async () => {

@@ -10,8 +10,10 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../src/config/install-paths.ts";
 
-export const WEB_DIR = dirname(fileURLToPath(import.meta.url));
+// From the package root, not this module: the server also runs this file compiled into dist/server/web/.
+export const WEB_DIR = join(PACKAGE_ROOT, "web");
 export const INBOX_DIST_DIR = join(WEB_DIR, "..", "dist", "inbox");
 const MANIFEST = "manifest.json";
 
@@ -37,7 +39,7 @@ function sourceFiles(dir: string): string[] {
 /** Content hash of the UI sources and this script (mtimes are unreliable after a checkout). */
 export function inboxSourceHash(): string {
   const hash = createHash("sha256");
-  const files = [...sourceFiles(join(WEB_DIR, "src")), join(WEB_DIR, "index.html"), fileURLToPath(import.meta.url)].sort();
+  const files = [...sourceFiles(join(WEB_DIR, "src")), join(WEB_DIR, "index.html"), join(WEB_DIR, "build.ts")].sort();
   for (const file of files) {
     hash.update(relative(WEB_DIR, file)).update("\0").update(readFileSync(file)).update("\0");
   }

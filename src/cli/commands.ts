@@ -1,4 +1,6 @@
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { buildApp, buildWorker, openSecrets } from "../app.ts";
 import { ensurePrivateDir } from "../storage/private-files.ts";
@@ -10,6 +12,10 @@ import { openStorage } from "../storage/database.ts";
 import { createStore } from "../storage/store.ts";
 import { UsageError } from "./usage-error.ts";
 import { createLogger } from "../observability/logger.ts";
+import { sandboxFileToJson } from "../core/transfer/sandbox-file.ts";
+import { exportSandbox, importSandbox, type TransferDeps } from "../core/transfer/sandbox-transfer.service.ts";
+import { createDiskFileStore } from "../storage/file-store.ts";
+import { sandboxTransferRepository } from "../storage/sandbox-transfer.repository.ts";
 
 /** The subcommands that touch the database; main.ts parses the command line and loads this. */
 
@@ -197,4 +203,51 @@ export async function runWorker(config: Config): Promise<void> {
   exitOnSignal(logger, "openlinq webhook worker", (graceMs) => standalone.close({ graceMs }), config.shutdownTimeoutMs);
   // Timers are unref'd; this keeps the process alive until a signal arrives.
   setInterval(() => undefined, 1 << 30);
+}
+
+/** `openlinq export`: the store's state (every organization, or `--org`) as a sandbox file, on stdout. */
+export async function exportToStdout(config: Config, options: { org: string | undefined; withSecrets: boolean }): Promise<void> {
+  const orgId = options.org === undefined ? undefined : Number(options.org);
+  if (orgId !== undefined && !Number.isInteger(orgId)) throw new UsageError("--org takes an organization id");
+  await withTransfer(config, async (deps) => {
+    const file = await exportSandbox(deps, { ...(orgId === undefined ? {} : { orgIds: [orgId] }), secrets: options.withSecrets });
+    const text = `${JSON.stringify(sandboxFileToJson(file), null, 2)}\n`;
+    // Waits for a slow pipe (`> sandbox.json` on a big store) before the process may exit.
+    await new Promise<void>((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+  });
+}
+
+/** `openlinq import <file>`: loads a sandbox file into an empty store (each organization under its own id). */
+export async function importFromFile(config: Config, path: string | undefined): Promise<void> {
+  if (!path) throw new UsageError("usage: openlinq import <sandbox.json> (a file written by openlinq export)");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new UsageError(`cannot read ${path} as JSON: ${(error as Error).message}`);
+  }
+  await withTransfer(config, async (deps) => {
+    const summary = await importSandbox(deps, parsed);
+    for (const org of summary.organizations) {
+      console.log(
+        `imported organization ${org.id}: ${org.chats} chats, ${org.messages} messages, ${org.attachments} attachments, ` +
+          `${org.contacts} contacts, ${org.webhook_subscriptions} webhook subscriptions`,
+      );
+    }
+  });
+}
+
+async function withTransfer(config: Config, work: (deps: TransferDeps) => Promise<void>): Promise<void> {
+  const storage = openStorage(config.storage);
+  try {
+    await storage.migrate();
+    const secrets = await openSecrets(config, storage, createLogger(config.logLevel));
+    await work({
+      transfer: sandboxTransferRepository(storage.db, storage.dialect, secrets),
+      files: createDiskFileStore(join(config.dataDir, "attachments")),
+      clock: systemClock,
+    });
+  } finally {
+    await storage.destroy();
+  }
 }

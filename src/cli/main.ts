@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { renderConfigOptions } from "../config/config-docs.ts";
+import { PACKAGE_ROOT } from "../config/install-paths.ts";
 import {
   CONFIG_KEYS,
   ConfigError,
@@ -13,7 +15,7 @@ import { DomainError } from "../core/errors.ts";
 import { DOCTOR_USAGE, runDoctor } from "./doctor.ts";
 import { UsageError } from "./usage-error.ts";
 
-const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs", "doctor"] as const;
+const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs", "doctor", "export", "import"] as const;
 
 function usage(): string {
   return `openlinq ${readVersion()} — a self-hosted Linq Partner API
@@ -25,6 +27,9 @@ Usage:
   openlinq tokens create [--org ID]      create an integration token (printed once)
   openlinq numbers add <e164> [--org ID] provision a phone number
   openlinq orgs create <name>            create an organization with an admin user
+  openlinq export [--org ID] [--with-secrets] > sandbox.json
+                                         the store's state as a sandbox file (secrets only when asked)
+  openlinq import <sandbox.json>         load a sandbox file into an empty store
   ${DOCTOR_USAGE}
   openlinq --version | --help
 
@@ -32,9 +37,9 @@ Options (each is also an environment variable; a flag wins over the variable):
 ${renderConfigOptions()}`;
 }
 
-/** The version in package.json, read where the sources are (no build step copies it). */
+/** The version in package.json, read where the package is (no build step copies it). */
 function readVersion(): string {
-  const file = new URL("../../package.json", import.meta.url);
+  const file = join(PACKAGE_ROOT, "package.json");
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
@@ -44,6 +49,8 @@ const CONFIG_FLAGS = (Object.keys(CONFIG_KEYS) as ConfigKey[]).map((key) => ({ k
 function parseCommandLine(argv: string[]) {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     org: { type: "string" },
+    // openlinq export
+    "with-secrets": { type: "boolean" },
     // openlinq doctor
     api: { type: "string" },
     event: { type: "string" },
@@ -184,6 +191,10 @@ async function runCommand(argv: string[]): Promise<void> {
       return await commands.runWorker(config);
     case "migrate":
       return await commands.migrate(config);
+    case "export":
+      return await commands.exportToStdout(config, { org: typeof values.org === "string" ? values.org : undefined, withSecrets: values["with-secrets"] === true });
+    case "import":
+      return await commands.importFromFile(config, sub);
     default:
       return await commands.provision(config, command, sub, rest, typeof values.org === "string" ? values.org : undefined);
   }

@@ -30,6 +30,8 @@ export interface Config {
   readonly rateLimit: number;
   /** Requests a token may make at once above the steady rate. */
   readonly rateLimitBurst: number;
+  /** Requests with a missing or wrong token a client address may send per minute; 0 disables the limit. */
+  readonly authFailureLimit: number;
   readonly maxAttachmentBytes: number;
   /** Attachment downloads running at once in the whole process; the others wait. */
   readonly attachmentDownloadConcurrency: number;
@@ -94,6 +96,10 @@ export const CONFIG_KEYS = {
   PHONE_NUMBERS: { default: "+19998887777", doc: "Comma list of numbers given to the first organization" },
   RATE_LIMIT: { default: "100", doc: "Requests per second per token (0 disables)" },
   RATE_LIMIT_BURST: { default: "200", doc: "Requests a token may send in a burst above the steady rate" },
+  AUTH_FAILURE_LIMIT: {
+    default: "60",
+    doc: "Requests with a missing or wrong token one client address may send per minute; beyond, 429 without a token lookup (0 disables)",
+  },
   MAX_ATTACHMENT_BYTES: { default: String(100 * 1024 * 1024), doc: "Largest attachment accepted, in bytes" },
   ATTACHMENT_DOWNLOAD_CONCURRENCY: {
     default: "8",
@@ -329,6 +335,7 @@ export function loadConfig(
     phoneNumbers,
     rateLimit: integer("RATE_LIMIT", 0),
     rateLimitBurst: integer("RATE_LIMIT_BURST", 0),
+    authFailureLimit: integer("AUTH_FAILURE_LIMIT", 0),
     maxAttachmentBytes: integer("MAX_ATTACHMENT_BYTES", 1),
     attachmentDownloadConcurrency: integer("ATTACHMENT_DOWNLOAD_CONCURRENCY", 1, 1000),
     logLevel,

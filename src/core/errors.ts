@@ -21,6 +21,7 @@ export type ErrorCode =
   | "attachment_not_found"
   | "fault_not_found"
   | "scenario_not_found"
+  | "token_not_found"
   | "user_not_found"
   | "sender_not_owned"
   | "attachment_download_failed"

@@ -581,5 +581,7 @@ export interface FileStore {
   discard(stagedKey: string): Promise<void>;
   /** Absolute path of a stored file, for streaming it back. */
   pathOf(key: string): string;
+  /** A stored file's bytes, whole (sandbox export). */
+  read(key: string): Promise<Buffer>;
   remove(key: string): Promise<void>;
 }

@@ -53,6 +53,7 @@ export function statusFor(code: ErrorCode): number {
     case "attachment_not_found":
     case "fault_not_found":
     case "scenario_not_found":
+    case "token_not_found":
     case "contact_card_not_found":
       return 404;
     case "conflict":

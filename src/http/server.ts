@@ -7,18 +7,21 @@ import type { CoreDeps } from "../core/deps.ts";
 import type { ApiFaults } from "../core/faults/api-faults.service.ts";
 import { DomainError } from "../core/errors.ts";
 import { registerFaceErrors, renderOpenlinqProblem } from "./errors.ts";
-import { authPlugin } from "./plugins/auth.ts";
+import { authPlugin, type AuthOptions } from "./plugins/auth.ts";
 import { registerMultipart } from "./plugins/multipart.ts";
+import { lazySchemaCompilers } from "./plugins/lazy-schemas.ts";
 import { v2Api } from "./v2/index.ts";
 import { v3Api } from "./v3/index.ts";
 import { lineVcardRoute } from "./v3/phone-numbers.routes.ts";
 import { uploadReceiverRoute } from "./v3/attachments.routes.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import { contentDisposition } from "./content-disposition.ts";
 
 export interface HttpOptions {
   deps: CoreDeps;
   logger: FastifyBaseLogger;
-  rateLimit: { perSecond: number; burst: number };
+  /** Per-token limits, the per-address limit on failed sign-ins, and revocation notices (see authPlugin). */
+  auth: Omit<AuthOptions, "store" | "onError">;
   maxAttachmentBytes: number;
   /** Request counts and latencies go here; absent, none are kept. */
   metrics?: Metrics;
@@ -68,6 +71,8 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
+    // Each route's schemas compile at its first request, not at start (a quarter of the start-up).
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     // A bad percent-escape or an over-long path segment is answered before any route is
     // found; without this Fastify would answer in its own shape rather than ours.
     frameworkErrors: (error, request, reply) => {
@@ -120,7 +125,11 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   app.decorate("bodyLimits", { jsonBytes: JSON_BODY_LIMIT, attachmentBytes: options.maxAttachmentBytes });
   // Routes outside a face with its own handler (openlinq, sandbox, inbox) answer in the render shape.
   registerFaceErrors(app, renderOpenlinqProblem);
-  await app.register(authPlugin, { store: options.deps.store, rateLimit: options.rateLimit });
+  await app.register(authPlugin, {
+    ...options.auth,
+    store: options.deps.store,
+    onError: (error, message) => app.log.warn({ err: error }, message),
+  });
 
   await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, faults: options.faults });
   await app.register(v3Api, {
@@ -152,7 +161,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
           return reply
             .type(attachment.mimeType)
             .header("Content-Length", attachment.fileSize)
-            .header("Content-Disposition", `inline; filename="${attachment.filename.replace(/"/g, "")}"`)
+            .header("Content-Disposition", contentDisposition("inline", attachment.filename))
             // Any file type is accepted, HTML and SVG included: served from the inbox's origin,
             // such a file must never run script there or be re-sniffed into something that does.
             .header("X-Content-Type-Options", "nosniff")

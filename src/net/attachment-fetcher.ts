@@ -15,7 +15,10 @@ function decodeName(text: string): string {
   }
 }
 
+/** The name a Content-Disposition gives: `filename*` (the exact name, RFC 8187) wins over `filename` (an ASCII fallback), as RFC 6266 says. */
 function filenameFrom(url: URL, disposition: string | undefined): string {
+  const exact = disposition && /filename\*\s*=\s*[\w-]*'[^']*'([^;\s]+)/i.exec(disposition);
+  if (exact?.[1]) return decodeName(exact[1]);
   const match = disposition && /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
   if (match?.[1]) return decodeName(match[1]);
   const last = url.pathname.split("/").filter(Boolean).pop();

@@ -227,29 +227,28 @@ async function claimDue(
  * one whose delivery was deleted with its subscription meanwhile has nothing left to log and
  * is dropped (rather than failing a foreign key and taking the whole batch down).
  *
- * Lock order: subscriptions first (ascending id), then their deliveries, the same order as a
- * subscription's deletion (the row, then its deliveries by cascade). On Postgres a deletion
- * racing this transaction therefore waits for it or runs before it, never deadlocks with it.
+ * Lock order (Postgres): the subscriptions' rows first, in key-share mode, then their
+ * deliveries. Deleting a subscription locks its row for update, then its deliveries by
+ * cascade; so a deletion racing this transaction waits for it or runs wholly before it,
+ * never deadlocks with it. Key-share locks conflict neither with each other nor with the
+ * counter updates at the end (taken in id order), so workers recording at once wait on one
+ * another only there, as they would without this lock.
  */
-async function recordAttempts(trx: Kysely<Database>, workerId: string, results: readonly AttemptResult[]): Promise<number[]> {
+async function recordAttempts(
+  trx: Kysely<Database>,
+  dialect: MigrationDialect,
+  workerId: string,
+  results: readonly AttemptResult[],
+): Promise<number[]> {
   const bySubscription = new Map<number, AttemptResult[]>();
   for (const result of results) {
     const id = result.delivery.subscription.id;
     bySubscription.set(id, [...(bySubscription.get(id) ?? []), result]);
   }
-  for (const subscriptionId of [...bySubscription.keys()].sort((a, b) => a - b)) {
-    const group = bySubscription.get(subscriptionId)!;
-    const delivered = group.filter((r) => r.next.status === "succeeded");
-    const deactivated = group.find((r) => r.deactivateSubscription);
-    await trx
-      .updateTable("webhook_subscriptions")
-      .set((eb) => ({
-        delivery_attempts: eb("delivery_attempts", "+", group.length),
-        ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
-        ...(deactivated ? { active: 0, updated_at: stamp(deactivated.attempt.attemptedAt) } : {}),
-      }))
-      .where("id", "=", subscriptionId)
-      .execute();
+  const subscriptionIds = [...bySubscription.keys()].sort((a, b) => a - b);
+  if (dialect === "postgres") {
+    // SQLite has one writer at a time: a deletion runs wholly before or after this.
+    await trx.selectFrom("webhook_subscriptions").select("id").where("id", "in", subscriptionIds).orderBy("id").forKeyShare().execute();
   }
 
   const held = new Set<number>();
@@ -334,6 +333,21 @@ async function recordAttempts(trx: Kysely<Database>, workerId: string, results: 
       )
       .execute();
   }
+
+  for (const subscriptionId of subscriptionIds) {
+    const group = bySubscription.get(subscriptionId)!;
+    const delivered = group.filter((r) => r.next.status === "succeeded");
+    const deactivated = group.find((r) => r.deactivateSubscription);
+    await trx
+      .updateTable("webhook_subscriptions")
+      .set((eb) => ({
+        delivery_attempts: eb("delivery_attempts", "+", group.length),
+        ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
+        ...(deactivated ? { active: 0, updated_at: stamp(deactivated.attempt.attemptedAt) } : {}),
+      }))
+      .where("id", "=", subscriptionId)
+      .execute();
+  }
   return results.map((r) => r.delivery.id).filter((id) => !held.has(id));
 }
 
@@ -373,7 +387,7 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
       // the worker instead of two, on Postgres one fsync.
       try {
         return await db.transaction().execute(async (trx) => {
-          const lost = await recordAttempts(trx, workerId, results);
+          const lost = await recordAttempts(trx, dialect, workerId, results);
           return { lost, claimed: claim ? await claimDue(trx, dialect, secrets, workerId, claim) : [] };
         });
       } catch (batchError) {
@@ -385,7 +399,7 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
         const unrecorded: number[] = [];
         for (const result of results) {
           try {
-            lost.push(...(await db.transaction().execute((trx) => recordAttempts(trx, workerId, [result]))));
+            lost.push(...(await db.transaction().execute((trx) => recordAttempts(trx, dialect, workerId, [result]))));
           } catch {
             unrecorded.push(result.delivery.id);
           }

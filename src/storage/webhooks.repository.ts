@@ -107,7 +107,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>, secrets: Sec
 }
 
 /** No filter is stored as null, whether given as null or as an empty list. */
-function phoneNumbersColumn(numbers: readonly string[] | null | undefined): string | null {
+export function phoneNumbersColumn(numbers: readonly string[] | null | undefined): string | null {
   return numbers && numbers.length > 0 ? JSON.stringify(numbers) : null;
 }
 
@@ -157,4 +157,38 @@ export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () =>
         .execute();
     },
   };
+}
+
+/**
+ * Writes subscriptions as a sandbox file carries them (their ids kept), into `orgId`. Beside
+ * `create`, the one other place a subscription's secret is written.
+ */
+export async function insertSubscriptionRows(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  orgId: number,
+  rows: readonly Record<string, string | number | null>[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto("webhook_subscriptions")
+    .values(
+      rows.map((row) => ({
+        id: Number(row.id),
+        uuid: String(row.uuid),
+        org_id: orgId,
+        webhook_url: String(row.webhook_url),
+        version: Number(row.version),
+        events: String(row.events),
+        active: Number(row.active),
+        secret: null,
+        sealed_secret: row.secret === null ? null : secrets.seal(String(row.secret)),
+        phone_numbers: row.phone_numbers === null ? null : String(row.phone_numbers),
+        delivery_attempts: Number(row.delivery_attempts),
+        last_delivered_at: row.last_delivered_at === null ? null : String(row.last_delivered_at),
+        created_at: String(row.created_at),
+        updated_at: String(row.updated_at),
+      })),
+    )
+    .execute();
 }

@@ -97,6 +97,8 @@ export async function startTestApp(
       TOKEN: TEST_TOKEN,
       PHONE_NUMBERS: OUR_NUMBER,
       RATE_LIMIT: "0",
+      // Tests send many wrong tokens from one address on purpose; auth-limits.test.ts turns it on.
+      AUTH_FAILURE_LIMIT: "0",
       LOG_LEVEL: "silent",
       PORT: "0",
       ...(dialect === "postgres" ? { DATABASE_URL: process.env.TEST_DATABASE_URL!, DATABASE_SCHEMA: schema } : {}),

@@ -56,6 +56,16 @@ export async function createToken(
   return { token, orgId: org.id, created: true };
 }
 
+/**
+ * Revokes one of the org's tokens: its row is deleted, so it stops working at once on this
+ * node and, once the caller tells the auth caches (see authPlugin's `revoked`), on every node.
+ * A token configured as OPENLINQ_TOKEN is made valid again by the next start with it.
+ */
+export async function revokeToken(deps: Pick<CoreDeps, "store">, orgId: number, tokenId: number): Promise<void> {
+  const deleted = await deps.store.transaction((tx) => tx.tokens.delete(orgId, tokenId));
+  if (!deleted) throw new DomainError("token_not_found", `Token ${tokenId} not found`);
+}
+
 /** Provisions one of our numbers for the org; numbers are unique across organizations. */
 export async function addPhoneNumber(
   deps: Pick<CoreDeps, "store" | "clock">,

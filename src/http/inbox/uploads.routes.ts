@@ -3,6 +3,7 @@ import { createReadStream } from "node:fs";
 import type { FastifyPluginAsync } from "fastify";
 import { DomainError } from "../../core/errors.ts";
 import type { FileStore, StagedFile } from "../../core/ports.ts";
+import { contentDisposition } from "../content-disposition.ts";
 import { isIncomingFile } from "../plugins/multipart.ts";
 import { errorResponses } from "../v2/schemas.ts";
 
@@ -101,7 +102,9 @@ export const uploadRoutes: FastifyPluginAsync<UploadOptions & { staging: UploadS
       if (files.length !== 1 || !isIncomingFile(file)) {
         throw new DomainError("bad_request", "exactly one file is required, sent as multipart/form-data", { field: "file" });
       }
-      const type = file.declaredType || "application/octet-stream";
+      // Served back as the Content-Type: only a bare type/subtype token, never whatever the part claimed.
+      const declared = (file.declaredType ?? "").split(";")[0]!.trim().toLowerCase();
+      const type = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(declared) ? declared : "application/octet-stream";
       const id = await options.staging.put(file.filename, type, file.staged);
       return reply.code(201).send({
         url: `${options.baseUrl()}/openlinq/v1/inbox/uploads/${id}/${encodeURIComponent(file.filename)}`,
@@ -134,7 +137,7 @@ export const stagedFileRoutes: FastifyPluginAsync<{ staging: UploadStaging }> = 
       if (!file) throw new DomainError("attachment_not_found", "Staged file not found (they expire after 15 minutes)");
       return reply
         .type(file.type)
-        .header("content-disposition", `attachment; filename="${file.filename.replace(/["\\\r\n]/g, "")}"`)
+        .header("content-disposition", contentDisposition("attachment", file.filename))
         .header("cache-control", "no-store")
         .header("content-length", file.size)
         .send(createReadStream(staging.pathOf(request.params.id)));

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { DomainError } from "../../core/errors.ts";
 import type { Caller } from "../../core/model.ts";
 import type { Store } from "../../core/ports.ts";
-import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { createAuthFailureLimiter, createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -15,9 +15,11 @@ declare module "fastify" {
     /** The one authenticator of every face (see authPlugin). */
     auth: {
       /** An onRequest hook accepting the token from these places (each face names its own). */
-      authenticate: (sources: readonly TokenSource[]) => (request: FastifyRequest) => Promise<void>;
+      authenticate: (sources: readonly TokenSource[]) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
       /** onRequest hook after authenticate: per-token limits, one budget across faces. */
       rateLimit: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+      /** After a token's row is deleted: every node's cache drops it. */
+      revoked: (tokenId: number) => Promise<void>;
     };
   }
 }
@@ -43,36 +45,85 @@ function tokenOf(request: FastifyRequest, sources: readonly TokenSource[]): stri
 }
 
 /**
+ * Tells every node that a token no longer works, so each drops it from its cache: through
+ * Postgres LISTEN/NOTIFY between nodes, in-process on SQLite. See src/storage/token-revocations.ts.
+ */
+export interface TokenRevocations {
+  /** Tells every node, this one included. */
+  publish(tokenId: number): Promise<void>;
+  /** Calls `listener` with each revoked token id, whichever node revoked it. */
+  subscribe(listener: (tokenId: number) => void): Promise<() => Promise<void>>;
+}
+
+export interface AuthOptions {
+  store: Store;
+  rateLimit: RateLimitOptions;
+  /** Missing or wrong tokens a client address may send per minute before it is refused unlooked (0: no limit). */
+  authFailuresPerMinute: number;
+  revocations: TokenRevocations;
+  onError: (error: unknown, message: string) => void;
+}
+
+/** Entries at most this old are trusted; a revocation notice lost with a dropped connection is covered by it. */
+const CACHE_TTL_MS = 60_000;
+const MAX_CACHED = 10_000;
+
+/**
  * Resolves the integration token (from the places the face accepts, see TokenSource) to the
- * caller's organization, for every face, with one cache.
- * Positive lookups are cached: tokens cannot be revoked through the API, and a lookup per
- * request would be the hot path's largest cost. The cache is bounded.
+ * caller's organization, for every face, with one cache: a lookup per request would be the
+ * hot path's largest cost. The cache is bounded; entries live CACHE_TTL_MS, and a revoked
+ * token is dropped from every node's cache at once (TokenRevocations).
+ *
+ * A token this node does not know costs a lookup, so before it, the client's address must
+ * not have used up its failures (createAuthFailureLimiter).
  *
  * Refusals are thrown as DomainErrors (`unauthorized`, `rate_limited` with `retryAfter`), so
  * each face's own error handler renders them in its envelope.
  */
-export const authPlugin = fp<{ store: Store; rateLimit: RateLimitOptions }>(
-  async (app, { store, rateLimit }) => {
-    const cache = new Map<string, Caller>();
-    const MAX_CACHED = 10_000;
+export const authPlugin = fp<AuthOptions>(
+  async (app, { store, rateLimit, authFailuresPerMinute, revocations, onError }) => {
+    const cache = new Map<string, { caller: Caller; until: number }>();
+    const failures = createAuthFailureLimiter(authFailuresPerMinute);
+    // Keyed by a digest, so this process's memory holds no token either.
+    const cacheKey = (token: string) => createHash("sha256").update(token, "utf8").digest("base64url");
 
-    async function resolve(token: string): Promise<Caller | undefined> {
-      // Keyed by a digest, so this process's memory holds no token either.
-      const hash = createHash("sha256").update(token, "utf8").digest("base64url");
-      const cached = cache.get(hash);
-      if (cached) return cached;
+    function cached(token: string): Caller | undefined {
+      const key = cacheKey(token);
+      const entry = cache.get(key);
+      if (!entry) return undefined;
+      if (entry.until > Date.now()) return entry.caller;
+      cache.delete(key);
+      return undefined;
+    }
+
+    async function lookUp(token: string): Promise<Caller | undefined> {
       const caller = await store.read.tokens.findByToken(token);
       if (caller) {
         if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-        cache.set(hash, caller);
+        cache.set(cacheKey(token), { caller, until: Date.now() + CACHE_TTL_MS });
       }
       return caller;
     }
 
-    const authenticate = (sources: readonly TokenSource[]) => async (request: FastifyRequest) => {
+    function forget(tokenId: number): void {
+      for (const [key, entry] of cache) if (entry.caller.tokenId === tokenId) cache.delete(key);
+    }
+    const stopListening = await revocations.subscribe(forget);
+    app.addHook("onClose", async () => {
+      await stopListening();
+    });
+
+    const authenticate = (sources: readonly TokenSource[]) => async (request: FastifyRequest, reply: FastifyReply) => {
       const token = tokenOf(request, sources);
-      const caller = token === undefined ? undefined : await resolve(token);
+      const known = token === undefined ? undefined : cached(token);
+      if (known) {
+        request.caller = known;
+        return;
+      }
+      await failures?.check(request.ip, reply);
+      const caller = token === undefined ? undefined : await lookUp(token);
       if (!caller) {
+        await failures?.failed(request.ip);
         throw new DomainError(
           "unauthorized",
           token === undefined
@@ -85,8 +136,18 @@ export const authPlugin = fp<{ store: Store; rateLimit: RateLimitOptions }>(
       request.caller = caller;
     };
 
+    async function revoked(tokenId: number): Promise<void> {
+      forget(tokenId);
+      try {
+        await revocations.publish(tokenId);
+      } catch (error) {
+        // The revocation is committed; other nodes drop the token when their cache entry expires.
+        onError(error, "token revocation notice failed; other nodes stop accepting the token within the cache TTL");
+      }
+    }
+
     app.decorateRequest("caller", null as unknown as Caller);
-    app.decorate("auth", { authenticate, rateLimit: createRateLimiter(rateLimit) });
+    app.decorate("auth", { authenticate, rateLimit: createRateLimiter(rateLimit), revoked });
   },
   { name: "openlinq-auth" },
 );

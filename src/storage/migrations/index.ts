@@ -14,6 +14,7 @@ import * as deliveryScenarios from "./2026-12-02-0830-delivery-scenarios.ts";
 import * as carrierEvents from "./2026-12-02-0900-carrier-events.ts";
 import * as secretsAtRest from "./2026-12-02-0905-secrets-at-rest.ts";
 import * as v3WebhookSubscriptions from "./2026-12-02-0915-v3-webhook-subscriptions.ts";
+import * as rateLimits from "./2026-12-02-0920-rate-limits.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0900-carrier-events": carrierEvents,
   "2026-12-02-0905-secrets-at-rest": secretsAtRest,
   "2026-12-02-0915-v3-webhook-subscriptions": v3WebhookSubscriptions,
+  "2026-12-02-0920-rate-limits": rateLimits,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */
