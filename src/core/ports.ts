@@ -582,6 +582,6 @@ export interface FileStore {
   /** Absolute path of a stored file, for streaming it back. */
   pathOf(key: string): string;
   /** A stored file's bytes, whole (sandbox export). */
-  read(key: string): Promise<Buffer>;
+  read(key: string): Promise<Uint8Array>;
   remove(key: string): Promise<void>;
 }
