@@ -232,6 +232,34 @@ for (const dialect of DIALECTS) {
       assert.equal(unknown.status, 422, "V3 has no contact events");
     });
 
+    it("retries a failing local endpoint before moving on, so order holds; a 4xx is final", async () => {
+      assert.equal((await t.request("PUT", `${API}/listeners/flaky`)).status, 200);
+      const local = await startReceiver();
+      local.queue({ status: 503 }, { status: 200 }, { status: 400 });
+      const lines: string[] = [];
+      let stop!: () => void;
+      const running = runListen(
+        { api: t.openlinq.baseUrl(), token: t.token, forwardTo: [`${local.url}/in`], events: "message.received", replaySince: undefined, name: "flaky" },
+        { out: (line) => lines.push(line), stopped: new Promise<void>((resolve) => (stop = resolve)), now: () => Date.now() },
+      );
+      try {
+        const ids = [await inbound(t, "+16175550151", "first"), await inbound(t, "+16175550151", "second"), await inbound(t, "+16175550151", "third")];
+        await local.waitFor((requests) => requests.filter((r) => r.answeredWith !== null).length >= 4);
+        assert.deepEqual(local.requests.map((r) => [r.headers["webhook-id"], r.answeredWith]), [
+          [ids[0], 503],
+          [ids[0], 200],
+          [ids[1], 400],
+          [ids[2], 200],
+        ]);
+        assert.ok(lines.some((line) => line.includes(ids[0]!) && / 503 \d+ms; retrying in 250ms$/.test(line)), lines.join("\n"));
+        assert.ok(lines.some((line) => line.includes(ids[1]!) && / 400 \d+ms$/.test(line)), lines.join("\n"));
+      } finally {
+        stop();
+        await running;
+        await local.close();
+      }
+    });
+
     it("filters by event type, with checkpoints past what it left out", async () => {
       await t.request("PUT", `${API}/listeners/contacts-only`);
       await inbound(t, "+16175550111", "not a contact");
