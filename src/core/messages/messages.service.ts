@@ -299,9 +299,9 @@ export async function listMessages(
   query: MessageListQuery,
 ): Promise<Page<MessageDetails>> {
   const repos = deps.store.read;
-  await loadChat(repos, orgId, chatId);
+  const chat = await loadChat(repos, orgId, chatId);
   const page = await repos.messages.listByChat(chatId, query);
-  return { items: await loadMessageDetails(repos, page.items), total: page.total };
+  return { items: await loadMessageDetails(repos, page.items, chat.handles), total: page.total };
 }
 
 async function loadMessageInChat(repos: Repositories, orgId: number, chatId: number, messageId: number) {
