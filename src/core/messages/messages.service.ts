@@ -17,6 +17,7 @@ import type { MessageListQuery, Page, Repositories, Route } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { chatFacts, messageFacts } from "../events/domain-events.ts";
 import { sendMessageJob } from "./outbound.service.ts";
+import { emitMessageEdited } from "./edit-events.ts";
 
 export interface OutgoingMessage {
   /** For a message with `parts`: the text parts joined (textOfParts). */
@@ -363,8 +364,14 @@ export async function editMessage(
     if (!message.isFromMe) {
       throw new DomainError("validation_failed", "only messages sent from your number can be edited");
     }
+    let partIndex = 0;
     if (message.parts === null) await tx.messages.updateText(message.id, text, deps.clock.now());
-    else await tx.messages.updateParts(message.id, replaceText(message.parts, text), text, deps.clock.now());
+    else {
+      const parts = replaceText(message.parts, text);
+      partIndex = parts.findIndex((p) => p.type === "text");
+      await tx.messages.updateParts(message.id, parts, text, deps.clock.now());
+    }
+    await emitMessageEdited(tx, deps, orgId, message.id, { previousText: message.text, partIndex, partText: text });
     return { id: message.id, text };
   });
   deps.activity.publish({ orgId, kind: "message", chatId, messageId });
