@@ -16,6 +16,10 @@ import { tokenRoutes } from "./http/openlinq/tokens.routes.ts";
 import { scenarioRoutes } from "./http/openlinq/scenarios.routes.ts";
 import { transferRoutes } from "./http/openlinq/transfer.routes.ts";
 import { sandboxTransferRepository } from "./storage/sandbox-transfer.repository.ts";
+import { listenerRoutes } from "./http/openlinq/listeners.routes.ts";
+import { V3_WEBHOOK_EVENT_TYPES } from "./http/v3/webhook-payloads.ts";
+import { WEBHOOK_EVENT_TYPES } from "./core/model.ts";
+import { listenerRepository } from "./storage/listeners.repository.ts";
 import { createApiFaults } from "./core/faults/api-faults.service.ts";
 import { apiFaultRepository } from "./storage/faults.repository.ts";
 import { createHttpSender } from "./delivery/http-sender.ts";
@@ -217,6 +221,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await app.register(transferRoutes, {
           prefix: "/openlinq/v1",
           transfer: { transfer: sandboxTransferRepository(storage.db, storage.dialect, secrets), files: deps.files, clock },
+          activity: deps.activity,
+        });
+        await app.register(listenerRoutes, {
+          prefix: "/openlinq/v1",
+          listeners: {
+            listeners: listenerRepository(storage.db, storage.dialect, secrets),
+            clock,
+            ids: deps.ids,
+            webhooks: deps.webhooks,
+            eventTypes: { 2: WEBHOOK_EVENT_TYPES, 3: V3_WEBHOOK_EVENT_TYPES },
+          },
           activity: deps.activity,
         });
       },

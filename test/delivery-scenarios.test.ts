@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { DIALECTS, OUR_NUMBER, type TestApp } from "./helpers/app.ts";
 import { advance, getChat, getMessage, listen, SANDBOX, simulate, startSandbox, type Listener } from "./helpers/sandbox.ts";
 import { createChat, sendMessage, V2 } from "./helpers/v2.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { startV3App, text, type V3TestApp } from "./helpers/v3.ts";
 
 const SCENARIOS = `${SANDBOX}/scenarios`;
 
@@ -235,6 +237,62 @@ for (const dialect of DIALECTS) {
       await advance(t, 0);
       assert.equal(hooks.receiver.requests.length, from + 1, "a disarmed scenario does nothing");
       assert.equal((await t.request("GET", `${V2}/chats/${chatId}`)).status, 200);
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`delivery scenarios seen by a V3 subscriber (${dialect})`, () => {
+    let app: V3TestApp;
+    let receiver: Receiver;
+    let secret: string;
+
+    before(async () => {
+      app = await startV3App(dialect, { config: { CLOCK: "virtual", RANDOM_SEED: "7", WEBHOOK_CONCURRENCY: "1", WEBHOOK_RETRY_JITTER_PERCENT: "0" } });
+      receiver = await startReceiver();
+      const subscription = await app.client.webhookSubscriptions.create({
+        target_url: `${receiver.url}/v3`,
+        subscribed_events: ["message.sent", "message.delivered", "message.failed", "message.read"],
+      });
+      secret = subscription.signing_secret;
+    });
+    after(async () => {
+      await receiver?.close();
+      await app?.close();
+    });
+
+    const events = (from: number) =>
+      receiver.requests.slice(from).map((request) => {
+        const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
+        return app.client.webhooks.unwrap(request.body, { headers, key: secret }) as { event_type: string; event_id: string; data: any };
+      });
+
+    it("gets message.sent, then message.failed with the chosen code, for a chat armed by its V3 id", async () => {
+      const { chat } = await app.client.chats.create({ from: OUR_NUMBER, to: ["+15554449901"], message: text("hello") });
+      await advance(app.t, 0);
+      const armed = await app.t.request("POST", SCENARIOS, { body: { kind: "message_failed", chat_id: chat.id, code: 4005 } });
+      assert.equal(armed.status, 201, armed.raw);
+      const from = receiver.requests.length;
+      const { message } = await app.client.chats.messages.send(chat.id, { message: text("this one fails") });
+      await advance(app.t, 0);
+      const got = events(from);
+      assert.deepEqual(got.map((e) => e.event_type), ["message.sent", "message.failed"]);
+      assert.equal(got[1]!.data.code, 4005);
+      assert.equal(got[1]!.data.message_id, message.id);
+      assert.equal(got[1]!.data.reason, "Recipient does not support this message type");
+    });
+
+    it("gets one event twice with the same webhook-id", async () => {
+      const { chat } = await app.client.chats.create({ from: OUR_NUMBER, to: ["+15554449902"], message: text("hello") });
+      await advance(app.t, 0);
+      await app.t.request("POST", SCENARIOS, { body: { kind: "duplicate_delivery", chat_id: chat.id } });
+      const from = receiver.requests.length;
+      await app.client.chats.messages.send(chat.id, { message: text("twice") });
+      await advance(app.t, 0);
+      const got = events(from);
+      assert.equal(got[0]!.event_type, "message.sent");
+      assert.equal(got[1]!.event_id, got[0]!.event_id);
+      assert.equal(receiver.requests[from]!.body, receiver.requests[from + 1]!.body);
     });
   });
 }

@@ -13,9 +13,10 @@ import {
 } from "../config/config.ts";
 import { DomainError } from "../core/errors.ts";
 import { DOCTOR_USAGE, runDoctor } from "./doctor.ts";
+import { LISTEN_USAGE, runListen } from "./listen.ts";
 import { UsageError } from "./usage-error.ts";
 
-const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs", "doctor", "export", "import"] as const;
+const COMMANDS = ["serve", "worker", "migrate", "tokens", "numbers", "orgs", "doctor", "listen", "export", "import"] as const;
 
 function usage(): string {
   return `openlinq ${readVersion()} — a self-hosted Linq Partner API
@@ -31,6 +32,7 @@ Usage:
                                          the store's state as a sandbox file (secrets only when asked)
   openlinq import <sandbox.json>         load a sandbox file into an empty store
   ${DOCTOR_USAGE}
+  ${LISTEN_USAGE}
   openlinq --version | --help
 
 Options (each is also an environment variable; a flag wins over the variable):
@@ -46,8 +48,25 @@ function readVersion(): string {
 
 const CONFIG_FLAGS = (Object.keys(CONFIG_KEYS) as ConfigKey[]).map((key) => ({ key, flag: configFlag(key) }));
 
+/**
+ * `openlinq listen --version 3` picks the API version of the forwarded payloads; anywhere else
+ * (and without a number) `--version` prints openlinq's own.
+ */
+function listenVersionFlag(argv: string[]): string[] {
+  if (!argv.includes("listen")) return argv;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const inline = /^--version=(.*)$/.exec(arg);
+    if (inline) out.push("--listen-version", inline[1]!);
+    else if (arg === "--version" && /^\d+$/.test(argv[i + 1] ?? "")) out.push("--listen-version", argv[++i]!);
+    else out.push(arg);
+  }
+  return out;
+}
+
 function parseCommandLine(argv: string[]) {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
     org: { type: "string" },
     // openlinq export
     "with-secrets": { type: "boolean" },
@@ -62,6 +81,12 @@ function parseCommandLine(argv: string[]) {
     body: { type: "string" },
     "body-file": { type: "string" },
     scheme: { type: "string" },
+    // openlinq listen (and --api, --token)
+    "forward-to": { type: "string", multiple: true },
+    events: { type: "string" },
+    "replay-since": { type: "string" },
+    name: { type: "string" },
+    "listen-version": { type: "string" },
     help: { type: "boolean", short: "h" },
     version: { type: "boolean" },
   };
@@ -69,7 +94,7 @@ function parseCommandLine(argv: string[]) {
     options[flag.slice(2)] = { type: flag.startsWith("--no-") ? "boolean" : "string" };
   }
   try {
-    return parseArgs({ args: argv, allowPositionals: true, options });
+    return parseArgs({ args: listenVersionFlag(argv), allowPositionals: true, options });
   } catch (error) {
     throw new UsageError(describeParseError(error, Object.keys(options)));
   }
@@ -180,6 +205,32 @@ async function runCommand(argv: string[]): Promise<void> {
       bodyFile: text("body-file"),
       scheme: text("scheme"),
     });
+    return;
+  }
+  if (command === "listen") {
+    const text = (name: string) => {
+      const value = (values as Record<string, unknown>)[name];
+      return typeof value === "string" ? value : undefined;
+    };
+    process.exitCode = await runListen(
+      {
+        api: text("api") ?? "http://localhost:4010",
+        token: config.token || undefined,
+        forwardTo: (values["forward-to"] as string[] | undefined) ?? [],
+        events: text("events"),
+        replaySince: text("replay-since"),
+        name: text("name"),
+        version: text("listen-version"),
+      },
+      {
+        out: (line) => console.log(line),
+        stopped: new Promise((resolve) => {
+          process.once("SIGINT", () => resolve());
+          process.once("SIGTERM", () => resolve());
+        }),
+        now: () => Date.now(),
+      },
+    );
     return;
   }
   // Loaded only now, so --help, --version and mistakes answer without compiling the server.

@@ -22,6 +22,7 @@ export type ErrorCode =
   | "fault_not_found"
   | "scenario_not_found"
   | "token_not_found"
+  | "listener_not_found"
   | "user_not_found"
   | "sender_not_owned"
   | "attachment_download_failed"

@@ -187,3 +187,63 @@ export interface OutboxWakeups {
   listen(onWake: () => void): Promise<void>;
   close(): Promise<void>;
 }
+
+/** An `openlinq listen` listener: one organization's named cursor over its events. */
+export interface EventListener {
+  id: number;
+  orgId: number;
+  name: string;
+  /** Signs what the listener forwards; kept across restarts. */
+  secret: string;
+  /** Position of the last event acknowledged: the stream resumes after it. */
+  ackedPosition: number;
+  ackedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An event in stream order. */
+export interface PositionedEvent {
+  position: number;
+  id: string;
+  orgId: number;
+  eventType: DomainEventType;
+  chatId: number | null;
+  payload: string;
+  payloadFormat: "domain" | "v2-envelope";
+  createdAt: Date;
+}
+
+/**
+ * Listener cursors and the events they read. Adapter: src/storage/listeners.repository.ts.
+ *
+ * Positions: every event gets one after it committed, in the order events became visible
+ * (insertion order among those numbered together), so a reader that saw position p has seen
+ * every event up to p: an event committed late is numbered later, never behind a cursor. A
+ * chat's events commit in order (their transactions serialize on the chat), so they are
+ * numbered in order too.
+ */
+export interface ListenerRepository {
+  /** The listener, created (cursor after the newest event, secret `newSecret`) when it does not exist. */
+  open(orgId: number, name: string, newSecret: string, now: Date): Promise<{ listener: EventListener; created: boolean }>;
+  find(orgId: number, name: string): Promise<EventListener | undefined>;
+  list(orgId: number): Promise<EventListener[]>;
+  /** Returns whether it existed. */
+  delete(orgId: number, name: string): Promise<boolean>;
+  /** Moves the cursor so the stream restarts at the first event created at or after `since` (or at the next new one). */
+  rewind(orgId: number, name: string, since: Date, now: Date): Promise<EventListener | undefined>;
+  /**
+   * Moves the cursor forward to `position` (never back; that is rewind's job) unless it is past
+   * the newest position handed out (`beyondNewest`); `listener` is undefined when there is none.
+   */
+  acknowledge(
+    orgId: number,
+    name: string,
+    position: number,
+    now: Date,
+  ): Promise<{ listener: EventListener | undefined; beyondNewest: boolean }>;
+  /** The last position handed out so far. */
+  lastPosition(): Promise<number>;
+  /** Up to `limit` of the organization's events after `position`, in position order (numbering what committed since). */
+  eventsAfter(orgId: number, position: number, limit: number): Promise<PositionedEvent[]>;
+}

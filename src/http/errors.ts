@@ -54,6 +54,7 @@ export function statusFor(code: ErrorCode): number {
     case "fault_not_found":
     case "scenario_not_found":
     case "token_not_found":
+    case "listener_not_found":
     case "contact_card_not_found":
       return 404;
     case "conflict":

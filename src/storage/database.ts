@@ -16,7 +16,10 @@ pg.types.setTypeParser(20, (value) => Number(value));
 export interface StorageHandle {
   readonly db: Kysely<Database>;
   readonly dialect: MigrationDialect;
-  /** The pg pool when on Postgres (shared with the rate limiter store). */
+  /**
+   * The pg pool when on Postgres: Kysely's queries, the notification bus's LISTEN connection
+   * and the per-token rate limits (rate-limit-store.ts) all draw from it.
+   */
   readonly pool?: pg.Pool;
   migrate(): Promise<string[]>;
   /**

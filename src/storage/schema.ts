@@ -199,6 +199,11 @@ export interface EventTable {
   created_at: string;
   /** The delivery scenario that made this event (src/core/scenarios); null for most. */
   scenario_id: Generated<number | null>;
+  /**
+   * Where the event stands in the order `openlinq listen` streams (storage/listeners.repository.ts):
+   * null until numbered, which happens only after commit, so positions follow visibility.
+   */
+  position: Generated<number | null>;
 }
 
 /** One row per (event, subscription): the unit the delivery worker claims. */
@@ -373,6 +378,26 @@ export interface ApiFaultHitTable {
   at: string;
 }
 
+/** The last event position handed out (one row, id 1). */
+export interface EventPositionCounterTable {
+  id: number;
+  last_position: number;
+}
+
+/** An `openlinq listen` listener: its signing secret and the position of the last event it acknowledged. */
+export interface EventListenerTable {
+  id: Generated<number>;
+  org_id: number;
+  /** Unique per organization; the listener's `--name`. */
+  name: string;
+  /** The signing secret, sealed (storage/secret-box.ts). */
+  sealed_secret: string;
+  acked_position: number;
+  acked_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 /** A file uploaded ahead of the message that will carry it (V3 presigned upload). */
 export interface AttachmentUploadTable {
   id: string;
@@ -447,6 +472,8 @@ export interface Database {
   attachment_uploads: AttachmentUploadTable;
   contact_cards: ContactCardTable;
   delivery_scenarios: DeliveryScenarioTable;
+  event_position_counter: EventPositionCounterTable;
+  event_listeners: EventListenerTable;
 }
 
 export type ChatRow = Selectable<ChatTable>;
@@ -471,3 +498,4 @@ export type SimulatorSendRow = Selectable<SimulatorSendTable>;
 
 export type ApiFaultRow = Selectable<ApiFaultTable>;
 export type ApiFaultHitRow = Selectable<ApiFaultHitTable>;
+export type EventListenerRow = Selectable<EventListenerTable>;

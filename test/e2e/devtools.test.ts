@@ -59,6 +59,46 @@ describe("inbox developer tools (headless Chromium)", { skip: chromiumMissing },
     assert.deepEqual((await server.request("GET", "/openlinq/v1/faults")).body.faults, []);
   });
 
+  it("shows armed delivery scenarios with a one-click off, and marks the events an applied one shaped", async () => {
+    const page = await browser.page();
+    await page.goto(server.signInUrl);
+    await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: UI_TIMEOUT });
+    const bar = page.getByRole("region", { name: "Armed delivery scenarios" });
+    assert.equal(await bar.count(), 0, "no bar while nothing is armed");
+
+    const chat = await server.request("POST", `${V2}/chats`, {
+      body: { send_from: OUR_NUMBER, phone_numbers: ["+15557770901"], message: { text: "scenario chat" } },
+    });
+    assert.ok(chat.status === 201 || chat.status === 200, chat.raw);
+    const chatId = chat.body.data.id;
+    const failing = await server.request("POST", "/openlinq/v1/scenarios", { body: { kind: "message_failed", chat_id: chatId, code: 4005 } });
+    assert.equal(failing.status, 201, failing.raw);
+    await bar.getByText("message_failed (code 4005)").waitFor({ timeout: UI_TIMEOUT });
+    await bar.getByRole("button", { name: `Turn scenario ${failing.body.scenario.id} off` }).click();
+    await bar.waitFor({ state: "detached", timeout: UI_TIMEOUT });
+
+    const receiver = await startReceiver();
+    try {
+      const subscribed = await server.request("POST", `${V2}/webhook_subscriptions`, {
+        body: { webhook_subscription: { webhook_url: `${receiver.url}/hooks`, version: 2, events: ["message.received"] } },
+      });
+      assert.equal(subscribed.status, 201, subscribed.raw);
+      const twice = await server.request("POST", "/openlinq/v1/scenarios", { body: { kind: "duplicate_delivery", chat_id: chatId } });
+      await bar.getByText("duplicate_delivery").waitFor({ timeout: UI_TIMEOUT });
+      const inbound = await server.request("POST", "/openlinq/v1/simulate/inbound_message", {
+        body: { from: "+15557770901", chat_id: chatId, text: "say it twice" },
+      });
+      assert.equal(inbound.status, 201, inbound.raw);
+      await bar.waitFor({ state: "detached", timeout: UI_TIMEOUT });
+      await receiver.waitFor((requests) => requests.length === 2);
+      await page.evaluate(() => (location.hash = "#/webhooks"));
+      await page.getByText(`scenario #${twice.body.scenario.id}`).first().waitFor({ timeout: UI_TIMEOUT });
+      await page.screenshot({ path: join(SHOTS, "devtools-scenarios.png") });
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it("a refused delivery shows the doctor's likely causes, and pasting the receiver's computation names its mistake", async () => {
     const refusing = await startReceiver({ status: 401, body: '{"error":"bad signature"}' });
     const secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";

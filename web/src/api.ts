@@ -169,6 +169,8 @@ export interface Delivery {
   last_error: string | null;
   created_at: string;
   updated_at: string;
+  /** The delivery scenario that delayed, duplicated or reordered it. */
+  scenario_id: number | null;
 }
 
 export interface EventSummary {
@@ -176,6 +178,8 @@ export interface EventSummary {
   event_type: string;
   chat_id: number | null;
   created_at: string;
+  /** The delivery scenario that made this event. */
+  scenario_id: number | null;
   deliveries: Delivery[];
 }
 
@@ -204,6 +208,20 @@ export interface Fault {
   hits: number;
   active: boolean;
   created_at: string;
+}
+
+/** A delivery scenario (GET /openlinq/v1/scenarios): armed for a chat, or applied with what it did. */
+export interface DeliveryScenario {
+  id: number;
+  kind: string;
+  chat_id: number;
+  message_id: number | null;
+  code: number | null;
+  delay_ms: number;
+  status: "armed" | "applied";
+  event_ids: string[];
+  created_at: string;
+  applied_at: string | null;
 }
 
 /** The 14 V2 webhook event types (Linq's V2 webhook payloads), from the server's own catalogue. */
@@ -316,6 +334,10 @@ export const api = {
   faults: () => call<{ faults: Fault[] }>("GET", `${OWN}/faults`).then((r) => r.faults),
   deleteFault: (id: number) => call<void>("DELETE", `${OWN}/faults/${id}`),
   deleteAllFaults: () => call<{ deleted: number }>("DELETE", `${OWN}/faults`),
+
+  // ── Delivery scenarios ───────────────────────────────────────────────────
+  scenarios: () => call<{ scenarios: DeliveryScenario[] }>("GET", `${OWN}/scenarios`).then((r) => r.scenarios),
+  deleteScenario: (id: number) => call<void>("DELETE", `${OWN}/scenarios/${id}`),
 
   // ── Acting as the recipients (simulator) ─────────────────────────────────
   /** Stages a file so a simulated recipient's message can carry it as an attachment URL. */

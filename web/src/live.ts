@@ -5,7 +5,7 @@
  */
 
 export interface Activity {
-  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset" | "fault" | "resync";
+  kind: "message" | "chat" | "typing" | "event" | "delivery" | "contact" | "profile" | "reset" | "fault" | "scenario" | "resync";
   chat_id: number | null;
   message_id: number | null;
   event_id: string | null;

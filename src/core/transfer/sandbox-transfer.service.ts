@@ -68,7 +68,7 @@ export async function exportSandbox(deps: TransferDeps, options: { orgIds?: read
     if (!org) throw new DomainError("validation_failed", `organization ${id} does not exist`, { field: "org" });
     const attachments = [];
     for (const { storage_key: key, ...row } of org.tables.attachments) {
-      attachments.push({ ...row, data: (await deps.files.read(String(key))).toString("base64") });
+      attachments.push({ ...row, data: Buffer.from(await deps.files.read(String(key))).toString("base64") });
     }
     organizations.push({ ...org, tables: { ...org.tables, attachments } });
   }

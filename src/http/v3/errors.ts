@@ -35,6 +35,7 @@ export function v3ErrorFor(code: ErrorCode): V3ErrorCode {
     case "fault_not_found":
     case "scenario_not_found":
     case "token_not_found":
+    case "listener_not_found":
       return { status: 404, code: 2001 };
     case "message_not_found":
       return { status: 404, code: 2002 };

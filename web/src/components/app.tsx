@@ -5,6 +5,7 @@ import { hrefFor, useRoute } from "../router.ts";
 import { cacheSession, cachedSession, forgetSession, forgetToken, storeToken, storedToken } from "../session.ts";
 import { ChatsView } from "./chats-view.tsx";
 import { FaultsBar } from "./faults-bar.tsx";
+import { ScenariosBar } from "./scenarios-bar.tsx";
 import { SignIn } from "./sign-in.tsx";
 import { WebhooksView } from "./webhooks-view.tsx";
 
@@ -115,6 +116,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         </div>
       </header>
       <FaultsBar />
+      <ScenariosBar />
       <main class="content">
         {route.view === "chats" ? (
           <ChatsView session={session} chatId={route.chatId} />

@@ -133,7 +133,10 @@ export function EventList() {
                   {eventTime(event.created_at)}
                 </time>
                 <span class="event-type">{event.event_type}</span>
-                <span class="muted small">{event.chat_id ? `chat ${event.chat_id}` : ""}</span>
+                <span class="muted small">
+                  {event.chat_id ? `chat ${event.chat_id}` : ""}
+                  {scenarioOf(event) !== null && <span class="scenario-badge">scenario #{scenarioOf(event)}</span>}
+                </span>
                 <span class="event-state">
                   <StateBadge state={state} />
                   {attempts > 0 && <span class="muted small">{attempts} attempt{attempts === 1 ? "" : "s"}</span>}
@@ -212,6 +215,7 @@ export function EventDetailView({ eventId, subscriptions }: { eventId: string; s
               <h1>{event.event_type}</h1>
               <p class="muted small">
                 <code>{event.id}</code> · {fullTime(event.created_at)}
+                {event.scenario_id !== null && <> · injected by delivery scenario #{event.scenario_id}</>}
                 {event.chat_id ? (
                   <>
                     {" · "}
@@ -251,6 +255,7 @@ export function EventDetailView({ eventId, subscriptions }: { eventId: string; s
                     ? ` · ${delivery.attempt_count > 0 ? "next retry" : "due"} ${fullTime(delivery.next_attempt_at)}`
                     : ""}
                   {delivery.status === "failed" ? " · gave up" : ""}
+                  {delivery.scenario_id !== null ? ` · shaped by delivery scenario #${delivery.scenario_id}` : ""}
                   {delivery.last_error ? ` · ${delivery.last_error}` : ""}
                 </p>
                 <ol class="attempts">
@@ -384,4 +389,9 @@ function pretty(value: unknown): string {
 function prettyText(text: string): string {
   const parsed = safeParse(text);
   return parsed === undefined ? text : JSON.stringify(parsed, null, 2);
+}
+
+/** The delivery scenario that made the event or shaped one of its deliveries, if any. */
+function scenarioOf(event: EventSummary): number | null {
+  return event.scenario_id ?? event.deliveries.find((d) => d.scenario_id !== null)?.scenario_id ?? null;
 }
