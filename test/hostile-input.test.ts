@@ -72,6 +72,18 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(v3.status, 200, v3.raw);
       assert.match(v3.body.download_url, /broken%20%EF%BF%BD%20name\.txt$/);
+
+      // A file part without a filename parameter is still a file, with a name to be fetched by.
+      const nameless = `--B\r\nContent-Disposition: form-data; name="file"\r\nContent-Type: application/octet-stream\r\n\r\nbytes\r\n--B--\r\n`;
+      const staged = await t.request("POST", "/openlinq/v1/inbox/uploads", {
+        payload: nameless,
+        headers: { "content-type": "multipart/form-data; boundary=B" },
+      });
+      assert.equal(staged.status, 201, staged.raw);
+      assert.equal(staged.body.filename, "attachment");
+      const download = await fetch(staged.body.url);
+      assert.equal(download.status, 200);
+      assert.equal(await download.text(), "bytes");
     });
 
     it("an over-long path segment is a 414 and a bad percent-escape a 400, both in our shape", async () => {

@@ -105,10 +105,12 @@ export const uploadRoutes: FastifyPluginAsync<UploadOptions & { staging: UploadS
       // Served back as the Content-Type: only a bare type/subtype token, never whatever the part claimed.
       const declared = (file.declaredType ?? "").split(";")[0]!.trim().toLowerCase();
       const type = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(declared) ? declared : "application/octet-stream";
-      const id = await options.staging.put(file.filename, type, file.staged);
+      // A nameless part still gets a URL path segment to be fetched by.
+      const filename = file.filename.trim() === "" ? "attachment" : file.filename;
+      const id = await options.staging.put(filename, type, file.staged);
       return reply.code(201).send({
-        url: `${options.baseUrl()}/openlinq/v1/inbox/uploads/${id}/${encodeFilename(file.filename)}`,
-        filename: file.filename,
+        url: `${options.baseUrl()}/openlinq/v1/inbox/uploads/${id}/${encodeFilename(filename)}`,
+        filename,
         mime_type: type,
         file_size: file.staged.size,
         expires_in_seconds: STAGING_TTL_MS / 1000,

@@ -83,7 +83,9 @@ export async function registerMultipart(app: FastifyInstance, options: { maxFile
     if (part.file.truncated) {
       throw new DomainError("payload_too_large", `An attachment is larger than the limit of ${maxFileBytes} bytes`);
     }
-    const file: IncomingFile = { filename: part.filename, staged, declaredType: part.mimetype };
+    // A file part may come without a filename parameter (busboy then gives undefined).
+    const filename = typeof part.filename === "string" ? part.filename : "";
+    const file: IncomingFile = { filename, staged, declaredType: part.mimetype };
     incomingFiles.add(file);
     return file;
   }
