@@ -11,7 +11,8 @@
  *                     `?delivery=1`], insert the outbound job — one transaction;
  *                  2. claim the job;
  *                  3. record the carrier's acceptance (the simulator's send row) — one transaction;
- *                  4. store the carrier id and the delivery status on the message — one transaction;
+ *                  4. store the carrier id and the delivery status on the message, insert the
+ *                     message.delivered event — one transaction;
  *                  5. delete the job.
  *                It reads nothing it does not need, validates nothing, and answers a body of
  *                `--send-bytes`. It is the ceiling, not a competitor.
@@ -88,6 +89,9 @@ function sqliteWrites(file: string): SendWrites {
   const setCarrierId = db.prepare(`update messages set carrier_message_id = ? where id = ? and carrier_message_id is null`);
   const setDelivered = db.prepare(`update messages set delivery_status = 'delivered', delivered_at = ? where id = ?`);
   const deleteJob = db.prepare(`delete from outbound_jobs where id = ?`);
+  const insertDeliveredEvent = db.prepare(
+    `insert into events (id, org_id, event_type, chat_id, payload, payload_format, created_at) values (?, ?, 'message.delivered', ?, ?, 'domain', ?)`,
+  );
 
   const accept = db.transaction((text: string, now: string, withDelivery: boolean) => {
     const uuid = randomUUID();
@@ -103,6 +107,7 @@ function sqliteWrites(file: string): SendWrites {
   const recordDelivered = db.transaction((id: number, now: string) => {
     setCarrierId.run(`sim-${orgId}-${id}`, id);
     setDelivered.run(now, id);
+    insertDeliveredEvent.run(randomUUID(), orgId, chatId, eventPayload, now);
   });
   return {
     async send(withDelivery) {
@@ -176,6 +181,12 @@ function postgresWrites(url: string, schema: string): SendWrites {
         await client.query("begin");
         await q(client, "carrier", `update messages set carrier_message_id = $1 where id = $2 and carrier_message_id is null`, [`sim-${orgId}-${id}`, id]);
         await q(client, "delivered", `update messages set delivery_status = 'delivered', delivered_at = $1 where id = $2`, [now, id]);
+        await q(
+          client,
+          "delivered-event",
+          `insert into events (id, org_id, event_type, chat_id, payload, payload_format, created_at) values ($1, $2, 'message.delivered', $3, $4, 'domain', $5)`,
+          [randomUUID(), orgId, chatId, eventPayload, now],
+        );
         await client.query("commit");
         await q(client, "done", `delete from outbound_jobs where id = $1`, [jobId]);
         return { id, uuid, sentAt: now };

@@ -232,6 +232,64 @@ for (const dialect of DIALECTS) {
       assert.equal(unknown.status, 422, "V3 has no contact events");
     });
 
+    it("retries a failing local endpoint before moving on, so order holds; a 4xx is final", async () => {
+      assert.equal((await t.request("PUT", `${API}/listeners/flaky`)).status, 200);
+      const local = await startReceiver();
+      local.queue({ status: 503 }, { status: 200 }, { status: 400 });
+      const lines: string[] = [];
+      let stop!: () => void;
+      const running = runListen(
+        { api: t.openlinq.baseUrl(), token: t.token, forwardTo: [`${local.url}/in`], events: "message.received", replaySince: undefined, name: "flaky" },
+        { out: (line) => lines.push(line), stopped: new Promise<void>((resolve) => (stop = resolve)), now: () => Date.now() },
+      );
+      try {
+        const ids = [await inbound(t, "+16175550151", "first"), await inbound(t, "+16175550151", "second"), await inbound(t, "+16175550151", "third")];
+        await local.waitFor((requests) => requests.filter((r) => r.answeredWith !== null).length >= 4);
+        assert.deepEqual(local.requests.map((r) => [r.headers["webhook-id"], r.answeredWith]), [
+          [ids[0], 503],
+          [ids[0], 200],
+          [ids[1], 400],
+          [ids[2], 200],
+        ]);
+        assert.ok(lines.some((line) => line.includes(ids[0]!) && / 503 \d+ms; retrying in 250ms$/.test(line)), lines.join("\n"));
+        assert.ok(lines.some((line) => line.includes(ids[1]!) && / 400 \d+ms$/.test(line)), lines.join("\n"));
+      } finally {
+        stop();
+        await running;
+        await local.close();
+      }
+    });
+
+    it("forwards each event to every --forward-to, the same bytes and headers to each", async () => {
+      assert.equal((await t.request("PUT", `${API}/listeners/fan-out`)).status, 200);
+      const [one, two] = [await startReceiver(), await startReceiver()];
+      const lines: string[] = [];
+      let stop!: () => void;
+      const running = runListen(
+        { api: t.openlinq.baseUrl(), token: t.token, forwardTo: [`${one.url}/a`, `${two.url}/b`], events: undefined, replaySince: undefined, name: "fan-out" },
+        { out: (line) => lines.push(line), stopped: new Promise<void>((resolve) => (stop = resolve)), now: () => Date.now() },
+      );
+      let id = "";
+      try {
+        id = await inbound(t, "+16175550161", "to both");
+        // The next event goes out only once the first was answered everywhere, printed and acknowledged.
+        await inbound(t, "+16175550161", "and the next");
+        await Promise.all([one, two].map((r) => r.waitFor((requests) => requests.length >= 2)));
+        const [a, b] = [one.requests[0]!, two.requests[0]!];
+        assert.equal(a.headers["webhook-id"], id);
+        assert.equal(a.body, b.body);
+        assert.equal(a.headers["x-webhook-signature"], b.headers["x-webhook-signature"]);
+        assert.equal(a.headers["webhook-signature"], b.headers["webhook-signature"]);
+      } finally {
+        stop();
+        await running;
+        await one.close();
+        await two.close();
+      }
+      const line = lines.find((l) => l.includes(id));
+      assert.ok(line?.includes(`${one.url}/a 200`) && line.includes(`${two.url}/b 200`), lines.join("\n"));
+    });
+
     it("filters by event type, with checkpoints past what it left out", async () => {
       await t.request("PUT", `${API}/listeners/contacts-only`);
       await inbound(t, "+16175550111", "not a contact");

@@ -5,6 +5,7 @@ import type { UnwrapWebhookEvent } from "@linqapp/sdk/resources/webhooks";
 import { DIALECTS, OUR_NUMBER } from "./helpers/app.ts";
 import { startReceiver, type ReceivedRequest, type Receiver } from "./helpers/receiver.ts";
 import { V2 } from "./helpers/v2.ts";
+import { advance, listen, simulate, type Listener } from "./helpers/sandbox.ts";
 import { expectV3Error, startV3App, text, type V3TestApp } from "./helpers/v3.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -184,6 +185,253 @@ for (const dialect of DIALECTS) {
       for (const attempt of failing.requests) assert.equal(unwrap(app, attempt, retrying.signing_secret).event_type, "chat.created");
       await app.client.webhookSubscriptions.delete(retrying.id);
       await failing.close();
+    });
+
+    it("the delivery log resends to and recovers V3 subscriptions by their UUID", async () => {
+      const failing = await startReceiver({ status: 500 });
+      const subscription = await app.client.webhookSubscriptions.create({
+        target_url: `${failing.url}/log`,
+        subscribed_events: ["chat.created"],
+      });
+      const since = new Date().toISOString();
+      await app.client.chats.create({ from: OUR_NUMBER, to: ["+15550030003"], message: text("log me") });
+      await failing.waitFor((rs) => rs.length === 3);
+      const eventId = String(failing.requests[0]!.headers["webhook-id"]);
+      const logged = await app.t.request("GET", `/openlinq/v1/events/${eventId}`, { token: null, headers: { authorization: `Bearer ${app.t.token}` } });
+      assert.equal(logged.status, 200, logged.raw);
+      const delivery = logged.body.event.deliveries.find((d: { webhook_url: string }) => d.webhook_url.endsWith("/log"));
+      await waitUntil(async () => {
+        const res = await app.t.request("GET", `/openlinq/v1/events/${eventId}`);
+        return res.body.event.deliveries.some((d: { id: number; status: string }) => d.id === delivery.id && d.status === "failed");
+      });
+      assert.equal(delivery.subscription_id > 0, true);
+
+      failing.answer({ status: 200 });
+      const recovered = await app.t.request("POST", `/openlinq/v1/webhook_subscriptions/${subscription.id}/recover`, { body: { since } });
+      assert.equal(recovered.status, 202, recovered.raw);
+      assert.equal(recovered.body.requeued, 1);
+      const statusIs = (status: string) => async () => {
+        const res = await app.t.request("GET", `/openlinq/v1/events/${eventId}`);
+        return res.body.event.deliveries.some((d: { id: number; status: string }) => d.id === delivery.id && d.status === status);
+      };
+      await waitUntil(statusIs("succeeded"));
+      assert.equal(failing.requests.length, 4);
+      const resent = await app.t.request("POST", `/openlinq/v1/events/${eventId}/resend`, { body: { subscription_id: subscription.id } });
+      assert.equal(resent.status, 202, resent.raw);
+      await failing.waitFor((rs) => rs.length === 5);
+      assert.equal(new Set(failing.requests.map((r) => r.body)).size, 1);
+      for (const request of failing.requests) assert.equal(unwrap(app, request, subscription.signing_secret).event_id, eventId);
+      const bad = await app.t.request("POST", `/openlinq/v1/events/${eventId}/resend`, { body: { subscription_id: "not-a-uuid" } });
+      assert.equal(bad.status, 400, bad.raw);
+      await app.client.webhookSubscriptions.delete(subscription.id);
+      await failing.close();
+    });
+  });
+}
+
+/** Polls a condition of the outside-visible state (a delivery's status moves on in the worker's own time). */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Every event the V3 face delivers from what the domain produces. */
+const PRODUCED_EVENTS = [
+  "message.sent",
+  "message.received",
+  "message.read",
+  "message.delivered",
+  "message.failed",
+  "message.edited",
+  "reaction.added",
+  "reaction.removed",
+  "participant.added",
+  "participant.removed",
+  "chat.created",
+  "chat.group_name_updated",
+  "chat.group_icon_updated",
+  "chat.group_name_update_failed",
+  "chat.group_icon_update_failed",
+  "chat.typing_indicator.started",
+  "chat.typing_indicator.stopped",
+  "phone_number.status_updated",
+] as const;
+
+for (const dialect of DIALECTS) {
+  describe(`the simulator drives V2 and V3 subscriptions of one org (${dialect})`, () => {
+    let app: V3TestApp;
+    let v3: Receiver;
+    let secret: string;
+    let legacySecret: string;
+    let v2: Listener;
+    before(async () => {
+      app = await startV3App(dialect, {
+        config: { CLOCK: "virtual", RANDOM_SEED: "7", WEBHOOK_CONCURRENCY: "1", WEBHOOK_RETRY_JITTER_PERCENT: "0" },
+      });
+      v3 = await startReceiver();
+      secret = (await app.client.webhookSubscriptions.create({ target_url: `${v3.url}/v3`, subscribed_events: [...PRODUCED_EVENTS] }))
+        .signing_secret;
+      legacySecret = (
+        await app.client.webhookSubscriptions.create({
+          target_url: `${v3.url}/v3-legacy?version=2025-01-01`,
+          subscribed_events: [...PRODUCED_EVENTS],
+        })
+      ).signing_secret;
+      v2 = await listen(app.t);
+    });
+    after(async () => {
+      await v2.close();
+      await v3.close();
+      await app.close();
+    });
+
+    let v3Seen = 0;
+    let legacySeen = 0;
+    let v2Seen = 0;
+    /** Settles the virtual clock; the events each face got since the last read, every V3 one verified. */
+    async function received() {
+      await advance(app.t, 0);
+      const current = v3.requests.filter((r) => r.path === "/v3");
+      const legacy = v3.requests.filter((r) => r.path.startsWith("/v3-legacy"));
+      const fresh = {
+        v3: current.slice(v3Seen).map((r) => unwrap(app, r, secret)),
+        legacy: legacy.slice(legacySeen).map((r) => unwrap(app, r, legacySecret)),
+        v2: v2.envelopes().slice(v2Seen),
+      };
+      v3Seen = current.length;
+      legacySeen = legacy.length;
+      v2Seen = v2.envelopes().length;
+      return fresh;
+    }
+    const types = (events: { event_type: string }[]) => events.map((e) => e.event_type);
+    const v2ChatId = async (uuid: string) => (await app.t.openlinq.deps.store.read.chats.findByUuid(1, uuid))!.id;
+
+    it("a reply, a read, a tapback and typing: each face gets its own events, in order", async () => {
+      const { chat } = await app.client.chats.create({ from: OUR_NUMBER, to: ["+15550100004"], message: text("ping") });
+      let got = await received();
+      assert.deepEqual(types(got.v3), ["chat.created", "message.sent", "message.delivered"]);
+      assert.deepEqual(types(got.legacy), ["chat.created", "message.sent", "message.delivered"]);
+      assert.deepEqual(types(got.v2), ["chat.created", "message.sent"]);
+
+      await advance(app.t, 1000);
+      got = await received();
+      assert.deepEqual(types(got.v3), ["message.read", "message.received"]);
+      assert.deepEqual(types(got.v2), ["message.read", "message.received"]);
+      const [read, reply] = got.v3;
+      assert.equal(read!.data.id, chat.message.id);
+      assert.ok(read!.data.read_at && read!.data.delivered_at);
+      assert.equal(reply!.data.direction, "inbound");
+      assert.equal(reply!.data.sender_handle.handle, "+15550100004");
+      assert.deepEqual(reply!.data.parts, [{ type: "text", value: "ping", text_decorations: null }]);
+      const legacyReply = got.legacy[1]!;
+      assert.equal(legacyReply.data.is_from_me, false);
+      assert.equal(legacyReply.data.recipient_phone, OUR_NUMBER);
+      assert.equal(legacyReply.data.message.id, reply!.data.id);
+
+      const chatId = await v2ChatId(chat.id);
+      const theirs = (await app.t.openlinq.deps.store.read.messages.findByUuid(1, reply!.data.id))!;
+      const ours = (await app.t.openlinq.deps.store.read.messages.findByUuid(1, chat.message.id))!;
+      await simulate(app.t, "reaction", { from: "+15550100004", chat_message_id: ours.id, type: "love", operation: "add" });
+      await simulate(app.t, "typing", { from: "+15550100004", chat_id: chatId, state: "started" });
+      await simulate(app.t, "typing", { from: "+15550100004", chat_id: chatId, state: "stopped" });
+      await app.client.messages.addReaction(theirs.uuid, { operation: "add", type: "like" });
+      await app.client.messages.addReaction(theirs.uuid, { operation: "remove", type: "like" });
+      got = await received();
+      assert.deepEqual(types(got.v3), [
+        "reaction.added",
+        "chat.typing_indicator.started",
+        "chat.typing_indicator.stopped",
+        "reaction.added",
+        "reaction.removed",
+      ]);
+      assert.deepEqual(types(got.v2), [
+        "reaction.received",
+        "typing_indicator.received",
+        "typing_indicator.removed",
+        "reaction.sent",
+        "reaction.sent",
+      ]);
+      const [love, started, , like] = got.v3;
+      assert.deepEqual(
+        [love!.data.reaction_type, love!.data.is_from_me, love!.data.message_id, love!.data.from_handle.handle],
+        ["love", false, chat.message.id, "+15550100004"],
+      );
+      assert.deepEqual(started!.data, { chat_id: chat.id });
+      assert.deepEqual([like!.data.reaction_type, like!.data.is_from_me, like!.data.message_id], ["like", true, theirs.uuid]);
+      assert.deepEqual(types(got.legacy), types(got.v3), "outside the message lifecycle both versions get the same events");
+
+      await app.client.messages.update(chat.message.id, { text: "pong", part_index: 0 });
+      got = await received();
+      assert.deepEqual(types(got.v3), ["message.edited"]);
+      assert.deepEqual(got.v3[0]!.data.part, { index: 0, text: "pong" });
+      assert.equal(got.v3[0]!.data.direction, "outbound");
+      assert.deepEqual(types(got.legacy), [], "message.edited exists in 2026-02-03 only");
+      assert.deepEqual(types(got.v2), []);
+    });
+
+    it("an unreachable number: message.failed for V3, message.sent only for V2", async () => {
+      const { chat } = await app.client.chats.create({ from: OUR_NUMBER, to: ["+15550100001"], message: text("anyone?") });
+      const got = await received();
+      assert.deepEqual(types(got.v3), ["chat.created", "message.sent", "message.failed"]);
+      assert.deepEqual(types(got.v2), ["chat.created", "message.sent"]);
+      const failed = got.v3[2]!.data;
+      assert.equal(failed.code, 4001);
+      assert.equal(failed.chat_id, chat.id);
+      assert.equal(failed.message_id, chat.message.id);
+      assert.equal(typeof failed.reason, "string");
+    });
+
+    it("group changes: participants for both faces; name and icon changes, or their failure in an SMS group, for V3", async () => {
+      const { chat } = await app.client.chats.create({
+        from: OUR_NUMBER,
+        to: ["+15550040001", "+15550040002", "+15550040003"],
+        message: text("team"),
+      });
+      await received();
+      await simulate(app.t, "participants", { chat_id: await v2ChatId(chat.id), add: ["+15550040004"], remove: ["+15550040001"] });
+      await app.client.chats.update(chat.id, { display_name: "Launch crew", group_chat_icon: "https://example.com/icon.png" });
+      let got = await received();
+      assert.deepEqual(types(got.v3), ["participant.added", "participant.removed", "chat.group_name_updated", "chat.group_icon_updated"]);
+      assert.deepEqual(types(got.v2), ["participant.added", "participant.removed"]);
+      const [added, , renamed, icon] = got.v3;
+      assert.equal(added!.data.handle, "+15550040004");
+      assert.equal(added!.data.participant.handle, "+15550040004");
+      assert.equal(added!.data.chat_id, chat.id);
+      assert.deepEqual([renamed!.data.old_value, renamed!.data.new_value, renamed!.data.changed_by_handle], [null, "Launch crew", null]);
+      assert.deepEqual([icon!.data.old_value, icon!.data.new_value], [null, "https://example.com/icon.png"]);
+
+      const sms = await app.client.chats.create({
+        from: OUR_NUMBER,
+        to: ["+15550100002", "+15550040005"],
+        message: text("sms group"),
+      });
+      await received();
+      await app.client.chats.update(sms.chat.id, { display_name: "Never" });
+      got = await received();
+      assert.deepEqual(types(got.v3), ["chat.group_name_update_failed"]);
+      assert.deepEqual(Object.keys(got.v3[0]!.data).sort(), ["chat_id", "error_code", "failed_at"]);
+      assert.equal((await app.client.chats.retrieve(sms.chat.id)).display_name, "+15550100002, +15550040005");
+    });
+
+    it("a line flagged by the network: phone_number.status_updated for V3", async () => {
+      await simulate(app.t, "line_status", { phone_number: OUR_NUMBER, status: "FLAGGED", reputation: "AT_RISK" }, 200);
+      const got = await received();
+      assert.deepEqual(types(got.v3), ["phone_number.status_updated"]);
+      assert.deepEqual(types(got.v2), []);
+      const { changed_at: _at, ...data } = got.v3[0]!.data;
+      assert.deepEqual(data, {
+        phone_number: OUR_NUMBER,
+        previous_status: "ACTIVE",
+        new_status: "FLAGGED",
+        previous_reputation: "HEALTHY",
+        new_reputation: "AT_RISK",
+        previous_health_status: "HEALTHY",
+        new_health_status: "AT_RISK",
+      });
+      assert.equal((await app.client.phoneNumbers.list()).phone_numbers[0]!.reputation.status, "AT_RISK");
     });
   });
 }

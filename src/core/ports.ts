@@ -1,4 +1,6 @@
 import type {
+  LineReputation,
+  LineStatus,
   Attachment,
   AttachmentUpload,
   ApiToken,
@@ -232,6 +234,8 @@ export interface PhoneNumberRepository {
   /** Across organizations: numbers are globally unique. */
   findAnyByNumber(phoneNumber: string): Promise<PhoneNumber | undefined>;
   setForwardingNumber(id: number, forwardingNumber: string | null, now: Date): Promise<PhoneNumber>;
+  /** Sets the line's status and reputation. */
+  setStanding(id: number, standing: { status: LineStatus; reputation: LineReputation }, now: Date): Promise<PhoneNumber>;
 }
 
 export interface NewChat {

@@ -64,17 +64,24 @@ export async function getEvent(deps: DeliveryLogDeps, orgId: number, eventId: st
  * without `subscriptionId`, to every active subscription that gets the event now. A delivery
  * that exists keeps the bytes it was rendered with.
  */
+/** A subscription of the org by its integer id (V2) or its UUID (V3). */
+function findSubscription(deps: DeliveryLogDeps, orgId: number, id: number | string): Promise<WebhookSubscription | undefined> {
+  return typeof id === "number"
+    ? deps.store.read.webhookSubscriptions.findById(orgId, id)
+    : deps.store.read.webhookSubscriptions.findByUuid(orgId, id);
+}
+
 export async function resendEvent(
   deps: DeliveryLogDeps,
   orgId: number,
   eventId: string,
-  subscriptionId?: number,
+  subscriptionId?: number | string,
 ): Promise<RequeueOutcome[]> {
   const event = await deps.deliveries.findEvent(orgId, eventId);
   if (!event) throw notFound("event_not_found", `Event ${eventId} not found`);
   let subscriptions: WebhookSubscription[];
   if (subscriptionId !== undefined) {
-    const subscription = await deps.store.read.webhookSubscriptions.findById(orgId, subscriptionId);
+    const subscription = await findSubscription(deps, orgId, subscriptionId);
     if (!subscription) throw notFound("webhook_subscription_not_found", `Webhook subscription ${subscriptionId} not found`);
     if (!subscription.active) {
       throw new DomainError(
@@ -116,11 +123,11 @@ export async function resendEvent(
 export async function recoverSubscription(
   deps: DeliveryLogDeps,
   orgId: number,
-  subscriptionId: number,
+  subscriptionId: number | string,
   since: string,
 ): Promise<{ requeued: number; since: Date }> {
   const from = parseInstant(since, "since");
-  const subscription = await deps.store.read.webhookSubscriptions.findById(orgId, subscriptionId);
+  const subscription = await findSubscription(deps, orgId, subscriptionId);
   if (!subscription) throw notFound("webhook_subscription_not_found", `Webhook subscription ${subscriptionId} not found`);
   if (!subscription.active) {
     throw new DomainError(
@@ -129,7 +136,7 @@ export async function recoverSubscription(
       { field: "webhook_subscription_id" },
     );
   }
-  const requeued = await deps.deliveries.requeueFailed(orgId, subscriptionId, from, deps.clock.now());
+  const requeued = await deps.deliveries.requeueFailed(orgId, subscription.id, from, deps.clock.now());
   if (requeued > 0) deps.outbox.notify();
   return { requeued, since: from };
 }

@@ -119,7 +119,16 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
       security: [{ ApiKeyAuth: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    // One document per face, picked in the top bar; /docs/json has every route.
+    uiConfig: {
+      urls: [
+        { url: "/openlinq/v1/openapi.json", name: "Linq V2 and openlinq's own endpoints" },
+        { url: "/openlinq/v1/openapi/v3.json", name: "Linq V3" },
+      ],
+    },
+  });
   await registerMultipart(app, { maxFileBytes: options.maxAttachmentBytes, files: options.deps.files });
 
   app.decorate("bodyLimits", { jsonBytes: JSON_BODY_LIMIT, attachmentBytes: options.maxAttachmentBytes });
@@ -141,7 +150,8 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
 
   await app.register(
     async (openlinq) => {
-      openlinq.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+      openlinq.get("/openapi.json", { schema: { hide: true } }, async () => faceDocument(app.swagger(), "v2"));
+      openlinq.get("/openapi/v3.json", { schema: { hide: true } }, async () => faceDocument(app.swagger(), "v3"));
       openlinq.get<{ Params: { id: string; filename: string } }>(
         "/attachments/:id/:filename",
         {
@@ -178,4 +188,32 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
 
   for (const extension of options.extensions ?? []) await extension(app);
   return app;
+}
+
+const V3_PREFIX = "/api/partner/v3/";
+
+/**
+ * The OpenAPI document of one face, cut from the one @fastify/swagger builds of every route:
+ * V3's paths under its own title and Bearer scheme; V2's document keeps everything else
+ * (V2 and openlinq's own endpoints, which take either header).
+ */
+function faceDocument(all: ReturnType<FastifyInstance["swagger"]>, face: "v2" | "v3") {
+  const document = all as { paths?: Record<string, unknown>; info?: Record<string, unknown>; components?: Record<string, unknown> };
+  const paths = Object.fromEntries(
+    Object.entries(document.paths ?? {}).filter(([path]) => path.startsWith(V3_PREFIX) === (face === "v3")),
+  );
+  if (face === "v2") return { ...document, paths };
+  return {
+    ...document,
+    info: {
+      title: "openlinq — Linq Partner API V3",
+      version: "3.0.0",
+      description:
+        "Self-hosted implementation of the Linq Partner API V3 (base URL `/api/partner`, as the official SDKs take it). " +
+        "Webhooks: see /v3/webhook-subscriptions; deliveries are signed the Standard Webhooks way.",
+    },
+    components: { ...document.components, securitySchemes: { BearerAuth: { type: "http", scheme: "bearer" } } },
+    security: [{ BearerAuth: [] }],
+    paths,
+  };
 }

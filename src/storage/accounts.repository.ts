@@ -203,5 +203,14 @@ export function phoneNumberRepository(db: Kysely<Database>): PhoneNumberReposito
         .executeTakeFirstOrThrow();
       return phoneNumberRowToPhoneNumber(row);
     },
+    async setStanding(id, standing, now) {
+      const row = await db
+        .updateTable("phone_numbers")
+        .set({ status: standing.status, reputation: standing.reputation, updated_at: stamp(now) })
+        .where("id", "=", id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return phoneNumberRowToPhoneNumber(row);
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { notFound } from "../errors.ts";
-import type { Chat, ChatWithHandles, Message, MessageDetails } from "../model.ts";
+import type { Chat, ChatHandle, ChatWithHandles, Message, MessageDetails } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 
 /** Chats with their participants and the contact names of those participants (one query each). */
@@ -25,13 +25,25 @@ export async function loadChat(repos: Repositories, orgId: number, chatId: numbe
   return loaded!;
 }
 
-export async function loadMessageDetails(repos: Repositories, messages: Message[]): Promise<MessageDetails[]> {
+/**
+ * Messages with their attachments, reactions and sender. `chatHandles`: the participants of
+ * the messages' chat when the caller already loaded them (a chat's page, a send); the
+ * senders are then read from them instead of queried (a participant who left keeps its row).
+ */
+export async function loadMessageDetails(
+  repos: Repositories,
+  messages: Message[],
+  chatHandles?: readonly ChatHandle[],
+): Promise<MessageDetails[]> {
   if (messages.length === 0) return [];
   const ids = messages.map((m) => m.id);
+  const known = chatHandles && new Map(chatHandles.map((h) => [h.id, h.handle]));
   const [attachments, reactions, senders] = await Promise.all([
     repos.attachments.listForMessages(ids),
     repos.reactions.listForMessages(ids),
-    repos.messages.sendersFor(ids),
+    known && messages.every((m) => known.has(m.chatHandleId))
+      ? new Map(messages.map((m) => [m.id, known.get(m.chatHandleId)!]))
+      : repos.messages.sendersFor(ids),
   ]);
   return messages.map((message) => ({
     message,

@@ -61,7 +61,7 @@ export async function listMessagePage(
   const last = page.at(-1);
   return {
     chat,
-    items: await loadMessageDetails(repos, page),
+    items: await loadMessageDetails(repos, page, chat.handles),
     next: messages.length > query.limit && last ? { at: last.sentAt, id: last.id } : null,
   };
 }

@@ -26,7 +26,11 @@ export interface GroupChatChanges {
   groupChatIcon?: string | undefined;
 }
 
-/** Renames a group chat or sets its icon (direct chats have neither). */
+/**
+ * Renames a group chat or sets its icon (direct chats have neither), with
+ * chat.group_name_updated / chat.group_icon_updated for what changed. In an SMS group the
+ * change fails (chat.group_*_update_failed) and nothing changes.
+ */
 export async function updateGroupChat(
   deps: CoreDeps,
   orgId: number,
@@ -49,8 +53,38 @@ export async function updateGroupChat(
     const chat = requireActiveChat(await loadChat(tx, orgId, chatId));
     requireGroup(chat, "Changing the name or icon");
     const now = deps.clock.now();
-    await tx.chats.updateGroup(chatId, { displayName: changes.displayName?.trim(), groupChatIcon: changes.groupChatIcon }, now);
-    return loadChat(tx, orgId, chatId);
+    const at = now.toISOString();
+    const name = changes.displayName?.trim();
+    if (chat.chat.service === "SMS") {
+      // An SMS/MMS group has no name or icon on the recipients' side: the change is accepted
+      // (it is carried out asynchronously) and then fails, leaving the chat as it was.
+      const facts = chatFacts(chat);
+      const failure = "service_not_supported" as const;
+      if (name !== undefined) await emitEvent(tx, deps, orgId, { type: "chat.group_name_update_failed", chat: facts, failure, at }, chatId);
+      if (changes.groupChatIcon !== undefined) {
+        await emitEvent(tx, deps, orgId, { type: "chat.group_icon_update_failed", chat: facts, failure, at }, chatId);
+      }
+      return chat;
+    }
+    await tx.chats.updateGroup(chatId, { displayName: name, groupChatIcon: changes.groupChatIcon }, now);
+    const updated = await loadChat(tx, orgId, chatId);
+    const facts = chatFacts(updated);
+    if (name !== undefined && name !== chat.chat.displayName) {
+      const event = { type: "chat.group_name_updated", chat: facts, previous: chat.chat.displayName, current: name, changedBy: null, at } as const;
+      await emitEvent(tx, deps, orgId, event, chatId);
+    }
+    if (changes.groupChatIcon !== undefined && changes.groupChatIcon !== chat.chat.groupChatIcon) {
+      const event = {
+        type: "chat.group_icon_updated",
+        chat: facts,
+        previous: chat.chat.groupChatIcon,
+        current: changes.groupChatIcon,
+        changedBy: null,
+        at,
+      } as const;
+      await emitEvent(tx, deps, orgId, event, chatId);
+    }
+    return updated;
   });
   deps.activity.publish({ orgId, kind: "chat", chatId });
   return chat;

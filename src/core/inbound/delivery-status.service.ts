@@ -21,7 +21,7 @@ export async function applyDeliveryOutcome(
   await tx.messages.updateDelivery(message.id, outcome.status, deliveredAt);
   const updated: Message = { ...message, deliveryStatus: outcome.status, deliveredAt };
   const chat = await loadChat(tx, message.orgId, message.chatId);
-  const [details] = await loadMessageDetails(tx, [updated]);
+  const [details] = await loadMessageDetails(tx, [updated], chat.handles);
   const facts = { chat: chatFacts(chat), message: messageFacts(details!, deps.links) };
   const event =
     outcome.status === "delivered"

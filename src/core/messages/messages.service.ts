@@ -17,6 +17,7 @@ import type { MessageListQuery, Page, Repositories, Route } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { chatFacts, messageFacts } from "../events/domain-events.ts";
 import { sendMessageJob } from "./outbound.service.ts";
+import { emitMessageEdited } from "./edit-events.ts";
 
 export interface OutgoingMessage {
   /** For a message with `parts`: the text parts joined (textOfParts). */
@@ -298,9 +299,9 @@ export async function listMessages(
   query: MessageListQuery,
 ): Promise<Page<MessageDetails>> {
   const repos = deps.store.read;
-  await loadChat(repos, orgId, chatId);
+  const chat = await loadChat(repos, orgId, chatId);
   const page = await repos.messages.listByChat(chatId, query);
-  return { items: await loadMessageDetails(repos, page.items), total: page.total };
+  return { items: await loadMessageDetails(repos, page.items, chat.handles), total: page.total };
 }
 
 async function loadMessageInChat(repos: Repositories, orgId: number, chatId: number, messageId: number) {
@@ -363,8 +364,14 @@ export async function editMessage(
     if (!message.isFromMe) {
       throw new DomainError("validation_failed", "only messages sent from your number can be edited");
     }
+    let partIndex = 0;
     if (message.parts === null) await tx.messages.updateText(message.id, text, deps.clock.now());
-    else await tx.messages.updateParts(message.id, replaceText(message.parts, text), text, deps.clock.now());
+    else {
+      const parts = replaceText(message.parts, text);
+      partIndex = parts.findIndex((p) => p.type === "text");
+      await tx.messages.updateParts(message.id, parts, text, deps.clock.now());
+    }
+    await emitMessageEdited(tx, deps, orgId, message.id, { previousText: message.text, partIndex, partText: text });
     return { id: message.id, text };
   });
   deps.activity.publish({ orgId, kind: "message", chatId, messageId });

@@ -36,7 +36,7 @@ export async function performSend(deps: CoreDeps, orgId: number, messageId: numb
   const message = await read.messages.findById(orgId, messageId);
   if (!message || !message.isFromMe || message.carrierMessageId) return;
   const chat = await loadChat(read, orgId, message.chatId);
-  const [details] = await loadMessageDetails(read, [message]);
+  const [details] = await loadMessageDetails(read, [message], chat.handles);
   const receipt = await deps.transport.send({ orgId, chat, message: details! });
   await recordSendReceipt(deps, orgId, messageId, receipt);
 }

@@ -5,6 +5,7 @@ import { DomainError, notFound } from "../errors.ts";
 import type { ChatWithHandles, Message, MessageDetails } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 import { messageParts, textOfParts, MAX_PART_TEXT_LENGTH } from "./parts.ts";
+import { emitMessageEdited } from "./edit-events.ts";
 
 /** A message of the org by its UUID, with its chat; message_not_found otherwise. */
 export async function loadMessageByUuid(
@@ -84,6 +85,7 @@ export async function editMessagePart(
     }
     const edited = parts.map((p, i) => (i === partIndex ? { type: "text" as const, value: text } : p));
     await tx.messages.updateParts(details.message.id, edited, textOfParts(edited), deps.clock.now());
+    await emitMessageEdited(tx, deps, orgId, details.message.id, { previousText: details.message.text, partIndex, partText: text });
     return loadMessageByUuid(tx, orgId, messageUuid);
   });
   deps.activity.publish({ orgId, kind: "message", chatId: result.chat.chat.id, messageId: result.details.message.id });

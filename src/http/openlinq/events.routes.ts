@@ -14,7 +14,7 @@ import {
 } from "../../delivery/delivery-log.service.ts";
 import type { DeliveryRepository, DeliverySummary, LoggedAttempt, LoggedEvent } from "../../delivery/ports.ts";
 import { likelyRefusalCauses, type SignatureScheme } from "../../delivery/signature-doctor.ts";
-import { errorResponses, idParam, MAX_PER_PAGE, pageQueryProperties, paginationSchema } from "../v2/schemas.ts";
+import { errorResponses, MAX_PER_PAGE, pageQueryProperties, paginationSchema } from "../v2/schemas.ts";
 
 /**
  * The delivery log: every event we emitted, where it went, and every attempt with what
@@ -25,6 +25,14 @@ import { errorResponses, idParam, MAX_PER_PAGE, pageQueryProperties, paginationS
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, "null"], ...extra });
 const dateTime = { type: "string", format: "date-time" } as const;
 const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
+
+/** A subscription by its V2 id (integer) or its V3 id (UUID). */
+const subscriptionIdSchema = {
+  anyOf: [
+    { type: "integer", minimum: 1 },
+    { type: "string", format: "uuid" },
+  ],
+} as const;
 
 const deliverySchema = {
   type: "object",
@@ -292,7 +300,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
     },
   } as const;
 
-  app.post<{ Params: { event_id: string }; Body: { subscription_id?: number } | undefined }>(
+  app.post<{ Params: { event_id: string }; Body: { subscription_id?: number | string } | undefined }>(
     "/events/:event_id/resend",
     {
       schema: {
@@ -304,7 +312,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
         params: eventParams,
         body: {
           type: ["object", "null"],
-          properties: { subscription_id: { type: "integer", minimum: 1 } },
+          properties: { subscription_id: subscriptionIdSchema },
           additionalProperties: false,
         },
         response: { 202: requeueSchema, ...errors(400, 404, 422) },
@@ -323,13 +331,18 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
     },
   );
 
-  app.post<{ Params: { webhook_subscription_id: number }; Body: { since: string } }>(
+  app.post<{ Params: { webhook_subscription_id: number | string }; Body: { since: string } }>(
     "/webhook_subscriptions/:webhook_subscription_id/recover",
     {
       schema: {
         tags,
         summary: "Queue again every failed delivery of a subscription since a time",
-        params: idParam("webhook_subscription_id"),
+        description: "The subscription by its V2 id (integer) or its V3 id (UUID).",
+        params: {
+          type: "object",
+          required: ["webhook_subscription_id"],
+          properties: { webhook_subscription_id: subscriptionIdSchema },
+        },
         body: {
           type: "object",
           required: ["since"],

@@ -7,7 +7,8 @@ import type { CoreDeps } from "../../core/deps.ts";
 import { receiveMessage } from "../../core/inbound/inbound-messages.service.ts";
 import { changeParticipants } from "../../core/inbound/participants.service.ts";
 import { readByRecipient, receiveReaction, recipientTyping } from "../../core/inbound/recipient-actions.service.ts";
-import type { ReactionType } from "../../core/model.ts";
+import { LINE_REPUTATIONS, LINE_STATUSES, type ReactionType } from "../../core/model.ts";
+import { changeLineStanding } from "../../core/phone-numbers/phone-numbers.service.ts";
 import { isoMillis } from "../../core/time.ts";
 import { toV2Chat, toV2Message, toV2Reaction } from "../v2/presenters.ts";
 import { chatHandleSchema, chatMessageSchema, chatSchema, errorResponses, reactionSchema, reactionTypeSchema } from "../v2/schemas.ts";
@@ -144,6 +145,37 @@ export const simulateRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app
           events: toWireEvents(result.events),
         },
       };
+    },
+  );
+
+  app.post<{ Body: { phone_number: string; status?: string; reputation?: string } }>(
+    "/simulate/line_status",
+    {
+      schema: {
+        tags: ["Simulator"],
+        summary: "The network flags or clears one of your lines, or rates it: phone_number.status_updated (V3)",
+        body: {
+          type: "object",
+          required: ["phone_number"],
+          additionalProperties: false,
+          properties: {
+            phone_number: { type: "string", description: "One of your lines (E.164)" },
+            status: { type: "string", enum: [...LINE_STATUSES] },
+            reputation: { type: "string", enum: [...LINE_REPUTATIONS] },
+          },
+        },
+        response: {
+          200: dataOf({ phone_number: { type: "string" }, status: { type: "string" }, reputation: { type: "string" } }),
+          ...errors(400, 404, 422),
+        },
+      },
+    },
+    async (request) => {
+      const line = await changeLineStanding(deps, request.caller.orgId, request.body.phone_number, {
+        status: request.body.status,
+        reputation: request.body.reputation,
+      });
+      return { data: { phone_number: line.phoneNumber, status: line.status, reputation: line.reputation } };
     },
   );
 

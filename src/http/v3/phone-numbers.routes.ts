@@ -26,9 +26,9 @@ const lineSchema = {
   },
 } as const;
 
-/** Lines have no reputation tracking here: every line is healthy. */
+/** The reputation the network gives the line (see POST /openlinq/v1/simulate/line_status). */
 function toV3Line(number: PhoneNumber) {
-  const reputation = { status: "HEALTHY", doc_url: REPUTATION_DOC_URL };
+  const reputation = { status: number.reputation, doc_url: REPUTATION_DOC_URL };
   return {
     id: number.uuid,
     phone_number: number.phoneNumber,

@@ -1,0 +1,305 @@
+/**
+ * At scale: `npm run bench:scale [-- --messages 1000000 --chats 10000 --pg-messages N --no-postgres]`.
+ *
+ * Generates a store of `--messages` messages spread evenly over `--chats` chats (each chat
+ * one recipient, messages alternating between us and them), written in large batches
+ * through Kysely on openlinq's own migrated tables, then starts `openlinq serve` on it and
+ * measures, against an `openlinq serve` on an empty store measured in the same run:
+ *
+ *   RSS          the server's resident memory after the loads (VmRSS) and its peak (VmHWM)
+ *   page p99     GET /api/partner/v2/chats/{id}/chat_messages?page=N on random chats and
+ *                pages, one request at a time
+ *   send         POST a message: req/s on the big store against the empty one, interleaved,
+ *                median of 3 rounds
+ *
+ * Goals: RSS < 200 MB, page p99 < 20 ms, send within 10 % of the empty store. Postgres runs
+ * the same when it answers at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
+ * with `--pg-messages` messages (default: the same as SQLite). Generated stores are removed
+ * afterwards.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import pg from "pg";
+import { buildApp } from "../src/app.ts";
+import { loadConfig } from "../src/config/config.ts";
+import { dropPostgresSchema } from "../src/storage/database.ts";
+import { spawnOpenlinq, stopGracefully, type Spawned } from "../test/helpers/processes.ts";
+import { load, median, type Figures } from "./load.ts";
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: "string", default: "1000000" },
+    chats: { type: "string", default: "10000" },
+    "pg-messages": { type: "string" },
+    duration: { type: "string", default: "3" },
+    rounds: { type: "string", default: "3" },
+    "no-postgres": { type: "boolean", default: false },
+  },
+});
+const CHATS = Number(values.chats);
+const DURATION_S = Number(values.duration);
+const ROUNDS = Number(values.rounds);
+const TOKEN = "bench-scale-token-0001";
+const OUR_NUMBER = "+19998887777";
+const AUTH = { "x-linq-integration-token": TOKEN };
+const PER_PAGE = 25;
+const RSS_GOAL_MB = 200;
+const PAGE_P99_GOAL_MS = 20;
+const SEND_GOAL = 0.9;
+const DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
+type Dialect = "sqlite" | "postgres";
+
+function storeEnv(dialect: Dialect, databaseUrl: string | undefined, label: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), `openlinq-scale-${label}-`));
+  const schema = `bench_scale_${label}_${randomBytes(3).toString("hex")}`;
+  const config: Record<string, string> = {
+    DATA_DIR: dataDir,
+    TOKEN,
+    PHONE_NUMBERS: OUR_NUMBER,
+    RATE_LIMIT: "0",
+    LOG_LEVEL: "warn",
+    PORT: "0",
+    ...(dialect === "postgres" ? { DATABASE_URL: databaseUrl!, DATABASE_SCHEMA: schema } : {}),
+  };
+  return {
+    config,
+    env: Object.fromEntries(Object.entries(config).map(([k, v]) => [`OPENLINQ_${k}`, v])),
+    async cleanup() {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (dialect === "postgres") await dropPostgresSchema(databaseUrl!, schema);
+    },
+  };
+}
+
+/** Writes `messages` messages over CHATS chats through openlinq's migrated schema; returns the chat ids and the seconds it took. */
+async function generate(config: Record<string, string>, messages: number): Promise<{ chatIds: number[]; seconds: number }> {
+  const chatIds: number[] = [];
+  const started = performance.now();
+  const app = await buildApp(loadConfig({}, { ...config, WORKER: "false", LOG_LEVEL: "silent" }));
+  try {
+    const db = app.storage.db;
+    const orgId = app.bootstrap.organization.id;
+    const line = await app.deps.store.read.phoneNumbers.findByNumber(orgId, OUR_NUMBER);
+    if (!line) throw new Error("the bench line was not provisioned");
+    const perChat = Math.ceil(messages / CHATS);
+    const base = Date.now() - messages * 1000;
+    const at = (i: number) => new Date(base + i * 1000).toISOString();
+    const handleOf = (c: number) => `+1555${String(3000000 + c).padStart(7, "0")}`;
+    const BATCH = 500;
+    for (let from = 0; from < CHATS; from += BATCH) {
+      const count = Math.min(BATCH, CHATS - from);
+      await db.transaction().execute(async (trx) => {
+        const chatRows = Array.from({ length: count }, (_, k) => {
+          const c = from + k;
+          return {
+            uuid: randomUUID(),
+            org_id: orgId,
+            phone_number_id: line.id,
+            display_name: null,
+            service: "iMessage",
+            is_group: 0,
+            participants_key: handleOf(c),
+            message_count: perChat,
+            last_activity_at: at(c * perChat + perChat - 1),
+            created_at: at(c * perChat),
+            updated_at: at(c * perChat + perChat - 1),
+          };
+        });
+        const chats = await trx.insertInto("chats").values(chatRows).returning(["id", "participants_key"]).execute();
+        chatIds.push(...chats.map((chat) => chat.id));
+        const handleRows = chats.flatMap((chat) => [
+          { uuid: randomUUID(), chat_id: chat.id, handle: OUR_NUMBER, service: "iMessage", is_me: 1, joined_at: at(0), left_at: null },
+          { uuid: randomUUID(), chat_id: chat.id, handle: chat.participants_key, service: "iMessage", is_me: 0, joined_at: at(0), left_at: null },
+        ]);
+        const handles = await trx.insertInto("chat_handles").values(handleRows).returning(["id", "chat_id", "is_me"]).execute();
+        const handleIds = new Map(handles.map((h) => [`${h.chat_id}:${h.is_me}`, h.id]));
+        let rows = [];
+        for (const [k, chat] of chats.entries()) {
+          const c = from + k;
+          for (let m = 0; m < perChat && c * perChat + m < messages; m++) {
+            const i = c * perChat + m;
+            const fromMe = m % 2 === 0 ? 1 : 0;
+            rows.push({
+              uuid: randomUUID(),
+              org_id: orgId,
+              chat_id: chat.id,
+              chat_handle_id: handleIds.get(`${chat.id}:${fromMe}`)!,
+              is_from_me: fromMe,
+              text: `Message ${m} of chat ${c}: a sentence of ordinary length to make the row realistic.`,
+              sent_at: at(i),
+              delivered_at: at(i),
+              delivery_status: "delivered",
+              edited_at: null,
+              is_read: 1,
+              read_at: at(i),
+              idempotency_key: null,
+              created_at: at(i),
+              parts: null,
+              effect: null,
+              reply_to_uuid: null,
+              reply_to_part_index: null,
+              preferred_service: null,
+            });
+            if (rows.length === BATCH) {
+              await trx.insertInto("messages").values(rows).execute();
+              rows = [];
+            }
+          }
+        }
+        if (rows.length > 0) await trx.insertInto("messages").values(rows).execute();
+      });
+    }
+  } finally {
+    await app.close();
+  }
+  return { chatIds, seconds: (performance.now() - started) / 1000 };
+}
+
+function memoryOf(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+}
+
+async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...AUTH, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+  return JSON.parse(text);
+}
+
+/**
+ * Pages of random chats, one request at a time: what one page costs at this size, not how
+ * requests queue behind each other (the send figures show throughput). The load generator
+ * runs in this thread: it picks each URL.
+ */
+async function pageLatency(base: string, chatIds: readonly number[], pages: number): Promise<Figures> {
+  const result = await autocannon({
+    url: base,
+    connections: 1,
+    duration: DURATION_S * 2,
+    headers: AUTH,
+    requests: [
+      {
+        method: "GET",
+        setupRequest: (request) => {
+          const chatId = chatIds[Math.floor(Math.random() * chatIds.length)]!;
+          const page = 1 + Math.floor(Math.random() * pages);
+          return { ...request, path: `/api/partner/v2/chats/${chatId}/chat_messages?page=${page}&per_page=${PER_PAGE}` };
+        },
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.timeouts + result.non2xx,
+    requests: result.requests.total,
+  };
+}
+
+async function benchDialect(dialect: Dialect, databaseUrl: string | undefined, messages: number): Promise<boolean> {
+  const big = storeEnv(dialect, databaseUrl, `${dialect}_big`);
+  const empty = storeEnv(dialect, databaseUrl, `${dialect}_empty`);
+  const running: Spawned[] = [];
+  try {
+    const { chatIds, seconds } = await generate(big.config, messages);
+    console.log(`\n${dialect}: generated ${messages.toLocaleString("en-US")} messages in ${CHATS.toLocaleString("en-US")} chats in ${seconds.toFixed(0)} s`);
+    const bigServer = await spawnOpenlinq(["serve"], big.env);
+    running.push(bigServer);
+    const emptyServer = await spawnOpenlinq(["serve"], empty.env);
+    running.push(emptyServer);
+
+    const pages = Math.max(1, Math.floor(messages / CHATS / PER_PAGE));
+    await pageLatency(bigServer.baseUrl!, chatIds, pages);
+    const page = await pageLatency(bigServer.baseUrl!, chatIds, pages);
+
+    const sendChat = async (base: string) =>
+      (
+        await call(base, "POST", "/api/partner/v2/chats", {
+          send_from: OUR_NUMBER,
+          chat: { phone_numbers: ["+15552009000"] },
+          message: { text: "Opening message" },
+        })
+      ).data.id as number;
+    const body = JSON.stringify({ text: "Benchmark message: how is the hot path doing today?" });
+    const targets = {
+      big: { url: `${bigServer.baseUrl}/api/partner/v2/chats/${await sendChat(bigServer.baseUrl!)}/chat_messages`, method: "POST" as const, body, headers: AUTH },
+      empty: { url: `${emptyServer.baseUrl}/api/partner/v2/chats/${await sendChat(emptyServer.baseUrl!)}/chat_messages`, method: "POST" as const, body, headers: AUTH },
+    };
+    const options = { connections: 50, seconds: DURATION_S };
+    await load(targets.empty, { ...options, seconds: 1 });
+    await load(targets.big, { ...options, seconds: 1 });
+    const ratios: number[] = [];
+    const sends: { big: Figures[]; empty: Figures[] } = { big: [], empty: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? (["empty", "big"] as const) : (["big", "empty"] as const);
+      const figures: Partial<Record<"big" | "empty", Figures>> = {};
+      for (const which of order) figures[which] = await load(targets[which], options);
+      sends.big.push(figures.big!);
+      sends.empty.push(figures.empty!);
+      ratios.push(figures.big!.requestsPerSecond / figures.empty!.requestsPerSecond);
+    }
+    const memory = memoryOf(bigServer.child.pid!);
+    const emptyMemory = memoryOf(emptyServer.child.pid!);
+    const sendRatio = median(ratios);
+    const failures = page.failures + [...sends.big, ...sends.empty].reduce((sum, f) => sum + f.failures, 0);
+
+    const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
+    console.log(
+      `RSS after the loads: ${memory.rssMb.toFixed(0)} MB (peak ${memory.peakMb.toFixed(0)} MB; the empty store's server: ${emptyMemory.rssMb.toFixed(0)} MB) — goal < ${RSS_GOAL_MB} MB: ${verdict(memory.peakMb < RSS_GOAL_MB)}`,
+    );
+    console.log(
+      `list-messages page (${PER_PAGE} of ~${Math.round(messages / CHATS)} per chat, random chats and pages, one at a time): ` +
+        `${page.requestsPerSecond.toFixed(0)} req/s, p50 ${page.p50} ms, p99 ${page.p99} ms — goal p99 < ${PAGE_P99_GOAL_MS} ms: ${verdict(page.p99 < PAGE_P99_GOAL_MS)}`,
+    );
+    console.log(
+      `send: ${median(sends.big.map((f) => f.requestsPerSecond)).toFixed(0)} req/s on the big store, ` +
+        `${median(sends.empty.map((f) => f.requestsPerSecond)).toFixed(0)} on an empty one (p99 ${median(sends.big.map((f) => f.p99))} / ` +
+        `${median(sends.empty.map((f) => f.p99))} ms): ${(sendRatio * 100).toFixed(0)}% — goal ≥ ${SEND_GOAL * 100}%: ${verdict(sendRatio >= SEND_GOAL)}`,
+    );
+    if (failures > 0) console.log(`${failures} requests failed: figures are not valid`);
+    return failures === 0;
+  } finally {
+    await Promise.all(running.map(stopGracefully));
+    await big.cleanup();
+    await empty.cleanup();
+  }
+}
+
+async function postgresReachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const messages = Number(values.messages);
+console.log(
+  `openlinq at scale: ${messages.toLocaleString("en-US")} messages in ${CHATS.toLocaleString("en-US")} chats; Node ${process.version}, ` +
+    `${availableParallelism()} cores shared with everything else running`,
+);
+let ok = await benchDialect("sqlite", undefined, messages);
+const databaseUrl = values["no-postgres"] ? undefined : (process.env.TEST_DATABASE_URL ?? DEFAULT_POSTGRES);
+if (databaseUrl && (await postgresReachable(databaseUrl))) {
+  ok = (await benchDialect("postgres", databaseUrl, Number(values["pg-messages"] ?? messages))) && ok;
+} else {
+  console.log("\n(Postgres not reachable: SQLite only)");
+}
+if (!ok) process.exitCode = 1;
