@@ -8,6 +8,7 @@ import type { CoreDeps, Links } from "./core/deps.ts";
 import type { ActivityFeed, Clock, Ids, OutboxSignal, Random, Transport } from "./core/ports.ts";
 import { createActivityFeed, cryptoIds, systemClock } from "./core/system.ts";
 import { createHttpServer } from "./http/server.ts";
+import { encodeFilename } from "./http/content-disposition.ts";
 import { createWebhookRenderer } from "./http/webhook-renderers.ts";
 import { eventRoutes } from "./http/openlinq/events.routes.ts";
 import { faultRoutes } from "./http/openlinq/faults.routes.ts";
@@ -321,7 +322,7 @@ async function buildCore(
   const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, network: overrides.network });
   let baseUrl = config.publicUrl;
   const links: Links = {
-    attachmentUrl: (id, filename) => `${baseUrl}/openlinq/v1/attachments/${id}/${encodeURIComponent(filename)}`,
+    attachmentUrl: (id, filename) => `${baseUrl}/openlinq/v1/attachments/${id}/${encodeFilename(filename)}`,
   };
   const outboxListeners = new Set<() => void>();
   const outbox: OutboxSignal = { notify: () => outboxListeners.forEach((listener) => listener()) };

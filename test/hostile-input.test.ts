@@ -60,6 +60,20 @@ for (const dialect of DIALECTS) {
       assertRenderError(inbound, 404, /Chat not found/);
     });
 
+    it("a file spelled as JSON is no upload, and a name holding a lone surrogate still gets its links", async () => {
+      const forged = await t.request("POST", "/openlinq/v1/inbox/uploads", {
+        body: { file: { staged: { key: "../openlinq.db", size: 5 }, filename: "a.txt" } },
+      });
+      assertRenderError(forged, 400);
+      const v3 = await t.request("POST", "/api/partner/v3/attachments", {
+        token: null,
+        headers: { authorization: `Bearer ${t.token}` },
+        body: { filename: "broken \ud800 name.txt", content_type: "text/plain", size_bytes: 1 },
+      });
+      assert.equal(v3.status, 200, v3.raw);
+      assert.match(v3.body.download_url, /broken%20%EF%BF%BD%20name\.txt$/);
+    });
+
     it("an over-long path segment is a 414 and a bad percent-escape a 400, both in our shape", async () => {
       assertRenderError(await t.request("GET", `${V2}/chats/${"9".repeat(500)}`), 414, /too long/);
       assertRenderError(await t.request("GET", `${V2}/chats/%E0%A4%A`), 400, /percent-escape/);

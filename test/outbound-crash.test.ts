@@ -17,7 +17,8 @@ import { startReceiver, type Receiver } from "./helpers/receiver.ts";
  * while messages are in every state of their lifecycle — send queued, sent and travelling,
  * delivered and waiting to be read, waiting for the recipient's reply — and restarted. In
  * the end every accepted message reaches its final state, and each lifecycle event
- * (message.sent, message.read, the reply's message.received) exists exactly once.
+ * (message.sent, message.read, the auto-reaction's reaction.received, the reply's
+ * message.received) exists exactly once.
  */
 
 const TOKEN = "outbound-crash-token";
@@ -30,11 +31,15 @@ const PER_SENDER = 4;
 interface Recipient {
   handle: string;
   profile: Record<string, unknown>;
-  final: { status: "delivered" | "service_unavailable"; read: boolean; reply: boolean };
+  final: { status: "delivered" | "service_unavailable"; read: boolean; reply: boolean; reaction?: boolean };
 }
 
 const RECIPIENTS: Recipient[] = [
-  { handle: "+15557770001", profile: { read_after_ms: 400 }, final: { status: "delivered", read: true, reply: false } },
+  {
+    handle: "+15557770001",
+    profile: { read_after_ms: 400, auto_reaction: { type: "like", delay_ms: 300 } },
+    final: { status: "delivered", read: true, reply: false, reaction: true },
+  },
   { handle: "+15557770002", profile: { latency_ms: 700, read_after_ms: 600 }, final: { status: "delivered", read: true, reply: false } },
   {
     handle: "+15557770003",
@@ -64,6 +69,7 @@ interface Census {
   queuedSends: number;
   travelling: number;
   awaitingRead: number;
+  awaitingReaction: number;
   awaitingReply: number;
 }
 
@@ -87,6 +93,7 @@ async function takeCensus(storage: StorageConfig): Promise<Census> {
       queuedSends: count("message.send"),
       travelling: Number(travelling.n),
       awaitingRead: count("simulator.read"),
+      awaitingReaction: count("simulator.react"),
       awaitingReply: count("simulator.reply"),
     };
   } finally {
@@ -123,7 +130,7 @@ async function runScenario(t: TestContext, dialect: Dialect, receiver: Receiver,
   const api = (method: string, path: string, body?: unknown) => callApi(TOKEN, server.baseUrl!, method, path, body);
   try {
     await api("POST", "/api/partner/v2/webhook_subscriptions", {
-      webhook_subscription: { webhook_url: `${receiver.url}/${dialect}`, version: 2, events: ["message.sent", "message.read", "message.received"] },
+      webhook_subscription: { webhook_url: `${receiver.url}/${dialect}`, version: 2, events: ["message.sent", "message.read", "message.received", "reaction.received"] },
     });
     /** Accepted messages (a 2xx answer), by text; texts are unique. */
     const accepted = new Map<string, Recipient>();
@@ -180,7 +187,10 @@ async function runScenario(t: TestContext, dialect: Dialect, receiver: Receiver,
         const ours = list.data.filter((m: any) => m.sent_from === OUR_NUMBER);
         for (const m of ours) {
           expected.set(m.id, { text: m.text, recipient });
-          const done = m.delivery_status === recipient.final.status && m.is_read === recipient.final.read;
+          const done =
+            m.delivery_status === recipient.final.status &&
+            m.is_read === recipient.final.read &&
+            m.reactions.length === (recipient.final.reaction ? 1 : 0);
           if (!done) pending += 1;
         }
         if (recipient.final.reply && list.data.length - ours.length < ours.length) pending += 1;
@@ -198,7 +208,7 @@ async function runScenario(t: TestContext, dialect: Dialect, receiver: Receiver,
 
     // Each lifecycle event exactly once in the event log, and each logged event reached the receiver.
     const logged = new Set<string>();
-    for (const type of ["message.sent", "message.read", "message.received"]) {
+    for (const type of ["message.sent", "message.read", "message.received", "reaction.received"]) {
       for (let page = 1; ; page += 1) {
         const log = await api("GET", `/openlinq/v1/events?event_type=${type}&per_page=100&page=${page}`);
         log.events.forEach((e: { id: string }) => logged.add(e.id));
@@ -222,10 +232,14 @@ async function runScenario(t: TestContext, dialect: Dialect, receiver: Receiver,
       assert.equal(count("message.sent", (d) => d.id === String(id)), 1, `message.sent of "${text}"`);
       assert.equal(count("message.read", (d) => d.id === String(id)), recipient.final.read ? 1 : 0, `message.read of "${text}"`);
       assert.equal(count("message.received", (d) => d.text === text), recipient.final.reply ? 1 : 0, `reply to "${text}"`);
+      assert.equal(count("reaction.received", (d) => d.chat_message_id === String(id)), recipient.final.reaction ? 1 : 0, `tapback on "${text}"`);
     }
     assert.equal(
       events.length,
-      [...expected.values()].reduce((n, { recipient }) => n + 1 + Number(recipient.final.read) + Number(recipient.final.reply), 0),
+      [...expected.values()].reduce(
+        (n, { recipient }) => n + 1 + Number(recipient.final.read) + Number(recipient.final.reply) + Number(recipient.final.reaction ?? false),
+        0,
+      ),
       "no other message events",
     );
 
@@ -234,9 +248,10 @@ async function runScenario(t: TestContext, dialect: Dialect, receiver: Receiver,
         queuedSends: sum.queuedSends + c.queuedSends,
         travelling: sum.travelling + c.travelling,
         awaitingRead: sum.awaitingRead + c.awaitingRead,
+        awaitingReaction: sum.awaitingReaction + c.awaitingReaction,
         awaitingReply: sum.awaitingReply + c.awaitingReply,
       }),
-      { queuedSends: 0, travelling: 0, awaitingRead: 0, awaitingReply: 0 },
+      { queuedSends: 0, travelling: 0, awaitingRead: 0, awaitingReaction: 0, awaitingReply: 0 },
     );
     t.diagnostic(
       `${dialect}: ${KILLS} kills, ${expected.size} messages (${accepted.size} answered 2xx), in flight at the kills: ${JSON.stringify(censuses)}`,

@@ -11,8 +11,9 @@
  * its outbound network is fake (names resolve from a table, every address leads to
  * 127.0.0.1), so no request can leave the machine whatever the fuzzer makes up.
  *
- * Not fuzzed: the fault-injection routes (/openlinq/v1/faults answer 5xx on purpose) and
- * event streams (they never end).
+ * Not fuzzed: the fault-injection routes (/openlinq/v1/faults answer 5xx on purpose), event
+ * streams (they never end) and token revocation (it would revoke the fuzzer's own token; a
+ * run whose token stops working fails, since it tested only the authentication wall).
  */
 import { parseArgs } from "node:util";
 import SQLite from "better-sqlite3";
@@ -73,7 +74,12 @@ interface Operation {
 /** Where a server may serve OpenAPI documents; those that answer are walked. */
 const DOCUMENT_CANDIDATES = ["/openlinq/v1/openapi.json", "/api/partner/v3/openapi.json", "/openlinq/v1/openapi/v3.json", "/docs/json"];
 
-const EXCLUDED = [/^\/openlinq\/v1\/faults/, /\/stream$/];
+/**
+ * Fault injection answers 5xx on purpose; streams never end; revoking a token would sooner
+ * or later revoke the fuzzer's own (ids are small numbers it tries), leaving every later
+ * request a 401 that reaches no route.
+ */
+const EXCLUDED = [/^\/openlinq\/v1\/faults/, /\/stream$/, /^\/openlinq\/v1\/tokens\/\{/];
 
 function operationsOf(document: any): Operation[] {
   const operations: Operation[] = [];
@@ -288,10 +294,19 @@ async function buildRequest(op: Operation, pools: Pools, token: string): Promise
   const url = `${path}${query.length ? `?${query.join("&")}` : ""}`;
 
   const headers: Record<string, string> = {};
+  // Mostly the token the way the face takes it (V2: the integration header, V3: a bearer
+  // token, our own endpoints: either), so requests reach the routes; sometimes the other
+  // way, a wrong one or none.
   const auth = rand();
-  if (auth < 0.93) headers["x-linq-integration-token"] = token;
-  else if (auth < 0.95) headers.authorization = `Bearer ${token}`;
-  else if (auth < 0.97) headers["x-linq-integration-token"] = pick(["wrong", "", "x".repeat(5000), "é"]);
+  const scheme = op.path.startsWith("/api/partner/v3/") ? "bearer" : op.path.startsWith("/api/partner/v2/") ? "header" : pick(["header", "bearer"]);
+  const other = scheme === "bearer" ? "header" : "bearer";
+  const give = (how: string, value: string) => {
+    if (how === "bearer") headers.authorization = `Bearer ${value}`;
+    else headers["x-linq-integration-token"] = value;
+  };
+  if (auth < 0.93) give(scheme, token);
+  else if (auth < 0.95) give(other, token);
+  else if (auth < 0.97) give(scheme, pick(["wrong", "", "x".repeat(5000), "é"]));
 
   const request: FuzzRequest = { method: op.method, url, headers, note: "" };
   if (op.method === "GET" || op.method === "DELETE") {
@@ -522,6 +537,10 @@ async function main() {
     if (args.verbose && sent % 1000 === 0) console.log(`  ${sent} requests, ${failures.length} 5xx`);
   }
 
+  // A run whose token stopped working tested only the authentication wall: say so, and fail.
+  const stillAuthorized = (await t.request("GET", "/openlinq/v1/tokens")).status;
+  const lostToken = stillAuthorized !== 200;
+
   // Let in-flight simulator work and webhook attempts finish before looking at the store.
   await t.openlinq.outbound.runDue();
   await t.openlinq.worker?.runDue();
@@ -538,7 +557,8 @@ async function main() {
   if (failures.length > 20) console.log(`  … and ${failures.length - 20} more`);
   for (const problem of problems.slice(0, 20)) console.log(`  store: ${problem}`);
   console.log(`fuzz: store checks ${problems.length === 0 ? "passed" : `found ${problems.length} problem(s)`} (seed ${SEED})`);
-  process.exitCode = fivexx > 0 || problems.length > 0 ? 1 : 0;
+  if (lostToken) console.log(`fuzz: the token stopped working (GET /openlinq/v1/tokens answered ${stillAuthorized}): requests after that never reached a route`);
+  process.exitCode = fivexx > 0 || problems.length > 0 || lostToken ? 1 : 0;
 }
 
 await main();

@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import type { FastifyPluginAsync } from "fastify";
 import { DomainError } from "../../core/errors.ts";
 import type { FileStore, StagedFile } from "../../core/ports.ts";
-import { contentDisposition } from "../content-disposition.ts";
+import { contentDisposition, encodeFilename } from "../content-disposition.ts";
 import { isIncomingFile } from "../plugins/multipart.ts";
 import { errorResponses } from "../v2/schemas.ts";
 
@@ -107,7 +107,7 @@ export const uploadRoutes: FastifyPluginAsync<UploadOptions & { staging: UploadS
       const type = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(declared) ? declared : "application/octet-stream";
       const id = await options.staging.put(file.filename, type, file.staged);
       return reply.code(201).send({
-        url: `${options.baseUrl()}/openlinq/v1/inbox/uploads/${id}/${encodeURIComponent(file.filename)}`,
+        url: `${options.baseUrl()}/openlinq/v1/inbox/uploads/${id}/${encodeFilename(file.filename)}`,
         filename: file.filename,
         mime_type: type,
         file_size: file.staged.size,

@@ -83,9 +83,18 @@ export async function registerMultipart(app: FastifyInstance, options: { maxFile
     if (part.file.truncated) {
       throw new DomainError("payload_too_large", `An attachment is larger than the limit of ${maxFileBytes} bytes`);
     }
-    return { filename: part.filename, staged, declaredType: part.mimetype };
+    const file: IncomingFile = { filename: part.filename, staged, declaredType: part.mimetype };
+    incomingFiles.add(file);
+    return file;
   }
 }
+
+/**
+ * Files this plugin staged. A JSON body can spell an object of the same shape
+ * (`{"file":{"staged":{"key":"…"}}}`); membership here is what no request body can forge,
+ * so a route never adopts a staging key a client named.
+ */
+const incomingFiles = new WeakSet<IncomingFile>();
 
 /**
  * Too many files is a 422 like too many attachment URLs. Other limits and prototype keys
@@ -109,7 +118,7 @@ function asMultipartError(error: unknown): unknown {
 }
 
 export function isIncomingFile(value: unknown): value is IncomingFile {
-  return typeof value === "object" && value !== null && typeof (value as IncomingFile).staged?.key === "string";
+  return typeof value === "object" && value !== null && incomingFiles.has(value as IncomingFile);
 }
 
 /** Segments that would reach Object.prototype (`__proto__[x]=1` must never set `({}).x`). */
