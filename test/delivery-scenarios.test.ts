@@ -208,6 +208,37 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it("replays exactly under the same OPENLINQ_RANDOM_SEED: the failure falls at the same moment", async () => {
+      /** Sends through a jittery recipient and returns when (after sending) the injected failure happened. */
+      const run = async (sandbox: TestApp) => {
+        await sandbox.request("PUT", `${SANDBOX}/handles/%2B15554448888`, { body: { latency_ms: 1000, jitter_ms: 4000 } });
+        const chat = await createChat(sandbox, ["+15554448888"], "hello");
+        await advance(sandbox, 6000);
+        const armed = await sandbox.request("POST", SCENARIOS, { body: { kind: "message_failed", chat_id: chat.id, delay_ms: 250 } });
+        assert.equal(armed.status, 201, armed.raw);
+        const sent = await sendMessage(sandbox, chat.id, { text: "jittery" });
+        const sentAt = Date.parse(sent.body.data.sent_at);
+        await advance(sandbox, 6000);
+        const events = (await sandbox.request("GET", `${SANDBOX}/events?chat_id=${chat.id}&event_type=message.failed`)).body.events;
+        assert.equal(events.length, 1);
+        return Date.parse(events[0].created_at) - sentAt;
+      };
+      const other = await startSandbox(dialect);
+      try {
+        const first = await run(other);
+        const again = await startSandbox(dialect);
+        try {
+          const second = await run(again);
+          assert.equal(second, first);
+          assert.ok(first >= 1250 && first <= 5250, `latency + jitter + delay_ms, got ${first} ms`);
+        } finally {
+          await again.close();
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
     it("lists, refuses bad input, and disarms", async () => {
       const chatId = await freshChat();
       const armed = await arm({ kind: "delayed_delivery", chat_id: chatId });
