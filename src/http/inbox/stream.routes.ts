@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import type { FastifyPluginAsync } from "fastify";
 import type { CoreDeps } from "../../core/deps.ts";
 import { toStreamActivity } from "./presenters.ts";
+import { openEventStream } from "../event-stream.ts";
 
 /** Comment lines keep proxies and the browser from treating a quiet stream as dead. */
 const HEARTBEAT_MS = 15_000;
@@ -41,14 +42,7 @@ export const streamRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, 
     },
     async (request, reply) => {
       const { orgId } = request.caller;
-      reply.hijack();
-      const response = reply.raw;
-      response.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-      });
+      const response = openEventStream(reply);
       response.write(`retry: ${RECONNECT_MS}\nevent: hello\ndata: ${JSON.stringify({ server_id: serverId })}\n\n`);
       open.add(response);
 

@@ -14,6 +14,7 @@ import {
 } from "../../delivery/listeners.service.ts";
 import type { ActivityFeed } from "../../core/ports.ts";
 import { errorResponses } from "../v2/schemas.ts";
+import { openEventStream } from "../event-stream.ts";
 
 /**
  * /openlinq/v1/listeners: what `openlinq listen` talks to. A listener is a named cursor over
@@ -204,14 +205,7 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
       const listener = await findListener(deps, request.caller.orgId, request.params.name);
       const lastPosition = await deps.listeners.lastPosition();
 
-      reply.hijack();
-      const response = reply.raw;
-      response.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-      });
+      const response = openEventStream(reply);
       let closed = false;
       // Set by a commit's activity: read again before waiting (one may land during a read).
       let woken = false;
