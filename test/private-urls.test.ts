@@ -4,6 +4,7 @@ import { DIALECTS, startTestApp, type TestApp } from "./helpers/app.ts";
 import { startFileServer, type FileServer, type ServedFile } from "./helpers/file-server.ts";
 import { fakeNetwork } from "./helpers/network.ts";
 import { PNG } from "./fixtures/media.ts";
+import { expectV3Error, startV3App, type V3TestApp } from "./helpers/v3.ts";
 import { V2, assertRenderError, assertStandardError, createChat, listMessages, sendMessage } from "./helpers/v2.ts";
 
 /**
@@ -122,6 +123,27 @@ for (const dialect of DIALECTS) {
       const list = await t.request("GET", `${V2}/webhook_subscriptions`);
       assert.equal(list.status, 200);
       assert.ok(JSON.stringify(list.body).includes("https://hooks.example/linq"), "the refused change left the URL as it was");
+    });
+  });
+
+  describe(`private webhook URLs refused on the V3 face (OPENLINQ_ALLOW_PRIVATE_URLS=false, ${dialect})`, () => {
+    let app: V3TestApp;
+    before(async () => {
+      app = await startV3App(dialect, { config: { ALLOW_PRIVATE_URLS: "false" }, overrides: { network } });
+    });
+    after(() => app.close());
+
+    it("a target_url that can only reach private addresses gets 400 when created or changed", async () => {
+      const create = (url: string) => app.client.webhookSubscriptions.create({ target_url: url, subscribed_events: ["message.sent"] });
+      for (const host of PRIVATE_HOSTS) {
+        const error = await expectV3Error(create(`http://${host}/hooks`), 400, 1005);
+        assert.match(JSON.stringify(error.error), /private/);
+      }
+      await expectV3Error(create("https://internal.example/hooks"), 400, 1005);
+      const created = await create("https://hooks.example/linq");
+      await expectV3Error(app.client.webhookSubscriptions.update(created.id, { target_url: "http://[::ffff:7f00:1]/x" }), 400, 1005);
+      const kept = await app.client.webhookSubscriptions.retrieve(created.id);
+      assert.equal(kept.target_url, "https://hooks.example/linq", "the refused change left the URL as it was");
     });
   });
 }
