@@ -4,6 +4,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import LinqAPIV3 from "@linqapp/sdk";
 import type { Page } from "playwright-core";
 import { OUR_NUMBER } from "../helpers/app.ts";
 import { startReceiver, type ReceivedRequest, type Receiver } from "../helpers/receiver.ts";
@@ -316,6 +317,32 @@ describe("web inbox (headless Chromium)", { skip: chromiumMissing }, () => {
     await card.getByRole("button", { name: "Delete" }).click();
     await card.waitFor({ state: "detached", timeout: UI_TIMEOUT });
     assert.equal(await listed(), undefined);
+    await page.close();
+  });
+
+  it("lists a V3 subscription next to the V2 ones: pause, recover, delete", async () => {
+    const v3 = new LinqAPIV3({ apiKey: server.token, baseURL: `${server.baseUrl}/api/partner`, maxRetries: 0 });
+    const created = await v3.webhookSubscriptions.create({ target_url: `${receiver.url}/v3-managed`, subscribed_events: ["message.sent"] });
+    const page = await browser.page();
+    page.on("dialog", (dialog) => void dialog.accept());
+    await openInbox(page, server, "#/webhooks");
+    const card = page.getByRole("region", { name: "V3 subscriptions" }).locator(".subscription", { hasText: `${receiver.url}/v3-managed` });
+    await card.waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await card.innerText(), /message\.sent/);
+
+    await card.getByRole("button", { name: "Pause" }).click();
+    await card.locator(".badge", { hasText: "Paused" }).waitFor({ timeout: UI_TIMEOUT });
+    assert.equal((await v3.webhookSubscriptions.retrieve(created.id)).is_active, false);
+    await card.getByRole("button", { name: "Resume" }).click();
+    await card.locator(".badge", { hasText: "Active" }).waitFor({ timeout: UI_TIMEOUT });
+
+    await card.getByRole("button", { name: "Recover…" }).click();
+    await card.getByRole("button", { name: "Recover", exact: true }).click();
+    await card.getByRole("status").filter({ hasText: "No failed delivery since then" }).waitFor({ timeout: UI_TIMEOUT });
+
+    await card.getByRole("button", { name: "Delete" }).click();
+    await card.waitFor({ state: "detached", timeout: UI_TIMEOUT });
+    assert.deepEqual((await v3.webhookSubscriptions.list()).subscriptions, []);
     await page.close();
   });
 

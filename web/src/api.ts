@@ -94,6 +94,17 @@ export interface Subscription {
   secret?: string;
 }
 
+/** A V3 subscription as the V3 API shows it; its signing secret was shown once, at creation. */
+export interface V3Subscription {
+  id: string;
+  target_url: string;
+  subscribed_events: string[];
+  phone_numbers: string[] | null;
+  is_active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface SubscriptionInput {
   webhook_url?: string;
   events?: string[];
@@ -246,10 +257,11 @@ export function currentToken(): string | null {
   return token;
 }
 
-/** Both V2 error envelopes (render_error and standard) become one readable message. */
+/** Both V2 error envelopes (render_error and standard) and V3's become one readable message. */
 function errorMessage(status: number, body: unknown): string {
-  const b = body as { errors?: { detail?: string }[] | string[]; message?: string } | undefined;
+  const b = body as { errors?: { detail?: string }[] | string[]; message?: string; error?: { message?: string } } | undefined;
   if (b?.message) return b.message;
+  if (b?.error?.message) return b.error.message;
   const first = b?.errors?.[0];
   if (typeof first === "string") return first;
   if (first?.detail) return first.detail;
@@ -258,7 +270,9 @@ function errorMessage(status: number, body: unknown): string {
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
-  if (token) headers["X-LINQ-INTEGRATION-TOKEN"] = token;
+  // Each face takes the token its own way: V3 as a bearer token, the rest in V2's header.
+  if (token && path.startsWith(V3)) headers["Authorization"] = `Bearer ${token}`;
+  else if (token) headers["X-LINQ-INTEGRATION-TOKEN"] = token;
   let payload: BodyInit | undefined;
   if (body instanceof FormData) payload = body;
   else if (body !== undefined) {
@@ -292,6 +306,7 @@ const query = (params: Record<string, string | number | undefined | null>) => {
 };
 
 const V2 = "/api/partner/v2";
+const V3 = "/api/partner/v3";
 const OWN = "/openlinq/v1";
 
 export const api = {
@@ -314,6 +329,14 @@ export const api = {
     call<{ webhook_subscription: Subscription }>("PUT", `${V2}/webhook_subscriptions/${id}`, input),
   deleteSubscription: (id: number) => call<void>("DELETE", `${V2}/webhook_subscriptions/${id}`),
   recoverSubscription: (id: number, since: string) =>
+    call<{ requeued: number }>("POST", `${OWN}/webhook_subscriptions/${id}/recover`, { since }),
+
+  // ── Webhook subscriptions (V3): created through the V3 API, listed and managed here ──
+  v3Subscriptions: () => call<{ subscriptions: V3Subscription[] }>("GET", `${V3}/webhook-subscriptions`),
+  updateV3Subscription: (id: string, input: { is_active: boolean }) =>
+    call<V3Subscription>("PUT", `${V3}/webhook-subscriptions/${id}`, input),
+  deleteV3Subscription: (id: string) => call<void>("DELETE", `${V3}/webhook-subscriptions/${id}`),
+  recoverV3Subscription: (id: string, since: string) =>
     call<{ requeued: number }>("POST", `${OWN}/webhook_subscriptions/${id}/recover`, { since }),
 
   // ── Delivery log ─────────────────────────────────────────────────────────

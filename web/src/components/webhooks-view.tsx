@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { EVENT_TYPES, api, type Subscription } from "../api.ts";
+import { EVENT_TYPES, api, type Subscription, type V3Subscription } from "../api.ts";
 import { fullTime, toLocalInput } from "../format.ts";
 import { useActivityRefresh, useLatestRequest } from "../hooks.ts";
 import { EventDetailView, EventList } from "./events.tsx";
@@ -8,13 +8,15 @@ import { Feedback } from "./feedback.tsx";
 
 export function WebhooksView({ eventId }: { eventId: string | null }) {
   const [subscriptions, setSubscriptions] = useState<Subscription[] | null>(null);
+  const [v3Subscriptions, setV3Subscriptions] = useState<V3Subscription[]>([]);
   const [error, setError] = useState<string | null>(null);
   const latest = useLatestRequest();
   const load = () =>
     latest(
-      api.subscriptions(),
-      (r) => {
-        setSubscriptions(r.webhook_subscriptions);
+      Promise.all([api.subscriptions(), api.v3Subscriptions()]),
+      ([v2, v3]) => {
+        setSubscriptions(v2.webhook_subscriptions);
+        setV3Subscriptions(v3.subscriptions);
         setError(null);
       },
       (e) => setError((e as Error).message),
@@ -38,6 +40,7 @@ export function WebhooksView({ eventId }: { eventId: string | null }) {
         )}
         <SubscriptionList subscriptions={subscriptions ?? []} onChanged={load} />
         <NewSubscription onCreated={load} />
+        {v3Subscriptions.length > 0 && <V3SubscriptionList subscriptions={v3Subscriptions} onChanged={load} />}
       </aside>
       <section class="events-pane" aria-label="Events">
         {eventId ? <EventDetailView eventId={eventId} subscriptions={subscriptions ?? []} /> : <EventList />}
@@ -62,7 +65,6 @@ function SubscriptionList({ subscriptions, onChanged }: { subscriptions: Subscri
 function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscription; onChanged: () => void }) {
   const [editing, setEditing] = useState(false);
   const [recovering, setRecovering] = useState(false);
-  const [since, setSince] = useState(() => toLocalInput(new Date(Date.now() - 3_600_000)));
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
@@ -114,28 +116,7 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
           Delete
         </button>
       </div>
-      {recovering && (
-        <form
-          class="inline-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void run(async () => {
-              const { requeued } = await api.recoverSubscription(s.id, new Date(since).toISOString());
-              return requeued === 0
-                ? "No failed delivery since then"
-                : `${requeued} failed deliver${requeued === 1 ? "y" : "ies"} queued again`;
-            });
-          }}
-        >
-          <label class="field grow">
-            <span>Send again every event since</span>
-            <input type="datetime-local" step="1" value={since} onInput={(e) => setSince(e.currentTarget.value)} required />
-          </label>
-          <button type="submit" class="secondary small">
-            Recover
-          </button>
-        </form>
-      )}
+      {recovering && <RecoverForm run={run} recover={(since) => api.recoverSubscription(s.id, since)} />}
       {editing && (
         <SubscriptionForm
           initial={s}
@@ -149,6 +130,95 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
       )}
       <Feedback error={error} notice={notice} />
     </li>
+  );
+}
+
+/** V3 subscriptions are created through the V3 API (their secret is shown there once); here they are paused, recovered and deleted. */
+function V3SubscriptionList({ subscriptions, onChanged }: { subscriptions: V3Subscription[]; onChanged: () => void }) {
+  return (
+    <section class="v3-subscriptions" aria-label="V3 subscriptions">
+      <h2 class="small">V3 subscriptions</h2>
+      <ul class="subscription-list">
+        {subscriptions.map((s) => (
+          <V3SubscriptionCard subscription={s} onChanged={onChanged} key={s.id} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function V3SubscriptionCard({ subscription: s, onChanged }: { subscription: V3Subscription; onChanged: () => void }) {
+  const [recovering, setRecovering] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const run = async (action: () => Promise<unknown>) => {
+    setError(null);
+    setNotice(null);
+    try {
+      const outcome = await action();
+      if (typeof outcome === "string") setNotice(outcome);
+      onChanged();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <li class={`subscription ${s.is_active ? "" : "paused"}`} data-subscription-id={s.id}>
+      <div class="subscription-top">
+        <code class="url" title={s.target_url}>
+          {s.target_url}
+        </code>
+        <span class={`badge ${s.is_active ? "badge-ok" : "badge-muted"}`}>{s.is_active ? "Active" : "Paused"}</span>
+      </div>
+      <p class="muted small">
+        V3 · {s.subscribed_events.join(", ")}
+        {s.phone_numbers ? ` · lines ${s.phone_numbers.join(", ")}` : ""}
+      </p>
+      <div class="button-row">
+        <button type="button" class="chip" onClick={() => void run(() => api.updateV3Subscription(s.id, { is_active: !s.is_active }))}>
+          {s.is_active ? "Pause" : "Resume"}
+        </button>
+        <button type="button" class={`chip ${recovering ? "pressed" : ""}`} onClick={() => setRecovering(!recovering)}>
+          Recover…
+        </button>
+        <button
+          type="button"
+          class="chip danger"
+          onClick={() => {
+            if (confirm(`Delete the subscription to ${s.target_url}?`)) void run(() => api.deleteV3Subscription(s.id));
+          }}
+        >
+          Delete
+        </button>
+      </div>
+      {recovering && <RecoverForm run={run} recover={(since) => api.recoverV3Subscription(s.id, since)} />}
+      <Feedback error={error} notice={notice} />
+    </li>
+  );
+}
+
+/** Queues again every failed delivery of a subscription since a chosen time. */
+function RecoverForm(props: { run: (action: () => Promise<string>) => Promise<void>; recover: (since: string) => Promise<{ requeued: number }> }) {
+  const [since, setSince] = useState(() => toLocalInput(new Date(Date.now() - 3_600_000)));
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void props.run(async () => {
+          const { requeued } = await props.recover(new Date(since).toISOString());
+          return requeued === 0 ? "No failed delivery since then" : `${requeued} failed deliver${requeued === 1 ? "y" : "ies"} queued again`;
+        });
+      }}
+    >
+      <label class="field grow">
+        <span>Send again every event since</span>
+        <input type="datetime-local" step="1" value={since} onInput={(e) => setSince(e.currentTarget.value)} required />
+      </label>
+      <button type="submit" class="secondary small">
+        Recover
+      </button>
+    </form>
   );
 }
 
