@@ -181,6 +181,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     () => (closing ? ["shutting down"] : []),
     () => storage.checkReady(),
     () => (worker && !worker.running() ? ["webhook worker not running"] : []),
+    () => (outboundWorker.running() ? [] : ["outbound worker not running"]),
   ];
   const faults = createApiFaults({
     repository: apiFaultRepository(storage.db),
@@ -623,6 +624,7 @@ export async function buildWorker(
       () => (closing ? ["shutting down"] : []),
       () => storage.checkReady(),
       () => (worker.running() ? [] : ["webhook worker not running"]),
+      () => (core.outbound.running() ? [] : ["outbound worker not running"]),
     ];
     await ops.register(opsRoutes, { metrics, readiness });
     await ops.listen({ host: config.host, port: config.workerPort });

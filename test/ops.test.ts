@@ -170,7 +170,7 @@ for (const dialect of DIALECTS) {
       assert.ok(!JSON.stringify(log.lines()).includes(t.token));
     });
 
-    it("/readyz answers 503 naming the worker when the process should run one and it stopped", async () => {
+    it("/readyz answers 503 naming the webhook or outbound worker when the process should run one and it stopped", async () => {
       const withWorker = await startTestApp(dialect, { overrides: { logger: pino({ level: "silent" }) } });
       try {
         assert.equal((await withWorker.request("GET", "/readyz", { token: null })).status, 200);
@@ -178,6 +178,9 @@ for (const dialect of DIALECTS) {
         const ready = await withWorker.request("GET", "/readyz", { token: null });
         assert.equal(ready.status, 503);
         assert.deepEqual(ready.body, { status: "unavailable", problems: ["webhook worker not running"] });
+        await withWorker.openlinq.outbound.close();
+        const outboundStopped = await withWorker.request("GET", "/readyz", { token: null });
+        assert.deepEqual(outboundStopped.body, { status: "unavailable", problems: ["webhook worker not running", "outbound worker not running"] });
         assert.equal((await withWorker.request("GET", "/healthz", { token: null })).status, 200);
       } finally {
         await withWorker.close();

@@ -50,6 +50,11 @@ export interface OutboundWorker {
    * send it just committed and answers with the outcome); others are left to the queue.
    */
   runNow(ids: readonly number[]): Promise<void>;
+  /**
+   * Whether it performs jobs: started and not closed where it runs the queue in the
+   * background, not closed where it only performs the sends its requests commit.
+   */
+  running(): boolean;
   /** Stops; hands back the claims it holds. */
   close(): Promise<void>;
 }
@@ -87,6 +92,7 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
   });
 
   let closed = false;
+  let started = false;
   let chain: Promise<unknown> = Promise.resolve();
   let wakeQueued = false;
   let timer: { at: number; cancel: () => void } | undefined;
@@ -167,6 +173,7 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
     id,
     async start() {
       if (!background) return;
+      started = true;
       const poll = setInterval(() => this.wake(), options.pollIntervalMs);
       poll.unref();
       cancelPoll = () => clearInterval(poll);
@@ -182,6 +189,7 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
       });
     },
     runDue,
+    running: () => !closed && (started || !background),
     runNow(ids) {
       return exclusive(async () => {
         if (closed || ids.length === 0) return;
