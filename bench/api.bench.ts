@@ -1,5 +1,7 @@
 /**
- * Hot-path benchmark: `npm run bench [-- --duration 3 --rounds 3 --connections 50 --no-postgres]`.
+ * Hot-path benchmark: `npm run bench [-- --duration 3 --rounds 3 --connections 50 --no-postgres --no-nodes]`.
+ * With Postgres at hand it then compares one node with two on it (bench/nodes.bench.ts),
+ * unless --no-nodes.
  *
  * For each store (SQLite; Postgres too when it answers at TEST_DATABASE_URL, by default
  * postgres://postgres@127.0.0.1:5432/test) and each path, openlinq next to its reference
@@ -36,6 +38,7 @@ import { loadConfig } from "../src/config/config.ts";
 import { dropPostgresSchema } from "../src/storage/database.ts";
 import { spawnOpenlinq, stopGracefully, type Spawned } from "../test/helpers/processes.ts";
 import { load, median, medianFigures, pad, type Figures, type Target } from "./load.ts";
+import { benchNodes } from "./nodes.bench.ts";
 
 const { values } = parseArgs({
   options: {
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "50" },
     warmup: { type: "string", default: "2" },
     "no-postgres": { type: "boolean", default: false },
+    "no-nodes": { type: "boolean", default: false },
     only: { type: "string" },
   },
 });
@@ -411,6 +415,11 @@ async function main(): Promise<void> {
   } finally {
     for (const s of setUps) await s.close();
     await receiver.close();
+  }
+  if (withPostgres && !values["no-nodes"]) {
+    console.log("\none node against two on one Postgres (bench/nodes.bench.ts):");
+    const ok = await benchNodes({ databaseUrl: databaseUrl!, seconds: DURATION_S, connections: CONNECTIONS, warmup: WARMUP_S });
+    if (!ok) process.exitCode = 1;
   }
 }
 
