@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DIALECTS } from "./helpers/app.ts";
+import { createManualClock } from "./helpers/manual-clock.ts";
 import { expectV3Error, OUR_NUMBER, startV3App, text, type V3TestApp } from "./helpers/v3.ts";
 
 const valueOf = (part: unknown) => (part as { value: string }).value;
@@ -149,6 +150,33 @@ for (const dialect of DIALECTS) {
         400,
         1004,
       );
+    });
+  });
+
+  describe(`V3 message edits keep iMessage's limits (${dialect})`, () => {
+    const clock = createManualClock();
+    let app: V3TestApp;
+    before(async () => {
+      app = await startV3App(dialect, { overrides: { clock } });
+    });
+    after(() => app.close());
+
+    it("allows five edits, refuses a sixth, and refuses any edit 15 minutes after sending", async () => {
+      const sent = await app.client.messages.create({ to: ["+15550013001"], message: text("draft") });
+      for (let edit = 1; edit <= 5; edit += 1) {
+        await app.client.messages.update(sent.message.id, { text: `edit ${edit}` });
+      }
+      const sixth = await expectV3Error(app.client.messages.update(sent.message.id, { text: "edit 6" }), 400, 1005);
+      assert.match(JSON.stringify(sixth.error), /edited 5 times/);
+      assert.equal(valueOf((await app.client.messages.retrieve(sent.message.id)).parts?.[0]), "edit 5");
+
+      const late = await app.client.messages.create({ to: ["+15550013001"], message: text("sent a while ago") });
+      clock.advance(15 * 60_000 - 1000);
+      await app.client.messages.update(late.message.id, { text: "still in time" });
+      clock.advance(2000);
+      const tooLate = await expectV3Error(app.client.messages.update(late.message.id, { text: "too late" }), 400, 1005);
+      assert.match(JSON.stringify(tooLate.error), /15 minutes/);
+      assert.equal(valueOf((await app.client.messages.retrieve(late.message.id)).parts?.[0]), "still in time");
     });
   });
 }

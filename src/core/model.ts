@@ -198,6 +198,8 @@ export interface Message {
   deliveredAt: Date | null;
   deliveryStatus: DeliveryStatus;
   editedAt: Date | null;
+  /** Edits made so far; iMessage allows a few, soon after sending (see MESSAGE_EDIT_LIMITS). */
+  editCount: number;
   isRead: boolean;
   readAt: Date | null;
   idempotencyKey: string | null;

@@ -297,7 +297,7 @@ export interface MessageListQuery extends PageRequest {
 }
 
 /** A message to store: the V3 fields may be left out for a message in the V2 shape. */
-export type NewMessage = Omit<Message, "id" | "uuid" | "parts" | "effect" | "replyTo" | "preferredService"> &
+export type NewMessage = Omit<Message, "id" | "uuid" | "parts" | "effect" | "replyTo" | "preferredService" | "editCount"> &
   Partial<Pick<Message, "parts" | "effect" | "replyTo" | "preferredService">>;
 
 export interface MessageRepository {

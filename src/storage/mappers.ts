@@ -131,6 +131,7 @@ export function messageRowToMessage(row: MessageRow): Message {
     deliveredAt: maybeDate(row.delivered_at),
     deliveryStatus: row.delivery_status as DeliveryStatus,
     editedAt: maybeDate(row.edited_at),
+    editCount: Number(row.edit_count),
     isRead: row.is_read === 1,
     readAt: maybeDate(row.read_at),
     idempotencyKey: row.idempotency_key,

@@ -380,12 +380,12 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
       await db.updateTable("messages").set({ is_read: 1, read_at: stamp(at) }).where("id", "=", id).execute();
     },
     async updateText(id, text, editedAt) {
-      await db.updateTable("messages").set({ text, edited_at: stamp(editedAt) }).where("id", "=", id).execute();
+      await db.updateTable("messages").set((eb) => ({ text, edited_at: stamp(editedAt), edit_count: eb("edit_count", "+", 1) })).where("id", "=", id).execute();
     },
     async updateParts(id, parts, text, editedAt) {
       await db
         .updateTable("messages")
-        .set({ parts: JSON.stringify(parts), text, edited_at: stamp(editedAt) })
+        .set((eb) => ({ parts: JSON.stringify(parts), text, edited_at: stamp(editedAt), edit_count: eb("edit_count", "+", 1) }))
         .where("id", "=", id)
         .execute();
     },

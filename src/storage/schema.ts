@@ -101,6 +101,7 @@ export interface MessageTable {
   delivered_at: string | null;
   delivery_status: string;
   edited_at: string | null;
+  edit_count: Generated<number>;
   is_read: number;
   read_at: string | null;
   idempotency_key: string | null;

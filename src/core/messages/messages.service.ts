@@ -17,7 +17,7 @@ import type { MessageListQuery, Page, Repositories, Route } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { chatFacts, messageFacts } from "../events/domain-events.ts";
 import { sendMessageJob } from "./outbound.service.ts";
-import { emitMessageEdited } from "./edit-events.ts";
+import { emitMessageEdited, requireEditable } from "./edit-events.ts";
 
 export interface OutgoingMessage {
   /** For a message with `parts`: the text parts joined (textOfParts). */
@@ -364,6 +364,7 @@ export async function editMessage(
     if (!message.isFromMe) {
       throw new DomainError("validation_failed", "only messages sent from your number can be edited");
     }
+    requireEditable(message, deps.clock.now());
     let partIndex = 0;
     if (message.parts === null) await tx.messages.updateText(message.id, text, deps.clock.now());
     else {

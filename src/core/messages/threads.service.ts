@@ -5,7 +5,7 @@ import { DomainError, notFound } from "../errors.ts";
 import type { ChatWithHandles, Message, MessageDetails } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 import { messageParts, textOfParts, MAX_PART_TEXT_LENGTH } from "./parts.ts";
-import { emitMessageEdited } from "./edit-events.ts";
+import { emitMessageEdited, requireEditable } from "./edit-events.ts";
 
 /** A message of the org by its UUID, with its chat; message_not_found otherwise. */
 export async function loadMessageByUuid(
@@ -75,6 +75,7 @@ export async function editMessagePart(
     if (!details.message.isFromMe) {
       throw new DomainError("forbidden", "Only messages sent from your number can be edited");
     }
+    requireEditable(details.message, deps.clock.now());
     const parts = messageParts(details.message, details.attachments);
     const part = parts[partIndex];
     if (!part || part.type !== "text") {

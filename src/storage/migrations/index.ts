@@ -16,6 +16,7 @@ import * as secretsAtRest from "./2026-12-02-0905-secrets-at-rest.ts";
 import * as v3WebhookSubscriptions from "./2026-12-02-0915-v3-webhook-subscriptions.ts";
 import * as rateLimits from "./2026-12-02-0920-rate-limits.ts";
 import * as eventListeners from "./2026-12-02-0925-event-listeners.ts";
+import * as messageEditCount from "./2026-12-02-1030-message-edit-count.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0915-v3-webhook-subscriptions": v3WebhookSubscriptions,
   "2026-12-02-0920-rate-limits": rateLimits,
   "2026-12-02-0925-event-listeners": eventListeners,
+  "2026-12-02-1030-message-edit-count": messageEditCount,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */
