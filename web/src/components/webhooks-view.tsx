@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { EVENT_TYPES, api, type Subscription, type V3Subscription } from "../api.ts";
 import { fullTime, toLocalInput } from "../format.ts";
@@ -64,59 +65,30 @@ function SubscriptionList({ subscriptions, onChanged }: { subscriptions: Subscri
 
 function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscription; onChanged: () => void }) {
   const [editing, setEditing] = useState(false);
-  const [recovering, setRecovering] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-
-  /** Runs an action; a string it resolves to (or `done`) is shown as the outcome. */
-  const run = async (action: () => Promise<unknown>, done?: string) => {
-    setError(null);
-    setNotice(null);
-    try {
-      const outcome = await action();
-      if (typeof outcome === "string") setNotice(outcome);
-      else if (done) setNotice(done);
-      onChanged();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-
+  const outcome = useOutcome(onChanged);
   return (
-    <li class={`subscription ${s.active ? "" : "paused"}`} data-subscription-id={s.id}>
-      <div class="subscription-top">
-        <code class="url" title={s.webhook_url}>
-          {s.webhook_url}
-        </code>
-        <span class={`badge ${s.active ? "badge-ok" : "badge-muted"}`}>{s.active ? "Active" : "Paused"}</span>
-      </div>
-      <p class="muted small">
-        {s.events.length === EVENT_TYPES.length ? "All events" : s.events.join(", ")} · {s.delivery_attempts}{" "}
-        {s.delivery_attempts === 1 ? "attempt" : "attempts"}
-        {s.last_delivered_at ? ` · last delivered ${fullTime(s.last_delivered_at)}` : ""}
-        {s.secret_configured ? " · signed" : " · unsigned"}
-      </p>
-      <div class="button-row">
-        <button type="button" class="chip" onClick={() => void run(() => api.updateSubscription(s.id, { active: !s.active }))}>
-          {s.active ? "Pause" : "Resume"}
-        </button>
+    <SubscriptionShell
+      id={s.id}
+      url={s.webhook_url}
+      active={s.active}
+      outcome={outcome}
+      toggle={() => api.updateSubscription(s.id, { active: !s.active })}
+      recover={(since) => api.recoverSubscription(s.id, since)}
+      remove={() => api.deleteSubscription(s.id)}
+      details={
+        <>
+          {s.events.length === EVENT_TYPES.length ? "All events" : s.events.join(", ")} · {s.delivery_attempts}{" "}
+          {s.delivery_attempts === 1 ? "attempt" : "attempts"}
+          {s.last_delivered_at ? ` · last delivered ${fullTime(s.last_delivered_at)}` : ""}
+          {s.secret_configured ? " · signed" : " · unsigned"}
+        </>
+      }
+      editButton={
         <button type="button" class={`chip ${editing ? "pressed" : ""}`} onClick={() => setEditing(!editing)}>
           Edit
         </button>
-        <button type="button" class={`chip ${recovering ? "pressed" : ""}`} onClick={() => setRecovering(!recovering)}>
-          Recover…
-        </button>
-        <button
-          type="button"
-          class="chip danger"
-          onClick={() => {
-            if (confirm(`Delete the subscription to ${s.webhook_url}?`)) void run(() => api.deleteSubscription(s.id));
-          }}
-        >
-          Delete
-        </button>
-      </div>
-      {recovering && <RecoverForm run={run} recover={(since) => api.recoverSubscription(s.id, since)} />}
+      }
+    >
       {editing && (
         <SubscriptionForm
           initial={s}
@@ -128,8 +100,7 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
           }}
         />
       )}
-      <Feedback error={error} notice={notice} />
-    </li>
+    </SubscriptionShell>
   );
 }
 
@@ -148,36 +119,75 @@ function V3SubscriptionList({ subscriptions, onChanged }: { subscriptions: V3Sub
 }
 
 function V3SubscriptionCard({ subscription: s, onChanged }: { subscription: V3Subscription; onChanged: () => void }) {
-  const [recovering, setRecovering] = useState(false);
+  const outcome = useOutcome(onChanged);
+  return (
+    <SubscriptionShell
+      id={s.id}
+      url={s.target_url}
+      active={s.is_active}
+      outcome={outcome}
+      toggle={() => api.updateV3Subscription(s.id, { is_active: !s.is_active })}
+      recover={(since) => api.recoverV3Subscription(s.id, since)}
+      remove={() => api.deleteV3Subscription(s.id)}
+      details={
+        <>
+          V3 · {s.subscribed_events.join(", ")}
+          {s.phone_numbers ? ` · lines ${s.phone_numbers.join(", ")}` : ""}
+        </>
+      }
+    />
+  );
+}
+
+type Outcome = ReturnType<typeof useOutcome>;
+
+/** Runs a card's actions; a string an action resolves to is shown as its outcome, an error as the error. */
+function useOutcome(onChanged: () => void) {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const run = async (action: () => Promise<unknown>) => {
     setError(null);
     setNotice(null);
     try {
-      const outcome = await action();
-      if (typeof outcome === "string") setNotice(outcome);
+      const result = await action();
+      if (typeof result === "string") setNotice(result);
       onChanged();
     } catch (e) {
       setError((e as Error).message);
     }
   };
+  return { run, error, notice };
+}
+
+/** What every subscription card shows and does, whichever face made the subscription. */
+function SubscriptionShell(props: {
+  id: number | string;
+  url: string;
+  active: boolean;
+  details: ComponentChildren;
+  outcome: Outcome;
+  toggle: () => Promise<unknown>;
+  recover: (since: string) => Promise<{ requeued: number }>;
+  remove: () => Promise<unknown>;
+  editButton?: ComponentChildren;
+  children?: ComponentChildren;
+}) {
+  const [recovering, setRecovering] = useState(false);
+  const { run, error, notice } = props.outcome;
   return (
-    <li class={`subscription ${s.is_active ? "" : "paused"}`} data-subscription-id={s.id}>
+    <li class={`subscription ${props.active ? "" : "paused"}`} data-subscription-id={props.id}>
       <div class="subscription-top">
-        <code class="url" title={s.target_url}>
-          {s.target_url}
+        <code class="url" title={props.url}>
+          {props.url}
         </code>
-        <span class={`badge ${s.is_active ? "badge-ok" : "badge-muted"}`}>{s.is_active ? "Active" : "Paused"}</span>
+        <span class={`badge ${props.active ? "badge-ok" : "badge-muted"}`}>{props.active ? "Active" : "Paused"}</span>
       </div>
-      <p class="muted small">
-        V3 · {s.subscribed_events.join(", ")}
-        {s.phone_numbers ? ` · lines ${s.phone_numbers.join(", ")}` : ""}
-      </p>
+      <p class="muted small">{props.details}</p>
       <div class="button-row">
-        <button type="button" class="chip" onClick={() => void run(() => api.updateV3Subscription(s.id, { is_active: !s.is_active }))}>
-          {s.is_active ? "Pause" : "Resume"}
+        <button type="button" class="chip" onClick={() => void run(props.toggle)}>
+          {props.active ? "Pause" : "Resume"}
         </button>
+        {props.editButton}
         <button type="button" class={`chip ${recovering ? "pressed" : ""}`} onClick={() => setRecovering(!recovering)}>
           Recover…
         </button>
@@ -185,13 +195,14 @@ function V3SubscriptionCard({ subscription: s, onChanged }: { subscription: V3Su
           type="button"
           class="chip danger"
           onClick={() => {
-            if (confirm(`Delete the subscription to ${s.target_url}?`)) void run(() => api.deleteV3Subscription(s.id));
+            if (confirm(`Delete the subscription to ${props.url}?`)) void run(props.remove);
           }}
         >
           Delete
         </button>
       </div>
-      {recovering && <RecoverForm run={run} recover={(since) => api.recoverV3Subscription(s.id, since)} />}
+      {recovering && <RecoverForm run={run} recover={props.recover} />}
+      {props.children}
       <Feedback error={error} notice={notice} />
     </li>
   );
