@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import LinqAPIV3 from "@linqapp/sdk";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { OUR_NUMBER } from "../helpers/app.ts";
 import { startReceiver, type ReceivedRequest, type Receiver } from "../helpers/receiver.ts";
 import { chromiumMissing, launchBrowser, PHONE, type Browser } from "./helpers/browser.ts";
@@ -304,18 +304,7 @@ describe("web inbox (headless Chromium)", { skip: chromiumMissing }, () => {
         (s: { webhook_url: string }) => s.webhook_url === `${receiver.url}/managed`,
       );
     assert.equal((await listed()).events.length, 14, "all event types by default");
-    await card.getByRole("button", { name: "Pause" }).click();
-    await card.locator(".badge", { hasText: "Paused" }).waitFor({ timeout: UI_TIMEOUT });
-    assert.equal((await listed()).active, false);
-    await card.getByRole("button", { name: "Resume" }).click();
-    await card.locator(".badge", { hasText: "Active" }).waitFor({ timeout: UI_TIMEOUT });
-
-    await card.getByRole("button", { name: "Recover…" }).click();
-    await card.getByRole("button", { name: "Recover", exact: true }).click();
-    await card.getByRole("status").filter({ hasText: "No failed delivery since then" }).waitFor({ timeout: UI_TIMEOUT });
-
-    await card.getByRole("button", { name: "Delete" }).click();
-    await card.waitFor({ state: "detached", timeout: UI_TIMEOUT });
+    await pauseResumeRecoverDelete(card, async () => assert.equal((await listed()).active, false));
     assert.equal(await listed(), undefined);
     await page.close();
   });
@@ -330,18 +319,7 @@ describe("web inbox (headless Chromium)", { skip: chromiumMissing }, () => {
     await card.waitFor({ timeout: UI_TIMEOUT });
     assert.match(await card.innerText(), /message\.sent/);
 
-    await card.getByRole("button", { name: "Pause" }).click();
-    await card.locator(".badge", { hasText: "Paused" }).waitFor({ timeout: UI_TIMEOUT });
-    assert.equal((await v3.webhookSubscriptions.retrieve(created.id)).is_active, false);
-    await card.getByRole("button", { name: "Resume" }).click();
-    await card.locator(".badge", { hasText: "Active" }).waitFor({ timeout: UI_TIMEOUT });
-
-    await card.getByRole("button", { name: "Recover…" }).click();
-    await card.getByRole("button", { name: "Recover", exact: true }).click();
-    await card.getByRole("status").filter({ hasText: "No failed delivery since then" }).waitFor({ timeout: UI_TIMEOUT });
-
-    await card.getByRole("button", { name: "Delete" }).click();
-    await card.waitFor({ state: "detached", timeout: UI_TIMEOUT });
+    await pauseResumeRecoverDelete(card, async () => assert.equal((await v3.webhookSubscriptions.retrieve(created.id)).is_active, false));
     assert.deepEqual((await v3.webhookSubscriptions.list()).subscriptions, []);
     await page.close();
   });
@@ -488,3 +466,19 @@ describe("web inbox live stream across a server restart", { skip: chromiumMissin
     }
   });
 });
+
+/** Drives a subscription card through pause (checked by `checkPaused`), resume, recover and delete. */
+async function pauseResumeRecoverDelete(card: Locator, checkPaused: () => Promise<void>): Promise<void> {
+  await card.getByRole("button", { name: "Pause" }).click();
+  await card.locator(".badge", { hasText: "Paused" }).waitFor({ timeout: UI_TIMEOUT });
+  await checkPaused();
+  await card.getByRole("button", { name: "Resume" }).click();
+  await card.locator(".badge", { hasText: "Active" }).waitFor({ timeout: UI_TIMEOUT });
+
+  await card.getByRole("button", { name: "Recover…" }).click();
+  await card.getByRole("button", { name: "Recover", exact: true }).click();
+  await card.getByRole("status").filter({ hasText: "No failed delivery since then" }).waitFor({ timeout: UI_TIMEOUT });
+
+  await card.getByRole("button", { name: "Delete" }).click();
+  await card.waitFor({ state: "detached", timeout: UI_TIMEOUT });
+}
