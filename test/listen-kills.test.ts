@@ -42,7 +42,7 @@ function spawnListener(api: string, token: string, target: string): Promise<Spaw
 
 for (const dialect of DIALECTS) {
   // Fewer on Postgres, whose commits cost more: the file stays within a minute.
-  const events = dialect === "sqlite" ? 1_000 : 200;
+  const events = dialect === "sqlite" ? 2_000 : 200;
   const kills = dialect === "sqlite" ? 3 : 2;
   const cuts = dialect === "sqlite" ? 5 : 3;
 
