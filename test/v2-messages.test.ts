@@ -254,13 +254,13 @@ for (const dialect of DIALECTS) {
       });
 
       it("refuses a sixth edit and an edit 15 minutes after sending, as iMessage does", async () => {
-        const chat = await createChat(t, ["+15553330005"], "draft");
+        const chat = await createChat(t, ["+15553330015"], "draft");
         const url = `${V2}/chats/${chat.id}/chat_messages/${chat.chat_messages.id}`;
         for (let edit = 1; edit <= 5; edit += 1) {
           assert.equal((await t.request("POST", `${url}/edit`, { body: { text: `edit ${edit}` } })).status, 200);
         }
         assertRenderError(await t.request("POST", `${url}/edit`, { body: { text: "edit 6" } }), 422, /edited 5 times/);
-        const late = await createChat(t, ["+15553330006"], "old news");
+        const late = await createChat(t, ["+15553330016"], "old news");
         clock.advance(15 * 60_000 + 1000);
         const lateUrl = `${V2}/chats/${late.id}/chat_messages/${late.chat_messages.id}`;
         assertRenderError(await t.request("POST", `${lateUrl}/edit`, { body: { text: "too late" } }), 422, /15 minutes/);
