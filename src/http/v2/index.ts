@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { CoreDeps } from "../../core/deps.ts";
 import type { ApiFaults } from "../../core/faults/api-faults.service.ts";
+import { acceptEmptyJsonBodies } from "../empty-json-bodies.ts";
 import { createFaultInjector } from "../plugins/faults.ts";
 import { nestBracketKeys } from "../plugins/multipart.ts";
 import { availabilityRoutes } from "./availability.routes.ts";
@@ -35,21 +36,6 @@ export const v2Api: FastifyPluginAsync<V2Options> = async (app, { deps, faults }
   await app.register(availabilityRoutes, { deps });
   await app.register(webhookSubscriptionRoutes, { deps });
 };
-
-/**
- * Many HTTP clients send `Content-Type: application/json` on every request, also on the
- * bodyless actions (mark_as_read, start_typing, DELETE …). Rails reads an empty JSON body
- * as "no parameters"; so do we, instead of Fastify's 400. Anything else goes through
- * Fastify's own JSON parser (same prototype-poisoning guard, same body limit).
- */
-function acceptEmptyJsonBodies(app: FastifyInstance): void {
-  const parseJson = app.getDefaultJsonParser("error", "error");
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    if ((body as string).trim() === "") return done(null, undefined);
-    parseJson(request, body as string, done);
-  });
-}
 
 /**
  * Bodies are JSON, multipart, or (like any Rails endpoint) form-urlencoded with the same

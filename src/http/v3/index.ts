@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync } from "fastify";
 import type { CoreDeps } from "../../core/deps.ts";
 import type { ApiFaults } from "../../core/faults/api-faults.service.ts";
+import { acceptEmptyJsonBodies } from "../empty-json-bodies.ts";
 import { createFaultInjector } from "../plugins/faults.ts";
 import { registerV3Errors, renderV3Problem, traceIdOf } from "./errors.ts";
 import { attachmentRoutes } from "./attachments.routes.ts";
@@ -35,16 +36,3 @@ export const v3Api: FastifyPluginAsync<V3Options> = async (app, { deps, faults, 
   await app.register(attachmentRoutes, { deps, baseUrl });
   await app.register(webhookRoutes, { deps });
 };
-
-/**
- * The official client sends `Content-Type: application/json` with no body on bodyless
- * POSTs (read, leave, typing…); an empty body reads as "no parameters".
- */
-function acceptEmptyJsonBodies(app: FastifyInstance): void {
-  const parseJson = app.getDefaultJsonParser("error", "error");
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    if ((body as string).trim() === "") return done(null, undefined);
-    parseJson(request, body as string, done);
-  });
-}
