@@ -26,19 +26,17 @@
  * figure to compare, not the absolute numbers.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import pg from "pg";
 import { buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
-import { dropPostgresSchema } from "../src/storage/database.ts";
 import { spawnOpenlinq, stopGracefully, type Spawned } from "../test/helpers/processes.ts";
 import { load, median, medianFigures, pad, type Figures, type Target } from "./load.ts";
 import { benchNodes } from "./nodes.bench.ts";
+import { storeSpot, type StoreSpot } from "./store-spot.ts";
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +55,7 @@ const CONNECTIONS = Number(values.connections);
 const WARMUP_S = Number(values.warmup);
 const TOKEN = "bench-token-0001";
 const OUR_NUMBER = "+19998887777";
+const ACCOUNT = { token: TOKEN, phoneNumber: OUR_NUMBER };
 const AUTH = { "x-linq-integration-token": TOKEN, authorization: `Bearer ${TOKEN}` };
 const LISTED = 25;
 const SEND_RATIO_GOAL = 0.6;
@@ -127,34 +126,6 @@ async function postgresReachable(url: string): Promise<boolean> {
   }
 }
 
-interface StoreSpot {
-  env: Record<string, string>;
-  config: Record<string, string>;
-  cleanup(): Promise<void>;
-}
-
-/** A data directory, and a Postgres schema of its own on Postgres; dropped afterwards. */
-function storeSpot(dialect: Dialect, databaseUrl: string | undefined, label: string): StoreSpot {
-  const dataDir = mkdtempSync(join(tmpdir(), `openlinq-bench-${label}-`));
-  const schema = `bench_${label.replace(/-/g, "_")}_${randomBytes(3).toString("hex")}`;
-  const config: Record<string, string> = {
-    DATA_DIR: dataDir,
-    TOKEN,
-    PHONE_NUMBERS: OUR_NUMBER,
-    RATE_LIMIT: "0",
-    LOG_LEVEL: "warn",
-    PORT: "0",
-    ...(dialect === "postgres" ? { DATABASE_URL: databaseUrl!, DATABASE_SCHEMA: schema } : {}),
-  };
-  return {
-    config,
-    env: Object.fromEntries(Object.entries(config).map(([key, value]) => [`OPENLINQ_${key}`, value])),
-    async cleanup() {
-      rmSync(dataDir, { recursive: true, force: true });
-      if (dialect === "postgres") await dropPostgresSchema(databaseUrl!, schema);
-    },
-  };
-}
 
 /**
  * The limit's database: openlinq migrates and seeds it (organization, line, one chat, one
@@ -240,9 +211,9 @@ async function setUpServers(
   receiverUrl: string,
   cleanups: (() => Promise<unknown>)[],
 ) {
-  const plainSpot = storeSpot(dialect, databaseUrl, `${dialect}-plain`);
-  const hookSpot = storeSpot(dialect, databaseUrl, `${dialect}-hook`);
-  const limitSpot = storeSpot(dialect, databaseUrl, `${dialect}-limit`);
+  const plainSpot = storeSpot(dialect, databaseUrl, `${dialect}-plain`, ACCOUNT);
+  const hookSpot = storeSpot(dialect, databaseUrl, `${dialect}-hook`, ACCOUNT);
+  const limitSpot = storeSpot(dialect, databaseUrl, `${dialect}-limit`, ACCOUNT);
   cleanups.push(plainSpot.cleanup, hookSpot.cleanup, limitSpot.cleanup);
 
   const plain: Spawned = await spawnOpenlinq(["serve"], plainSpot.env);

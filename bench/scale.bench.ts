@@ -17,19 +17,18 @@
  * with `--pg-messages` messages (default: the same as SQLite). Generated stores are removed
  * afterwards.
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import pg from "pg";
 import { buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
-import { dropPostgresSchema } from "../src/storage/database.ts";
 import { spawnOpenlinq, stopGracefully, type Spawned } from "../test/helpers/processes.ts";
 import { load, median, type Figures } from "./load.ts";
+import { storeSpot } from "./store-spot.ts";
 
 const { values } = parseArgs({
   options: {
@@ -53,28 +52,6 @@ const PAGE_P99_GOAL_MS = 20;
 const SEND_GOAL = 0.9;
 const DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
 type Dialect = "sqlite" | "postgres";
-
-function storeEnv(dialect: Dialect, databaseUrl: string | undefined, label: string) {
-  const dataDir = mkdtempSync(join(tmpdir(), `openlinq-scale-${label}-`));
-  const schema = `bench_scale_${label}_${randomBytes(3).toString("hex")}`;
-  const config: Record<string, string> = {
-    DATA_DIR: dataDir,
-    TOKEN,
-    PHONE_NUMBERS: OUR_NUMBER,
-    RATE_LIMIT: "0",
-    LOG_LEVEL: "warn",
-    PORT: "0",
-    ...(dialect === "postgres" ? { DATABASE_URL: databaseUrl!, DATABASE_SCHEMA: schema } : {}),
-  };
-  return {
-    config,
-    env: Object.fromEntries(Object.entries(config).map(([k, v]) => [`OPENLINQ_${k}`, v])),
-    async cleanup() {
-      rmSync(dataDir, { recursive: true, force: true });
-      if (dialect === "postgres") await dropPostgresSchema(databaseUrl!, schema);
-    },
-  };
-}
 
 /** Writes `messages` messages over CHATS chats through openlinq's migrated schema; returns the chat ids and the seconds it took. */
 async function generate(config: Record<string, string>, messages: number): Promise<{ chatIds: number[]; seconds: number }> {
@@ -209,8 +186,8 @@ async function pageLatency(base: string, chatIds: readonly number[], pages: numb
 }
 
 async function benchDialect(dialect: Dialect, databaseUrl: string | undefined, messages: number): Promise<boolean> {
-  const big = storeEnv(dialect, databaseUrl, `${dialect}_big`);
-  const empty = storeEnv(dialect, databaseUrl, `${dialect}_empty`);
+  const big = storeSpot(dialect, databaseUrl, `scale-${dialect}-big`, { token: TOKEN, phoneNumber: OUR_NUMBER });
+  const empty = storeSpot(dialect, databaseUrl, `scale-${dialect}-empty`, { token: TOKEN, phoneNumber: OUR_NUMBER });
   const running: Spawned[] = [];
   try {
     const { chatIds, seconds } = await generate(big.config, messages);
