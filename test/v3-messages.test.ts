@@ -130,27 +130,6 @@ for (const dialect of DIALECTS) {
       const alone = await app.client.messages.listMessagesThread((await app.client.messages.create({ to: ["+15550014002"], message: text("alone") })).message.id);
       assert.equal(alone.messages.length, 1);
     });
-
-    it("refuses to update an app card: no message here is one", async () => {
-      const sent = await app.client.messages.create({ to: ["+15550015001"], message: text("plain") });
-      await expectV3Error(app.client.messages.updateAppCard(sent.message.id, { layout: { caption: "x" } }), 400, 1005);
-      await expectV3Error(
-        app.client.messages.create({
-          to: ["+15550015001"],
-          message: {
-            parts: [
-              {
-                type: "imessage_app",
-                app: { bundle_id: "com.example.app", name: "Example", team_id: "ABCDE12345" },
-                layout: { caption: "hi" },
-              },
-            ],
-          },
-        }),
-        400,
-        1004,
-      );
-    });
   });
 
   describe(`V3 message edits keep iMessage's limits (${dialect})`, () => {

@@ -162,7 +162,43 @@ export interface TextDecoration {
 export type MessagePart =
   | { type: "text"; value: string; textDecorations?: TextDecoration[] }
   | { type: "media"; attachmentId: string }
-  | { type: "link"; value: string };
+  | { type: "link"; value: string }
+  | AppCardPart;
+
+/** The iMessage app (Messages extension) behind an app card. */
+export interface IMessageApp {
+  /** Never contains ":". */
+  bundleId: string;
+  name: string;
+  /** 10 upper-case letters or digits. */
+  teamId: string;
+  appStoreId?: number;
+}
+
+/** What the static card shows; at least one caption or the image. */
+export interface AppCardLayout {
+  caption?: string;
+  subcaption?: string;
+  trailingCaption?: string;
+  trailingSubcaption?: string;
+  imageUrl?: string;
+  /** Overlaid on the image: only with `imageUrl`. */
+  imageTitle?: string;
+  imageSubtitle?: string;
+}
+
+/** An iMessage app card: the only part of its message, iMessage only. */
+export interface AppCardPart {
+  type: "imessage_app";
+  app: IMessageApp;
+  layout: AppCardLayout;
+  /** Shown where the card cannot be (and as V2's text); the caption when the sender gave none. */
+  fallbackText: string | null;
+  /** Whether an installed extension draws the card live (true) or the static layout shows. */
+  interactive: boolean;
+  /** What the app opens on tap: an https URL or a data: URL; null when none was given. */
+  url: string | null;
+}
 
 /** A full-screen or bubble effect on the whole message. */
 export interface MessageEffect {

@@ -58,6 +58,7 @@ export function statusFor(code: ErrorCode): number {
     case "contact_card_not_found":
       return 404;
     case "conflict":
+    case "app_card_requires_imessage":
     case "chat_unavailable":
     case "contact_card_exists":
       return 409;
@@ -74,6 +75,8 @@ export function statusFor(code: ErrorCode): number {
     case "attachment_type_not_allowed":
     case "url_not_allowed":
     case "invalid_message_content":
+    case "invalid_app_card":
+    case "message_type_not_supported":
     case "direct_chat_not_supported":
     case "group_chat_not_supported":
     case "service_not_supported":

@@ -11,7 +11,7 @@ import { otherParticipants, ourHandle } from "../chats/chat-names.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError, fieldError, notFound } from "../errors.ts";
 import type { Attachment, ChatWithHandles, MessageDetails, MessageEffect, MessagePart, ReplyTo, Service } from "../model.ts";
-import { messageParts, validateEffect, validateParts, type OutgoingPart } from "./parts.ts";
+import { appCardOf, messageParts, validateEffect, validateParts, type OutgoingPart } from "./parts.ts";
 import { linkUploads } from "../attachments/uploads.service.ts";
 import type { MessageListQuery, Page, Repositories, Route } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
@@ -56,6 +56,9 @@ export function validateOutgoing(message: OutgoingMessage): void {
   if (message.parts !== undefined) {
     validateParts(message.parts, "message.parts");
     if (message.effect !== undefined) validateEffect(message.effect, "message.effect");
+    if (isAppCard(message) && message.preferredService !== undefined && message.preferredService !== "iMessage") {
+      throw fieldError("app_card_requires_imessage", "message.preferredService", ": an iMessage app card can only go over iMessage");
+    }
     return;
   }
   const attachmentCount = message.uploads.length + message.attachmentUrls.length;
@@ -85,6 +88,24 @@ export function validateOutgoing(message: OutgoingMessage): void {
   }
 }
 
+function isAppCard(message: OutgoingMessage): boolean {
+  return message.parts?.[0]?.type === "imessage_app";
+}
+
+/**
+ * An app card goes over iMessage or not at all: when the network would carry the message
+ * over SMS or RCS (a recipient without iMessage), the send is refused before anything is
+ * written instead of arriving as something else.
+ */
+function requireCardRoute(message: OutgoingMessage, route: Route): void {
+  if (isAppCard(message) && route.service !== "iMessage") {
+    throw new DomainError(
+      "message_type_not_supported",
+      `An iMessage app card cannot be sent over ${route.service}: every recipient must use iMessage`,
+    );
+  }
+}
+
 /** Files checked and written before the transaction; removed again if it fails. */
 export async function prepareOutgoingFiles(deps: CoreDeps, message: OutgoingMessage): Promise<PreparedAttachment[]> {
   return prepareAttachments(deps, message.uploads, message.attachmentUrls);
@@ -104,6 +125,7 @@ export async function writeOutboundMessage(
   attachmentRows: Awaited<ReturnType<typeof storeAttachmentFiles>>,
   route: Route,
 ): Promise<{ message: MessageDetails; jobIds: number[] }> {
+  requireCardRoute(message, route);
   const now = deps.clock.now();
   if (route.service !== chat.chat.service) {
     await tx.chats.setService(chat.chat.id, route.service, now);
@@ -363,6 +385,9 @@ export async function editMessage(
     const message = await loadMessageInChat(tx, orgId, chatId, messageId);
     if (!message.isFromMe) {
       throw new DomainError("validation_failed", "only messages sent from your number can be edited");
+    }
+    if (appCardOf(message.parts)) {
+      throw new DomainError("validation_failed", "an iMessage app card has no text to edit; update the card through V3 instead");
     }
     requireEditable(message, deps.clock.now());
     let partIndex = 0;

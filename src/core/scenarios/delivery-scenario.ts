@@ -42,6 +42,8 @@ export const FAILURE_CODES: Readonly<Record<number, { reason: string; status: De
   4008: { reason: "Delivery failed", status: "failed" },
 };
 export const DEFAULT_FAILURE_CODE = 4001;
+/** The failure of a message the recipient's service cannot carry (an app card over SMS). */
+export const CARD_NOT_SUPPORTED = 4005;
 /** The gap between the two steps of a two-step kind, and how long delayed or held events wait, by default. */
 export const DEFAULT_SCENARIO_DELAY_MS = 1000;
 export const MAX_SCENARIO_DELAY_MS = 24 * 60 * 60 * 1000;

@@ -4,8 +4,10 @@ import { DomainError, notFound } from "../errors.ts";
 import { chatFacts, messageFacts, type DomainEvent } from "../events/domain-events.ts";
 import type { ChatWithHandles, Message } from "../model.ts";
 import type { Repositories } from "../ports.ts";
+import { appCardOf } from "../messages/parts.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import {
+  CARD_NOT_SUPPORTED,
   carrierSteps,
   DEFAULT_FAILURE_CODE,
   FAILURE_CODES,
@@ -105,7 +107,7 @@ export async function playCarrierStep(deps: CoreDeps, orgId: number, scenarioId:
  * deliver: pending → delivered (message.delivered). fail: pending or delivered → failed with
  * the scenario's code (message.failed). read: read by the recipient whatever its status
  * (message.read, which V2 subscribers get too). downgrade: the chat and its recipients fall
- * back to SMS, then the message is delivered over it.
+ * back to SMS, then the message is delivered over it (an iMessage app card fails instead).
  */
 async function applyCarrierStep(
   tx: Repositories,
@@ -130,27 +132,28 @@ async function applyCarrierStep(
     const delivered = { ...message, deliveryStatus: "delivered" as const, deliveredAt: now };
     return [await emit({ type: "message.delivered", chat: chatFacts(current), message: await facts(delivered) })];
   };
+  const fail = async (code: number): Promise<string[]> => {
+    if (message.deliveryStatus !== "pending" && message.deliveryStatus !== "delivered") return [];
+    const { reason, status } = FAILURE_CODES[code] ?? FAILURE_CODES[DEFAULT_FAILURE_CODE]!;
+    await tx.messages.updateDelivery(message.id, status, message.deliveredAt);
+    const failed = { ...message, deliveryStatus: status };
+    return [
+      await emit({
+        type: "message.failed",
+        chat: chatFacts(chat),
+        message: await facts(failed),
+        failure: status === "service_unavailable" ? "service_unavailable" : "delivery_failed",
+        at: now.toISOString(),
+        code,
+        reason,
+      }),
+    ];
+  };
   switch (step) {
     case "deliver":
       return deliver(chat);
-    case "fail": {
-      if (message.deliveryStatus !== "pending" && message.deliveryStatus !== "delivered") return [];
-      const code = scenario.code ?? DEFAULT_FAILURE_CODE;
-      const { reason, status } = FAILURE_CODES[code] ?? FAILURE_CODES[DEFAULT_FAILURE_CODE]!;
-      await tx.messages.updateDelivery(message.id, status, message.deliveredAt);
-      const failed = { ...message, deliveryStatus: status };
-      return [
-        await emit({
-          type: "message.failed",
-          chat: chatFacts(chat),
-          message: await facts(failed),
-          failure: status === "service_unavailable" ? "service_unavailable" : "delivery_failed",
-          at: now.toISOString(),
-          code,
-          reason,
-        }),
-      ];
-    }
+    case "fail":
+      return fail(scenario.code ?? DEFAULT_FAILURE_CODE);
     case "read": {
       if (message.isRead) return [];
       await tx.messages.markRead(message.id, now);
@@ -168,7 +171,8 @@ async function applyCarrierStep(
           handle.service = "SMS";
         }
       }
-      return deliver(chat);
+      // An app card cannot travel over SMS: it fails (4005) rather than arriving as text.
+      return appCardOf(message.parts) ? fail(CARD_NOT_SUPPORTED) : deliver(chat);
     }
   }
 }

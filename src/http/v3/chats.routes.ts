@@ -96,7 +96,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
               },
             },
           },
-          ...errorResponses([403, 404, 409]),
+          ...errorResponses([403, 404, 409, 422]),
         },
       },
     },
@@ -321,7 +321,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
         body: { type: "object", required: ["message"], properties: { message: messageContentSchema } },
         response: {
           202: { type: "object", properties: { chat_id: { type: "string" }, message: sentMessageSchema } },
-          ...errorResponses([403, 404, 409]),
+          ...errorResponses([403, 404, 409, 422]),
         },
       },
     },

@@ -24,6 +24,12 @@ export function v3ErrorFor(code: ErrorCode): V3ErrorCode {
       return { status: 400, code: 1005 };
     case "invalid_message_content":
       return { status: 400, code: 1004 };
+    case "invalid_app_card":
+      return { status: 400, code: 1008 };
+    case "app_card_requires_imessage":
+      return { status: 409, code: 2018 };
+    case "message_type_not_supported":
+      return { status: 422, code: 4005 };
     case "direct_chat_not_supported":
       return { status: 409, code: 1006 };
     case "rate_limited":

@@ -1,7 +1,7 @@
 import { DomainError } from "../../core/errors.ts";
 import type { OutgoingMessage } from "../../core/messages/messages.service.ts";
 import { textOfParts, type OutgoingPart } from "../../core/messages/parts.ts";
-import type { MessageEffect, Service, TextDecoration } from "../../core/model.ts";
+import type { AppCardLayout, AppCardPart, MessageEffect, Service, TextDecoration } from "../../core/model.ts";
 
 /** MessageContent as the V3 wire sends it. */
 export interface WireMessageContent {
@@ -18,10 +18,64 @@ export interface WirePart {
   text_decorations?: { range: number[]; style?: TextDecoration["style"]; animation?: TextDecoration["animation"] }[];
   url?: string;
   attachment_id?: string;
+  app?: { bundle_id?: string; name?: string; team_id?: string; app_store_id?: number };
+  layout?: WireAppCardLayout;
+  fallback_text?: string;
+  interactive?: boolean;
+}
+
+/** An app card's layout as the wire sends it (a part's and an update's). */
+export interface WireAppCardLayout {
+  caption?: string;
+  subcaption?: string;
+  trailing_caption?: string;
+  trailing_subcaption?: string;
+  image_url?: string;
+  image_title?: string;
+  image_subtitle?: string;
+}
+
+/** The wire layout in core's names; absent fields stay absent. */
+export function toAppCardLayout(layout: WireAppCardLayout): AppCardLayout {
+  const fields = {
+    caption: layout.caption,
+    subcaption: layout.subcaption,
+    trailingCaption: layout.trailing_caption,
+    trailingSubcaption: layout.trailing_subcaption,
+    imageUrl: layout.image_url,
+    imageTitle: layout.image_title,
+    imageSubtitle: layout.image_subtitle,
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as AppCardLayout;
 }
 
 const invalid = (field: string, reason: string) =>
   new DomainError("invalid_message_content", `${field}${reason}`, { field, reason });
+const invalidCard = (field: string, reason: string) =>
+  new DomainError("invalid_app_card", `${field}${reason}`, { field, reason });
+
+/** An app card part; the rules on its content are core's (validateParts). */
+function toAppCardPart(part: WirePart, field: string): OutgoingPart {
+  const { app, layout } = part;
+  if (app === undefined) throw invalidCard(`${field}.app`, " is required for an imessage_app part");
+  if (layout === undefined) throw invalidCard(`${field}.layout`, " is required for an imessage_app part");
+  for (const name of ["bundle_id", "name", "team_id"] as const) {
+    if (app[name] === undefined) throw invalidCard(`${field}.app.${name}`, " is required");
+  }
+  return {
+    type: "imessage_app",
+    app: {
+      bundleId: app.bundle_id!,
+      name: app.name!,
+      teamId: app.team_id!,
+      ...(app.app_store_id !== undefined ? { appStoreId: app.app_store_id } : {}),
+    },
+    layout: toAppCardLayout(layout),
+    fallbackText: part.fallback_text ?? null,
+    interactive: part.interactive ?? true,
+    url: part.url ?? null,
+  };
+}
 
 function toPart(part: WirePart, field: string): OutgoingPart {
   switch (part.type) {
@@ -49,7 +103,7 @@ function toPart(part: WirePart, field: string): OutgoingPart {
       }
       return part.url !== undefined ? { type: "media", url: part.url } : { type: "media", attachmentId: part.attachment_id! };
     case "imessage_app":
-      throw invalid(`${field}.type`, ": imessage_app parts are not supported by this server");
+      return toAppCardPart(part, field);
   }
 }
 
@@ -80,5 +134,38 @@ export function toOutgoingMessage(content: WireMessageContent, field = "message"
       ? { messageUuid: content.reply_to.message_id, partIndex: content.reply_to.part_index ?? 0 }
       : undefined,
     preferredService: content.preferred_service,
+  };
+}
+
+/**
+ * An app card part on the wire, without reactions. REST shows the layout fields that are
+ * set; webhooks (`forWebhook`) carry the four captions only, null when unset, as their types
+ * say. `url` is "" for a card sent without one, since clients type it as a string.
+ */
+export function toV3AppCardPart(part: AppCardPart, forWebhook = false) {
+  const { app, layout } = part;
+  const captions = {
+    caption: layout.caption,
+    subcaption: layout.subcaption,
+    trailing_caption: layout.trailingCaption,
+    trailing_subcaption: layout.trailingSubcaption,
+  };
+  const wireLayout = forWebhook
+    ? Object.fromEntries(Object.entries(captions).map(([name, value]) => [name, value ?? null]))
+    : Object.fromEntries(
+        Object.entries({ ...captions, image_url: layout.imageUrl, image_title: layout.imageTitle, image_subtitle: layout.imageSubtitle })
+          .filter(([, value]) => value !== undefined),
+      );
+  return {
+    type: "imessage_app" as const,
+    app: {
+      bundle_id: app.bundleId,
+      name: app.name,
+      team_id: app.teamId,
+      ...(app.appStoreId !== undefined ? { app_store_id: app.appStoreId } : {}),
+    },
+    layout: wireLayout,
+    url: part.url ?? "",
+    fallback_text: part.fallbackText,
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { CoreDeps } from "../../core/deps.ts";
 import { DomainError } from "../../core/errors.ts";
+import { updateAppCard } from "../../core/messages/app-cards.service.ts";
 import { sendToRecipients } from "../../core/messages/line-selection.service.ts";
 import { deleteMessage } from "../../core/messages/messages.service.ts";
 import { reactToMessage } from "../../core/messages/reactions.service.ts";
@@ -9,10 +10,11 @@ import type { ReactionType } from "../../core/model.ts";
 import { acknowledge } from "./chats.routes.ts";
 import { decodeOffsetCursor } from "./cursor.ts";
 import { requireHandle } from "./handles.ts";
-import { toOutgoingMessage, type WireMessageContent } from "./message-content.ts";
+import { toAppCardLayout, toOutgoingMessage, type WireAppCardLayout, type WireMessageContent } from "./message-content.ts";
 import { toV3Handle, toV3Message, toV3SentMessage } from "./presenters.ts";
 import {
   ackSchema,
+  appCardLayoutSchema,
   chatHandleSchema,
   cursorQueryProperties,
   errorResponses,
@@ -73,7 +75,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
               previous_chat_id: { type: ["string", "null"] },
             },
           },
-          ...errorResponses([403, 404, 409]),
+          ...errorResponses([403, 404, 409, 422]),
         },
       },
     },
@@ -233,36 +235,41 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.post<{ Params: MessageParams; Body: { layout: Record<string, string> } }>(
+  app.post<{
+    Params: MessageParams;
+    Body: { layout: WireAppCardLayout; fallback_text?: string; interactive?: boolean; url?: string };
+  }>(
     "/messages/:messageId/update",
     {
       schema: {
         tags: ["messages"],
-        summary: "Replace a delivered iMessage app card",
+        summary: "Replace a delivered iMessage app card of yours; the new card is a new message",
         params: messageParams,
         body: {
           type: "object",
           required: ["layout"],
           properties: {
-            layout: { type: "object" },
+            layout: appCardLayoutSchema,
             fallback_text: { type: "string" },
-            interactive: { type: "boolean" },
-            url: { type: "string" },
+            interactive: { type: "boolean", description: "Default true on every update; not inherited" },
+            url: { type: "string", description: "https (at most 2,048 characters) or data: (at most 16,384)" },
           },
         },
         response: {
           202: { type: "object", properties: { chat_id: { type: "string" }, message: sentMessageSchema } },
-          ...errorResponses([404, 409]),
+          ...errorResponses([404, 409, 422]),
         },
       },
     },
-    async (request) => {
-      // This server sends no iMessage app cards, so no message can be one.
-      await loadMessageByUuid(deps.store.read, request.caller.orgId, request.params.messageId);
-      throw new DomainError("validation_failed", "messageId: the message is not an iMessage app card", {
-        field: "messageId",
-        reason: ": the message is not an iMessage app card",
+    async (request, reply) => {
+      const { body } = request;
+      const { chat, message } = await updateAppCard(deps, request.caller.orgId, request.params.messageId, {
+        layout: toAppCardLayout(body.layout),
+        fallbackText: body.fallback_text ?? null,
+        interactive: body.interactive ?? true,
+        url: body.url ?? null,
       });
+      return reply.code(202).send({ chat_id: chat.chat.uuid, message: toV3SentMessage(message, chat, links) });
     },
   );
 };

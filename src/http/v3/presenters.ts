@@ -3,6 +3,7 @@ import type { Links } from "../../core/deps.ts";
 import { messageParts } from "../../core/messages/parts.ts";
 import type { ChatHandle, ChatWithHandles, DeliveryStatus, Message, MessageDetails, Reaction } from "../../core/model.ts";
 import { isoMillis } from "../../core/time.ts";
+import { toV3AppCardPart } from "./message-content.ts";
 
 /** V3 wire objects: UUID ids, ISO 8601 timestamps, every nullable field present. */
 
@@ -110,6 +111,8 @@ function toV3Parts(details: MessageDetails, chat: ChatWithHandles, links: Links)
           reactions,
         };
       }
+      case "imessage_app":
+        return { ...toV3AppCardPart(part), reactions };
     }
   });
 }

@@ -77,7 +77,32 @@ export const reactionSchema = {
   },
 } as const;
 
-/** One response part; which fields appear depends on `type` (text, media, link). */
+/** The iMessage app behind a card. */
+export const appCardAppSchema = {
+  type: "object",
+  properties: {
+    bundle_id: { type: "string", description: "Bundle identifier of the Messages extension; no \":\"" },
+    name: { type: "string" },
+    team_id: { type: "string", description: "10 upper-case letters or digits" },
+    app_store_id: { type: "integer" },
+  },
+} as const;
+
+/** A card's layout: at least one caption or the image; image title and subtitle need the image. */
+export const appCardLayoutSchema = {
+  type: "object",
+  properties: {
+    caption: { type: "string" },
+    subcaption: { type: "string" },
+    trailing_caption: { type: "string" },
+    trailing_subcaption: { type: "string" },
+    image_url: { type: "string" },
+    image_title: { type: "string" },
+    image_subtitle: { type: "string" },
+  },
+} as const;
+
+/** One response part; which fields appear depends on `type` (text, media, link, imessage_app). */
 export const partResponseSchema = {
   type: "object",
   properties: {
@@ -89,6 +114,9 @@ export const partResponseSchema = {
     filename: { type: "string" },
     mime_type: { type: "string" },
     size_bytes: { type: "integer" },
+    app: appCardAppSchema,
+    layout: appCardLayoutSchema,
+    fallback_text: { type: ["string", "null"] },
     reactions: { type: ["array", "null"], items: reactionSchema },
   },
 } as const;
@@ -150,8 +178,12 @@ export const partRequestSchema = {
     type: { type: "string", enum: ["text", "media", "link", "imessage_app"] },
     value: { type: "string" },
     text_decorations: { type: "array", items: textDecorationSchema },
-    url: { type: "string" },
+    url: { type: "string", description: "media: the file's URL; imessage_app: what the app opens (https or data:)" },
     attachment_id: { type: "string" },
+    app: appCardAppSchema,
+    layout: appCardLayoutSchema,
+    fallback_text: { type: "string" },
+    interactive: { type: "boolean", description: "imessage_app: default true" },
   },
 } as const;
 

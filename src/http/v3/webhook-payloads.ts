@@ -10,6 +10,7 @@ import type {
 import { DomainError } from "../../core/errors.ts";
 import type { WebhookSubscription } from "../../core/model.ts";
 import { isoMillis } from "../../core/time.ts";
+import { toV3AppCardPart } from "./message-content.ts";
 
 /**
  * V3 webhook payloads, rendered from domain events: the envelope every V3 event shares
@@ -141,6 +142,8 @@ function webhookParts(message: MessageFacts) {
           size_bytes: attachment?.fileSize ?? 0,
         };
       }
+      case "imessage_app":
+        return toV3AppCardPart(part, true);
     }
   });
 }
