@@ -6,7 +6,7 @@ import { appCardOf, textOfParts, validateAppCardContent } from "./parts.ts";
 import { loadMessageByUuid } from "./threads.service.ts";
 
 /** What an update replaces on a card; the app's identity stays the original card's. */
-export type AppCardUpdate = Pick<AppCardPart, "layout" | "fallbackText" | "interactive" | "url">;
+type AppCardUpdate = Pick<AppCardPart, "layout" | "fallbackText" | "interactive" | "url">;
 
 /**
  * Replaces a delivered app card of ours on the recipients' screens: the new card is a new

@@ -41,8 +41,8 @@ export const MAX_PARTS = 100;
 export const MAX_PART_TEXT_LENGTH = 10_000;
 export const MAX_LINK_LENGTH = 2_048;
 export const MAX_MEDIA_URLS = 40;
-export const MAX_APP_CARD_URL_LENGTH = 2_048;
-export const MAX_APP_CARD_DATA_URL_LENGTH = 16_384;
+const MAX_APP_CARD_URL_LENGTH = 2_048;
+const MAX_APP_CARD_DATA_URL_LENGTH = 16_384;
 const TEAM_ID = /^[A-Z0-9]{10}$/;
 
 const SCREEN_EFFECTS = [

@@ -78,7 +78,7 @@ export const reactionSchema = {
 } as const;
 
 /** The iMessage app behind a card. */
-export const appCardAppSchema = {
+const appCardAppSchema = {
   type: "object",
   properties: {
     bundle_id: { type: "string", description: "Bundle identifier of the Messages extension; no \":\"" },
