@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
+import type { FastifyReply } from "fastify";
 import { loadChatByUuid } from "../../core/chats/chat-loading.ts";
 import { listChatPage, listMessagePage } from "../../core/chats/chat-pages.ts";
 import {
@@ -32,9 +33,6 @@ import {
 } from "./schemas.ts";
 
 const chatParams = idParams("chatId");
-interface ChatParams {
-  chatId: string;
-}
 
 const healthStatusSchema = chatSchema.properties.health_status;
 
@@ -58,12 +56,12 @@ function refuseLinksInFirstMessage(content: WireMessageContent): void {
   });
 }
 
-export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const chatRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   const links = deps.links;
   const activeChat = async (orgId: number, chatId: string) =>
     requireActiveChat(await loadChatByUuid(deps.store.read, orgId, chatId));
 
-  app.post<{ Body: { from: string; to: string[]; message: WireMessageContent } }>(
+  app.post(
     "/chats",
     {
       schema: {
@@ -125,7 +123,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
   );
 
-  app.get<{ Querystring: { from?: string; to?: string; cursor?: string; limit?: number } }>(
+  app.get(
     "/chats",
     {
       schema: {
@@ -162,7 +160,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
   );
 
-  app.get<{ Params: ChatParams }>(
+  app.get(
     "/chats/:chatId",
     {
       schema: {
@@ -175,7 +173,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     async (request) => toV3Chat(await loadChatByUuid(deps.store.read, request.caller.orgId, request.params.chatId)),
   );
 
-  app.put<{ Params: ChatParams; Body: { display_name?: string; group_chat_icon?: string } }>(
+  app.put(
     "/chats/:chatId",
     {
       schema: {
@@ -209,7 +207,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
   );
 
-  app.post<{ Params: ChatParams }>(
+  app.post(
     "/chats/:chatId/read",
     {
       schema: {
@@ -226,7 +224,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
   );
 
-  app.post<{ Params: ChatParams }>(
+  app.post(
     "/chats/:chatId/leave",
     {
       schema: {
@@ -243,7 +241,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
   );
 
-  app.post<{ Params: ChatParams }>(
+  app.post(
     "/chats/:chatId/share_contact_card",
     {
       schema: {
@@ -265,7 +263,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
   );
 
   for (const method of ["POST", "DELETE"] as const) {
-    app.route<{ Params: ChatParams }>({
+    app.route({
       method,
       url: "/chats/:chatId/typing",
       schema: {
@@ -285,7 +283,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
       },
     });
 
-    app.route<{ Params: ChatParams; Body: { handle: string } }>({
+    app.route({
       method,
       url: "/chats/:chatId/participants",
       schema: {
@@ -311,7 +309,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     });
   }
 
-  app.post<{ Params: ChatParams; Body: { message: WireMessageContent } }>(
+  app.post(
     "/chats/:chatId/messages",
     {
       schema: {
@@ -333,7 +331,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
   );
 
-  app.get<{ Params: ChatParams; Querystring: { cursor?: string; limit?: number } }>(
+  app.get(
     "/chats/:chatId/messages",
     {
       schema: {

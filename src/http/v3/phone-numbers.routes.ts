@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import { DomainError } from "../../core/errors.ts";
 import { normalizeHandle } from "../../core/handles.ts";
@@ -43,7 +43,7 @@ export function lineVcardPath(number: PhoneNumber): string {
   return `/openlinq/v1/lines/${number.uuid}/contact.vcf`;
 }
 
-export const phoneNumberRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () => string }> = async (app, { deps, baseUrl }) => {
+export const phoneNumberRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps; baseUrl: () => string } }> = async (app, { deps, baseUrl }) => {
   app.get(
     "/phone_numbers",
     {
@@ -61,7 +61,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: ()
     }),
   );
 
-  app.put<{ Params: { phoneNumberId: string }; Body: { forwarding_number?: string | null } }>(
+  app.put(
     "/phone_numbers/:phoneNumberId",
     {
       schema: {
@@ -136,7 +136,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: ()
     }),
   );
 
-  app.get<{ Querystring: { to?: string[] } }>(
+  app.get(
     "/available_number",
     {
       schema: {
@@ -160,7 +160,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: ()
   );
 
   for (const service of ["imessage", "rcs"] as const) {
-    app.post<{ Body: { address: string; from?: string } }>(
+    app.post(
       `/capability/check_${service}`,
       {
         schema: {
@@ -202,8 +202,8 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: ()
 };
 
 /** The vCard of a line (vcf_url of available_number): the line first, the org's other lines as backups. */
-export const lineVcardRoute: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
-  app.get<{ Params: { id: string } }>(
+export const lineVcardRoute: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
+  app.get(
     "/lines/:id/contact.vcf",
     {
       schema: {

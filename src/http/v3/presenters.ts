@@ -46,7 +46,7 @@ export function toV3Handle(handle: ChatHandle) {
     service: handle.service,
     is_me: handle.isMe,
     left_at: handle.leftAt ? isoMillis(handle.leftAt) : null,
-    status: handle.leftAt ? "left" : "active",
+    status: handle.leftAt ? ("left" as const) : ("active" as const),
   };
 }
 
@@ -56,7 +56,7 @@ export function v3DisplayName(chat: ChatWithHandles): string {
 }
 
 function healthStatus(chat: ChatWithHandles) {
-  return { status: "HEALTHY", doc_url: HEALTH_DOC_URL, updated_at: isoMillis(chat.chat.createdAt) };
+  return { status: "HEALTHY" as const, doc_url: HEALTH_DOC_URL, updated_at: isoMillis(chat.chat.createdAt) };
 }
 
 export function toV3Chat(chat: ChatWithHandles) {

@@ -1,3 +1,5 @@
+import type { JSONSchema } from "json-schema-to-ts";
+
 /**
  * JSON schemas of the V3 wire objects: validation, fast serialization and the V3 OpenAPI
  * document. Response schemas list every field we send (the serializer drops the rest);
@@ -238,7 +240,14 @@ export const cursorQueryProperties = {
   limit: { type: "integer", minimum: 1, maximum: 100 },
 } as const;
 
-export const idParams = (name: string) =>
-  ({ type: "object", required: [name], properties: { [name]: { type: "string" } } }) as const;
+/** The params schema of a route with one id in its path; `name` stays a literal so the param is typed. */
+export function idParams<const Name extends string>(name: Name) {
+  const properties = { [name]: { type: "string" } } as { readonly [K in Name]: { readonly type: "string" } };
+  return { type: "object", required: [name], properties } as const;
+}
 
-export const noContent = { type: "null", description: "No content" } as const;
+/**
+ * The 204 response. Typed as any schema on purpose: its reply type stays open, so handlers
+ * answer `reply.code(204).send()` with no body (`send(null)` would add a JSON content type).
+ */
+export const noContent: JSONSchema = { type: "null", description: "No content" };
