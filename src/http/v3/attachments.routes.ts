@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
+import type { JSONSchema } from "json-schema-to-ts";
 import { loadChatByUuid } from "../../core/chats/chat-loading.ts";
 import { requireActiveChat } from "../../core/chats/group-chats.service.ts";
 import {
@@ -54,10 +55,10 @@ const toV3ContactCard = (card: ContactCard) => ({
 /** Where an upload's bytes go: a one-time URL of this server, its secret in the path. */
 export const uploadPath = (id: string, secret: string) => `/openlinq/v1/uploads/${id}/${secret}`;
 
-export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () => string }> = async (app, { deps, baseUrl }) => {
+export const attachmentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps; baseUrl: () => string } }> = async (app, { deps, baseUrl }) => {
   const downloadUrl = (id: string, filename: string) => deps.links.attachmentUrl(id, filename);
 
-  app.post<{ Body: { filename: string; content_type: string; size_bytes: number } }>(
+  app.post(
     "/attachments",
     {
       schema: {
@@ -119,7 +120,7 @@ export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () 
     };
   };
 
-  app.get<{ Params: { attachmentId: string } }>(
+  app.get(
     "/attachments/:attachmentId",
     {
       schema: {
@@ -132,7 +133,7 @@ export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () 
     async (request) => present(request.caller.orgId, request.params.attachmentId),
   );
 
-  app.put<{ Params: { attachmentId: string }; Body: { status?: string } }>(
+  app.put(
     "/attachments/:attachmentId",
     {
       schema: {
@@ -147,14 +148,15 @@ export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () 
     async (request) => present(request.caller.orgId, request.params.attachmentId),
   );
 
-  app.delete<{ Params: { attachmentId: string } }>(
+  app.delete(
     "/attachments/:attachmentId",
     {
       schema: {
         tags: ["attachments"],
         summary: "Delete an attachment for good",
         params: attachmentParams,
-        response: { 204: { type: "null" }, ...errorResponses([404]) },
+        // Typed as any schema so the 204 goes out with `send()` and no body (see noContent).
+        response: { 204: { type: "null" } as JSONSchema, ...errorResponses([404]) },
       },
     },
     async (request, reply) => {
@@ -170,7 +172,7 @@ export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () 
     },
   );
 
-  app.post<{ Params: { chatId: string }; Body: { voice_memo_url?: string; attachment_id?: string } }>(
+  app.post(
     "/chats/:chatId/voicememo",
     {
       schema: {
@@ -267,7 +269,7 @@ export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () 
     },
   );
 
-  app.get<{ Querystring: { phone_number?: string } }>(
+  app.get(
     "/contact_card",
     {
       schema: {
@@ -287,7 +289,7 @@ export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () 
     },
   );
 
-  app.post<{ Body: { phone_number: string; first_name: string; last_name?: string; image_url?: string } }>(
+  app.post(
     "/contact_card",
     {
       schema: {
@@ -318,7 +320,7 @@ export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () 
     },
   );
 
-  app.patch<{ Querystring: { phone_number: string }; Body: { first_name?: string; last_name?: string; image_url?: string } }>(
+  app.patch(
     "/contact_card",
     {
       schema: {
@@ -344,7 +346,7 @@ export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () 
     },
   );
 
-  app.post<{ Params: { chatId: string } }>(
+  app.post(
     "/chats/:chatId/location/request",
     {
       schema: {
@@ -367,7 +369,7 @@ export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () 
     },
   );
 
-  app.get<{ Params: { chatId: string } }>(
+  app.get(
     "/chats/:chatId/location",
     {
       schema: {
@@ -401,10 +403,10 @@ export const attachmentRoutes: FastifyPluginAsync<{ deps: CoreDeps; baseUrl: () 
  * Receives the bytes of an announced upload (PUT to its upload URL, no token: the URL is the
  * secret). The body streams to disk; it is never held in memory whole.
  */
-export const uploadReceiverRoute: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const uploadReceiverRoute: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
-  app.put<{ Params: { id: string; secret: string } }>(
+  app.put(
     "/uploads/:id/:secret",
     {
       schema: {

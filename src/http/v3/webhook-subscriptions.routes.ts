@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import type { WebhookSubscription } from "../../core/model.ts";
 import {
@@ -17,6 +17,7 @@ import {
   DEFAULT_WEBHOOK_VERSION,
   V3_WEBHOOK_EVENT_TYPES,
   WEBHOOK_EVENTS_DOC_URL,
+  type V3WebhookEventType,
   WEBHOOK_VERSIONS,
 } from "./webhook-payloads.ts";
 
@@ -44,7 +45,8 @@ function toV3Subscription(subscription: WebhookSubscription) {
   return {
     id: subscription.uuid,
     target_url: subscription.webhookUrl,
-    subscribed_events: subscription.events,
+    // RULES let only V3 event types into a V3 subscription.
+    subscribed_events: subscription.events as V3WebhookEventType[],
     phone_numbers: subscription.phoneNumbers,
     is_active: subscription.active,
     created_at: isoMillis(subscription.createdAt),
@@ -57,16 +59,9 @@ function checkLineFilter(numbers: readonly string[] | null | undefined): void {
   numbers?.forEach((number, i) => requireE164(number, `phone_numbers[${i}]`));
 }
 
-interface SubscriptionBody {
-  target_url?: string;
-  subscribed_events?: string[];
-  phone_numbers?: string[] | null;
-  is_active?: boolean;
-}
-
 const params = idParams("subscriptionId");
 
-export const webhookRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const webhookRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   const tags = ["webhooks"];
 
   app.get(
@@ -87,7 +82,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     async () => ({ events: [...V3_WEBHOOK_EVENT_TYPES], doc_url: WEBHOOK_EVENTS_DOC_URL }),
   );
 
-  app.post<{ Body: SubscriptionBody }>(
+  app.post(
     "/webhook-subscriptions",
     {
       schema: {
@@ -143,7 +138,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     }),
   );
 
-  app.get<{ Params: { subscriptionId: string } }>(
+  app.get(
     "/webhook-subscriptions/:subscriptionId",
     {
       schema: { tags, summary: "Get a webhook subscription", params, response: { 200: subscriptionSchema, ...errorResponses([404]) } },
@@ -152,7 +147,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
       toV3Subscription(await getSubscription(deps, request.caller.orgId, request.params.subscriptionId, RULES.apiVersion)),
   );
 
-  app.put<{ Params: { subscriptionId: string }; Body: SubscriptionBody | undefined }>(
+  app.put(
     "/webhook-subscriptions/:subscriptionId",
     {
       schema: {
@@ -184,7 +179,7 @@ export const webhookRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.delete<{ Params: { subscriptionId: string } }>(
+  app.delete(
     "/webhook-subscriptions/:subscriptionId",
     {
       schema: { tags, summary: "Delete a webhook subscription", params, response: { 204: noContent, ...errorResponses([404]) } },
