@@ -324,6 +324,68 @@ describe("web inbox (headless Chromium)", { skip: chromiumMissing }, () => {
     await page.close();
   });
 
+  it("creates and edits a V3 subscription: secret once, V3 errors shown, deliveries reach the receiver", async () => {
+    const v3 = new LinqAPIV3({ apiKey: server.token, baseURL: `${server.baseUrl}/api/partner`, maxRetries: 0 });
+    const target = `${receiver.url}/v3-inbox`;
+    const page = await browser.page();
+    page.on("dialog", (dialog) => void dialog.accept());
+    await openInbox(page, server, "#/webhooks");
+    const section = page.getByRole("region", { name: "V3 subscriptions" });
+    const fillForm = async (form: Locator, version: string, events: string[]) => {
+      await form.getByLabel("Target URL").fill(target);
+      await form.getByLabel("Payload version").selectOption(version);
+      await form.getByRole("button", { name: "none" }).click();
+      for (const type of events) await form.getByLabel(type, { exact: true }).check();
+    };
+    await section.getByRole("button", { name: "New V3 subscription" }).click();
+    const form = section.locator(".subscription-form");
+    await fillForm(form, "2025-01-01", ["message.sent"]);
+    await form.getByLabel(OUR_NUMBER, { exact: true }).check();
+    await form.getByRole("button", { name: "Create V3 subscription" }).click();
+    const secret = await section.locator(".secret-once .secret").innerText({ timeout: UI_TIMEOUT });
+    assert.match(secret, /^whsec_/);
+    const card = section.locator(".subscription", { hasText: target });
+    await card.waitFor({ timeout: UI_TIMEOUT });
+    await section.getByRole("button", { name: "I saved it" }).click();
+    const [created] = (await v3.webhookSubscriptions.list()).subscriptions.filter((s) => s.target_url.startsWith(target));
+    assert.equal(created?.target_url, `${target}?version=2025-01-01`);
+    assert.deepEqual(created?.subscribed_events, ["message.sent"]);
+    assert.deepEqual(created?.phone_numbers, [OUR_NUMBER]);
+
+    // The same target again: the V3 API's refusal (409, code 2015) is shown in the form.
+    await section.getByRole("button", { name: "New V3 subscription" }).click();
+    await fillForm(form, "2025-01-01", ["message.read"]);
+    await form.getByRole("button", { name: "Create V3 subscription" }).click();
+    await form.getByRole("alert").filter({ hasText: "code 2015" }).waitFor({ timeout: UI_TIMEOUT });
+    await form.getByRole("button", { name: "Cancel" }).click();
+
+    // Edit: the default payload version, one more event, every line.
+    await card.getByRole("button", { name: "Edit" }).click();
+    const editForm = card.locator(".subscription-form");
+    assert.equal(await editForm.getByLabel("Payload version").inputValue(), "2025-01-01");
+    await editForm.getByLabel("Payload version").selectOption("");
+    await editForm.getByLabel("message.delivered", { exact: true }).check();
+    await editForm.getByLabel(OUR_NUMBER, { exact: true }).uncheck();
+    await editForm.getByRole("button", { name: "Save" }).click();
+    await card.getByText("2026-02-03 (default)").waitFor({ timeout: UI_TIMEOUT });
+    const edited = await v3.webhookSubscriptions.retrieve(created!.id);
+    assert.equal(edited.target_url, target);
+    assert.deepEqual(edited.subscribed_events, ["message.sent", "message.delivered"]);
+    assert.equal(edited.phone_numbers, null);
+    await page.screenshot({ path: join(SHOTS, "inbox-v3-subscription.png"), fullPage: true });
+
+    // A message now reaches the receiver in the edited subscription's payload version, verifiably signed.
+    await createChat(server, ["+15551230077"], "V3 hooks from the inbox");
+    await receiver.waitFor((rs) => rs.some((r) => r.path === "/v3-inbox"));
+    const request = receiver.requests.find((r) => r.path === "/v3-inbox")!;
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
+    const event = v3.webhooks.unwrap(request.body, { headers, key: secret }) as { event_type: string; webhook_version: string };
+    assert.equal(event.event_type, "message.sent");
+    assert.equal(event.webhook_version, "2026-02-03");
+    await v3.webhookSubscriptions.delete(created!.id);
+    await page.close();
+  });
+
   it("starts a new inbound chat from a new number, with an attachment", async () => {
     const page = await browser.page();
     await openInbox(page, server, `#/chats`);

@@ -105,6 +105,14 @@ export interface V3Subscription {
   updated_at: string;
 }
 
+/** What a V3 subscription is created or changed with; `phone_numbers` [] or null removes the line filter. */
+export interface V3SubscriptionInput {
+  target_url?: string;
+  subscribed_events?: string[];
+  phone_numbers?: string[] | null;
+  is_active?: boolean;
+}
+
 export interface SubscriptionInput {
   webhook_url?: string;
   events?: string[];
@@ -257,11 +265,14 @@ export function currentToken(): string | null {
   return token;
 }
 
-/** Both V2 error envelopes (render_error and standard) and V3's become one readable message. */
+/**
+ * Both V2 error envelopes (render_error and standard) and V3's become one readable message;
+ * V3's integer code is kept, since Linq's documentation lists what each means.
+ */
 function errorMessage(status: number, body: unknown): string {
-  const b = body as { errors?: { detail?: string }[] | string[]; message?: string; error?: { message?: string } } | undefined;
+  const b = body as { errors?: { detail?: string }[] | string[]; message?: string; error?: { message?: string; code?: number } } | undefined;
   if (b?.message) return b.message;
-  if (b?.error?.message) return b.error.message;
+  if (b?.error?.message) return b.error.code !== undefined ? `${b.error.message} (code ${b.error.code})` : b.error.message;
   const first = b?.errors?.[0];
   if (typeof first === "string") return first;
   if (first?.detail) return first.detail;
@@ -331,9 +342,14 @@ export const api = {
   recoverSubscription: (id: number, since: string) =>
     call<{ requeued: number }>("POST", `${OWN}/webhook_subscriptions/${id}/recover`, { since }),
 
-  // ── Webhook subscriptions (V3): created through the V3 API, listed and managed here ──
+  // ── Webhook subscriptions (V3), through the V3 API ─────────────────────────
+  /** The event types a V3 subscription may list (the V3 catalogue). */
+  v3EventTypes: () => call<{ events: string[] }>("GET", `${V3}/webhook-events`).then((r) => r.events),
   v3Subscriptions: () => call<{ subscriptions: V3Subscription[] }>("GET", `${V3}/webhook-subscriptions`),
-  updateV3Subscription: (id: string, input: { is_active: boolean }) =>
+  /** The answer carries the `whsec_` signing secret, this once. */
+  createV3Subscription: (input: V3SubscriptionInput) =>
+    call<V3Subscription & { signing_secret: string }>("POST", `${V3}/webhook-subscriptions`, input),
+  updateV3Subscription: (id: string, input: V3SubscriptionInput) =>
     call<V3Subscription>("PUT", `${V3}/webhook-subscriptions/${id}`, input),
   deleteV3Subscription: (id: string) => call<void>("DELETE", `${V3}/webhook-subscriptions/${id}`),
   recoverV3Subscription: (id: string, since: string) =>

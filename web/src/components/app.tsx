@@ -121,7 +121,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         {route.view === "chats" ? (
           <ChatsView session={session} chatId={route.chatId} />
         ) : (
-          <WebhooksView eventId={route.eventId} />
+          <WebhooksView eventId={route.eventId} lines={session.phone_numbers.map((n) => n.phone_number)} />
         )}
       </main>
     </div>

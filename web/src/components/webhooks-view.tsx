@@ -1,15 +1,22 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { EVENT_TYPES, api, type Subscription, type V3Subscription } from "../api.ts";
+import { EVENT_TYPES, api, type Subscription, type V3Subscription, type V3SubscriptionInput } from "../api.ts";
 import { fullTime, toLocalInput } from "../format.ts";
 import { useActivityRefresh, useLatestRequest } from "../hooks.ts";
 import { EventDetailView, EventList } from "./events.tsx";
 import { Feedback } from "./feedback.tsx";
 
 
-export function WebhooksView({ eventId }: { eventId: string | null }) {
+/** What the V3 forms offer: the V3 event catalogue and the organization's lines. */
+interface V3Choices {
+  eventTypes: string[];
+  lines: string[];
+}
+
+export function WebhooksView({ eventId, lines }: { eventId: string | null; lines: string[] }) {
   const [subscriptions, setSubscriptions] = useState<Subscription[] | null>(null);
   const [v3Subscriptions, setV3Subscriptions] = useState<V3Subscription[]>([]);
+  const [v3EventTypes, setV3EventTypes] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const latest = useLatestRequest();
   const load = () =>
@@ -23,6 +30,9 @@ export function WebhooksView({ eventId }: { eventId: string | null }) {
       (e) => setError((e as Error).message),
     );
   useEffect(load, []);
+  useEffect(() => {
+    api.v3EventTypes().then(setV3EventTypes, (e: Error) => setError(e.message));
+  }, []);
   // Attempts change the counters; any activity may have caused one (or will shortly).
   useActivityRefresh(() => true, load, 400);
 
@@ -40,8 +50,20 @@ export function WebhooksView({ eventId }: { eventId: string | null }) {
           </p>
         )}
         <SubscriptionList subscriptions={subscriptions ?? []} onChanged={load} />
-        <NewSubscription onCreated={load} />
-        {v3Subscriptions.length > 0 && <V3SubscriptionList subscriptions={v3Subscriptions} onChanged={load} />}
+        <NewSubscription
+          label="New subscription"
+          form={(created, cancel) => (
+            <SubscriptionForm
+              submitLabel="Create subscription"
+              onCancel={cancel}
+              onSubmit={async (input) => {
+                created((await api.createSubscription(input)).webhook_subscription.secret ?? null);
+                load();
+              }}
+            />
+          )}
+        />
+        <V3SubscriptionList subscriptions={v3Subscriptions} choices={{ eventTypes: v3EventTypes, lines }} onChanged={load} />
       </aside>
       <section class="events-pane" aria-label="Events">
         {eventId ? <EventDetailView eventId={eventId} subscriptions={subscriptions ?? []} /> : <EventList />}
@@ -83,11 +105,7 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
           {s.secret_configured ? " · signed" : " · unsigned"}
         </>
       }
-      editButton={
-        <button type="button" class={`chip ${editing ? "pressed" : ""}`} onClick={() => setEditing(!editing)}>
-          Edit
-        </button>
-      }
+      editButton={<EditToggle editing={editing} setEditing={setEditing} />}
     >
       {editing && (
         <SubscriptionForm
@@ -104,22 +122,40 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
   );
 }
 
-/** V3 subscriptions are created through the V3 API (their secret is shown there once); here they are paused, recovered and deleted. */
-function V3SubscriptionList({ subscriptions, onChanged }: { subscriptions: V3Subscription[]; onChanged: () => void }) {
+/** V3 subscriptions: made, changed and managed through the V3 API; the `whsec_` secret shows once, at creation. */
+function V3SubscriptionList(props: { subscriptions: V3Subscription[]; choices: V3Choices; onChanged: () => void }) {
   return (
     <section class="v3-subscriptions" aria-label="V3 subscriptions">
       <h2 class="small">V3 subscriptions</h2>
-      <ul class="subscription-list">
-        {subscriptions.map((s) => (
-          <V3SubscriptionCard subscription={s} onChanged={onChanged} key={s.id} />
-        ))}
-      </ul>
+      {props.subscriptions.length > 0 && (
+        <ul class="subscription-list">
+          {props.subscriptions.map((s) => (
+            <V3SubscriptionCard subscription={s} choices={props.choices} onChanged={props.onChanged} key={s.id} />
+          ))}
+        </ul>
+      )}
+      <NewSubscription
+        label="New V3 subscription"
+        form={(created, cancel) => (
+          <V3SubscriptionForm
+            choices={props.choices}
+            submitLabel="Create V3 subscription"
+            onCancel={cancel}
+            onSubmit={async (input) => {
+              created((await api.createV3Subscription(input)).signing_secret);
+              props.onChanged();
+            }}
+          />
+        )}
+      />
     </section>
   );
 }
 
-function V3SubscriptionCard({ subscription: s, onChanged }: { subscription: V3Subscription; onChanged: () => void }) {
+function V3SubscriptionCard({ subscription: s, choices, onChanged }: { subscription: V3Subscription; choices: V3Choices; onChanged: () => void }) {
+  const [editing, setEditing] = useState(false);
   const outcome = useOutcome(onChanged);
+  const { version } = splitPayloadVersion(s.target_url);
   return (
     <SubscriptionShell
       id={s.id}
@@ -131,11 +167,117 @@ function V3SubscriptionCard({ subscription: s, onChanged }: { subscription: V3Su
       remove={() => api.deleteV3Subscription(s.id)}
       details={
         <>
-          V3 · {s.subscribed_events.join(", ")}
-          {s.phone_numbers ? ` · lines ${s.phone_numbers.join(", ")}` : ""}
+          V3 · payload {version || `${DEFAULT_PAYLOAD_VERSION} (default)`} ·{" "}
+          {choices.eventTypes.length > 0 && s.subscribed_events.length === choices.eventTypes.length ? "All events" : s.subscribed_events.join(", ")}
+          {s.phone_numbers ? ` · lines ${s.phone_numbers.join(", ")}` : " · all lines"}
         </>
       }
-    />
+      editButton={<EditToggle editing={editing} setEditing={setEditing} />}
+    >
+      {editing && (
+        <V3SubscriptionForm
+          initial={s}
+          choices={choices}
+          submitLabel="Save"
+          onSubmit={async (input) => {
+            await api.updateV3Subscription(s.id, input);
+            setEditing(false);
+            onChanged();
+          }}
+        />
+      )}
+    </SubscriptionShell>
+  );
+}
+
+/** V3 payload versions, chosen by `?version=` on the target URL; without it the newest. */
+const PAYLOAD_VERSIONS = ["2026-02-03", "2025-01-01"];
+const DEFAULT_PAYLOAD_VERSION = "2026-02-03";
+
+/** A target URL as the address the receiver listens on and the `?version=` it asks for ("" when none). */
+function splitPayloadVersion(targetUrl: string): { address: string; version: string } {
+  try {
+    const url = new URL(targetUrl);
+    const version = url.searchParams.get("version");
+    if (version === null) return { address: targetUrl, version: "" };
+    url.searchParams.delete("version");
+    return { address: url.toString(), version };
+  } catch {
+    return { address: targetUrl, version: "" };
+  }
+}
+
+/** The target URL with `?version=` set to `version` (removed for ""); a URL left as typed when nothing changes or it does not parse (the server says why). */
+function withPayloadVersion(address: string, version: string): string {
+  try {
+    const url = new URL(address);
+    if (version === "" && !url.searchParams.has("version")) return address;
+    if (version === "") url.searchParams.delete("version");
+    else url.searchParams.set("version", version);
+    return url.toString();
+  } catch {
+    return address;
+  }
+}
+
+function V3SubscriptionForm(props: {
+  initial?: V3Subscription;
+  choices: V3Choices;
+  submitLabel: string;
+  onSubmit: (input: V3SubscriptionInput) => Promise<void>;
+  onCancel?: () => void;
+}) {
+  const initial = splitPayloadVersion(props.initial?.target_url ?? "");
+  const [address, setAddress] = useState(initial.address);
+  const [version, setVersion] = useState(initial.version);
+  const { eventTypes, lines: allLines } = props.choices;
+  const [events, setEvents] = useState<string[]>(props.initial?.subscribed_events ?? eventTypes);
+  const [lines, setLines] = useState<string[]>(props.initial?.phone_numbers ?? []);
+  return (
+    <FormShell
+      submitLabel={props.submitLabel}
+      onCancel={props.onCancel}
+      ready={address.trim() !== "" && events.length > 0}
+      submit={() =>
+        props.onSubmit({ target_url: withPayloadVersion(address.trim(), version), subscribed_events: events, phone_numbers: lines })
+      }
+    >
+      <label class="field">
+        <span>Target URL</span>
+        <input type="url" required value={address} onInput={(e) => setAddress(e.currentTarget.value)} placeholder="http://127.0.0.1:3000/webhooks" />
+      </label>
+      <label class="field">
+        <span>Payload version</span>
+        <select value={version} onChange={(e) => setVersion(e.currentTarget.value)}>
+          <option value="">Default ({DEFAULT_PAYLOAD_VERSION})</option>
+          {PAYLOAD_VERSIONS.map((v) => (
+            <option value={v}>{v}</option>
+          ))}
+        </select>
+      </label>
+      <EventChecklist all={eventTypes} chosen={events} setChosen={setEvents} />
+      {allLines.length > 0 && (
+        <fieldset class="event-types">
+          <legend>Only events of these lines (none: every line)</legend>
+          {allLines.map((line) => (
+            <label class="check small">
+              <input type="checkbox" checked={lines.includes(line)} onChange={() => setLines(toggled(lines, line))} />
+              <span>{line}</span>
+            </label>
+          ))}
+        </fieldset>
+      )}
+    </FormShell>
+  );
+}
+
+const toggled = (list: string[], item: string) => (list.includes(item) ? list.filter((i) => i !== item) : [...list, item]);
+
+function EditToggle({ editing, setEditing }: { editing: boolean; setEditing: (editing: boolean) => void }) {
+  return (
+    <button type="button" class={`chip ${editing ? "pressed" : ""}`} onClick={() => setEditing(!editing)}>
+      Edit
+    </button>
   );
 }
 
@@ -233,7 +375,14 @@ function RecoverForm(props: { run: (action: () => Promise<string>) => Promise<vo
   );
 }
 
-function NewSubscription({ onCreated }: { onCreated: () => void }) {
+/**
+ * A "new subscription" button that opens `form`; the form calls `created` with the signing
+ * secret of what it made, which is shown here this once.
+ */
+function NewSubscription(props: {
+  label: string;
+  form: (created: (secret: string | null) => void, cancel: () => void) => ComponentChildren;
+}) {
   const [open, setOpen] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
   return (
@@ -253,19 +402,16 @@ function NewSubscription({ onCreated }: { onCreated: () => void }) {
         </div>
       )}
       {open ? (
-        <SubscriptionForm
-          submitLabel="Create subscription"
-          onCancel={() => setOpen(false)}
-          onSubmit={async (input) => {
-            const created = await api.createSubscription(input);
-            setSecret(created.webhook_subscription.secret ?? null);
+        props.form(
+          (created) => {
+            setSecret(created);
             setOpen(false);
-            onCreated();
-          }}
-        />
+          },
+          () => setOpen(false),
+        )
       ) : (
         <button type="button" class="primary small" onClick={() => setOpen(true)}>
-          New subscription
+          {props.label}
         </button>
       )}
     </div>
@@ -281,9 +427,57 @@ function SubscriptionForm(props: {
   const [url, setUrl] = useState(props.initial?.webhook_url ?? "");
   const [events, setEvents] = useState<string[]>(props.initial?.events ?? EVENT_TYPES);
   const [secret, setSecret] = useState("");
+  return (
+    <FormShell
+      submitLabel={props.submitLabel}
+      onCancel={props.onCancel}
+      ready={url.trim() !== "" && events.length > 0}
+      submit={() => props.onSubmit({ webhook_url: url.trim(), events, ...(secret ? { secret } : {}) })}
+    >
+      <label class="field">
+        <span>Webhook URL</span>
+        <input type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="http://127.0.0.1:3000/webhooks" />
+      </label>
+      <EventChecklist all={EVENT_TYPES} chosen={events} setChosen={setEvents} />
+      <label class="field">
+        <span>{props.initial ? "New signing secret (optional)" : "Signing secret (optional: generated when empty)"}</span>
+        <input value={secret} onInput={(e) => setSecret(e.currentTarget.value)} autoComplete="off" />
+      </label>
+    </FormShell>
+  );
+}
+
+/** One checkbox per event type, with an all/none switch. */
+function EventChecklist({ all, chosen, setChosen }: { all: string[]; chosen: string[]; setChosen: (events: string[]) => void }) {
+  const everything = chosen.length === all.length;
+  return (
+    <fieldset class="event-types">
+      <legend>
+        Events{" "}
+        <button type="button" class="link-button small" onClick={() => setChosen(everything ? [] : all)}>
+          {everything ? "none" : "all"}
+        </button>
+      </legend>
+      {all.map((type) => (
+        <label class="check small">
+          <input type="checkbox" checked={chosen.includes(type)} onChange={() => setChosen(toggled(chosen, type))} />
+          <span>{type}</span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** A subscription form's frame: submit (busy while it runs), the server's error as it said it, cancel. */
+function FormShell(props: {
+  submitLabel: string;
+  ready: boolean;
+  submit: () => Promise<void>;
+  onCancel?: (() => void) | undefined;
+  children: ComponentChildren;
+}) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const toggle = (type: string) => setEvents(events.includes(type) ? events.filter((e) => e !== type) : [...events, type]);
   return (
     <form
       class="subscription-form"
@@ -292,40 +486,19 @@ function SubscriptionForm(props: {
         setBusy(true);
         setError(null);
         props
-          .onSubmit({ webhook_url: url.trim(), events, ...(secret ? { secret } : {}) })
+          .submit()
           .catch((err: Error) => setError(err.message))
           .finally(() => setBusy(false));
       }}
     >
-      <label class="field">
-        <span>Webhook URL</span>
-        <input type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="http://127.0.0.1:3000/webhooks" />
-      </label>
-      <fieldset class="event-types">
-        <legend>
-          Events{" "}
-          <button type="button" class="link-button small" onClick={() => setEvents(events.length === EVENT_TYPES.length ? [] : EVENT_TYPES)}>
-            {events.length === EVENT_TYPES.length ? "none" : "all"}
-          </button>
-        </legend>
-        {EVENT_TYPES.map((type) => (
-          <label class="check small">
-            <input type="checkbox" checked={events.includes(type)} onChange={() => toggle(type)} />
-            <span>{type}</span>
-          </label>
-        ))}
-      </fieldset>
-      <label class="field">
-        <span>{props.initial ? "New signing secret (optional)" : "Signing secret (optional: generated when empty)"}</span>
-        <input value={secret} onInput={(e) => setSecret(e.currentTarget.value)} autoComplete="off" />
-      </label>
+      {props.children}
       {error && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
       <div class="button-row">
-        <button type="submit" class="primary small" disabled={busy || !url.trim() || events.length === 0}>
+        <button type="submit" class="primary small" disabled={busy || !props.ready}>
           {props.submitLabel}
         </button>
         {props.onCancel && (
