@@ -166,7 +166,7 @@ export type MessagePart =
   | AppCardPart;
 
 /** The iMessage app (Messages extension) behind an app card. */
-export interface IMessageApp {
+interface IMessageApp {
   /** Never contains ":". */
   bundleId: string;
   name: string;
