@@ -1,10 +1,10 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import { checkIMessageAvailability } from "../../core/phone-numbers/phone-numbers.service.ts";
 import { errorResponses } from "./schemas.ts";
 
-export const availabilityRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
-  app.post<{ Body: { phone_number: string } }>(
+export const availabilityRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
+  app.post(
     "/i_message_availability/check",
     {
       // Linq allows one check per 10 seconds; the same limit applies here, per token.

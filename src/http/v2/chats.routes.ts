@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
+import type { FromSchema } from "json-schema-to-ts";
 import type { IncomingFile } from "../../core/attachments/attachments.ts";
 import {
   createChat,
@@ -40,12 +41,7 @@ export const messageInputSchema = {
   },
 } as const;
 
-interface MessageInput {
-  text?: string;
-  idempotency_key?: string;
-  attachments?: unknown[];
-  attachment_urls?: string[];
-}
+type MessageInput = FromSchema<typeof messageInputSchema>;
 
 /**
  * Turns the wire message (any accepted shape) into core's OutgoingMessage. `prefix` is
@@ -84,18 +80,10 @@ export const BODY_ENCODINGS = ["application/json", "multipart/form-data", "appli
 
 export const clampPerPage = (perPage: number) => Math.min(perPage, MAX_PER_PAGE);
 
-interface CreateChatBody {
-  send_from?: string;
-  phone_number?: string;
-  phone_numbers?: string[];
-  chat?: { display_name?: string; phone_numbers?: string[] };
-  message?: MessageInput;
-}
-
-export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const chatRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   const renderErrors = (...statuses: number[]) => errorResponses("render", statuses);
 
-  app.get<{ Querystring: { phone_number: string; page: number; per_page: number } }>(
+  app.get(
     "/chats",
     {
       schema: {
@@ -125,7 +113,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
   );
 
-  app.post<{ Body: CreateChatBody }>(
+  app.post(
     "/chats",
     {
       schema: {
@@ -225,7 +213,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
   );
 
-  app.get<{ Querystring: { phone_number: string; "phone_numbers[]"?: string[]; phone_numbers?: string[] } }>(
+  app.get(
     "/chats/find",
     {
       schema: {
@@ -267,7 +255,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     },
   );
 
-  app.get<{ Params: { chat_id: number } }>(
+  app.get(
     "/chats/:chat_id",
     {
       schema: {
@@ -287,7 +275,7 @@ export const chatRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { 
     summary: string,
     action: (deps: CoreDeps, orgId: number, chatId: number) => Promise<void>,
   ) =>
-    app.route<{ Params: { chat_id: number } }>({
+    app.route({
       method,
       url: `/chats/:chat_id/${path}`,
       schema: {

@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
+import type { FromSchema, JSONSchema } from "json-schema-to-ts";
 import {
   createContact,
   deleteContact,
@@ -14,7 +15,7 @@ import { contactFacts } from "../../core/events/domain-events.ts";
 import type { Contact } from "../../core/model.ts";
 import { contactObject as contactFactsObject } from "./webhook-payloads.ts";
 import { clampPerPage } from "./chats.routes.ts";
-import { contactSchema, errorResponses, idParam, pageQueryProperties, paginationSchema } from "./schemas.ts";
+import { contactSchema, errorResponses, idParam, noBody, pageQueryProperties, paginationSchema } from "./schemas.ts";
 
 /** The REST Contact object: the same shape as the contact.* webhook data. */
 const contactObject = (contact: Contact) => contactFactsObject(contactFacts(contact));
@@ -38,10 +39,7 @@ const contactBody = {
   },
 } as const;
 
-interface ContactBody {
-  contact?: ContactInput;
-  user_email?: string;
-}
+type ContactBody = FromSchema<typeof contactBody>;
 
 /** `user_email` may sit beside `contact` (OpenAPI) or inside it (reference pages); inside wins. */
 function contactInput(body: ContactBody | undefined): ContactInput {
@@ -51,13 +49,13 @@ function contactInput(body: ContactBody | undefined): ContactInput {
   return { ...body.contact, user_email: body.contact.user_email ?? body.user_email };
 }
 
-export const contactRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const contactRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   const config = { errorShape: "standard" as const };
   const errors = (...statuses: number[]) => errorResponses("standard", statuses);
   const dataContact = { type: "object", properties: { data: contactSchema } } as const;
   const tags = ["Contacts"];
 
-  app.get<{ Querystring: { page: number; per_page: number } }>(
+  app.get(
     "/contacts",
     {
       config,
@@ -93,7 +91,7 @@ export const contactRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.post<{ Body: ContactBody }>(
+  app.post(
     "/contacts",
     {
       config,
@@ -105,7 +103,7 @@ export const contactRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.get<{ Querystring: { email?: string; phone_number?: string } }>(
+  app.get(
     "/contacts/find",
     {
       config,
@@ -114,10 +112,11 @@ export const contactRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
         summary: "Find a contact by email or phone number (any common format)",
         querystring: { type: "object", properties: { email: { type: "string" }, phone_number: { type: "string" } } },
         response: {
+          // Typed as any schema: the body is sent pre-serialized (below), so its reply type stays open.
           200: {
             description: "The bare contact, or {\"contact\": null}",
             anyOf: [contactSchema, { type: "object", properties: { contact: { type: "null" } } }],
-          },
+          } as JSONSchema,
           ...errors(400, 422),
         },
       },
@@ -134,7 +133,7 @@ export const contactRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get(
     "/contacts/:id",
     {
       config,
@@ -144,7 +143,7 @@ export const contactRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
   );
 
   for (const method of ["PUT", "PATCH"] as const) {
-    app.route<{ Params: { id: number }; Body: ContactBody }>({
+    app.route({
       method,
       url: "/contacts/:id",
       config,
@@ -163,7 +162,7 @@ export const contactRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     });
   }
 
-  app.delete<{ Params: { id: number } }>(
+  app.delete(
     "/contacts/:id",
     {
       config,
@@ -171,7 +170,7 @@ export const contactRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
         tags,
         summary: "Delete a contact",
         params: idParam("id"),
-        response: { 204: { type: "null", description: "No body" }, ...errors(404) },
+        response: { 204: noBody, ...errors(404) },
       },
     },
     async (request, reply) => {

@@ -1,8 +1,7 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import { DomainError } from "../../core/errors.ts";
 import { V2_FIELD_NAMES } from "./errors.ts";
-import type { ReactionType } from "../../core/model.ts";
 import {
   deleteMessage,
   editMessage,
@@ -12,7 +11,7 @@ import {
 } from "../../core/messages/messages.service.ts";
 import { getReaction, reactToMessage } from "../../core/messages/reactions.service.ts";
 import { BODY_ENCODINGS, clampPerPage, messageInputSchema, toOutgoingMessage } from "./chats.routes.ts";
-import { pageMeta, toV2Message, toV2Reaction } from "./presenters.ts";
+import { isTapbackType, pageMeta, toV2Message, toV2Reaction } from "./presenters.ts";
 import {
   chatMessageSchema,
   errorResponses,
@@ -28,27 +27,11 @@ const chatAndMessageParams = {
   properties: { chat_id: { type: "integer", minimum: 1 }, id: { type: "integer", minimum: 1 } },
 } as const;
 
-interface SendBody {
-  message?: {
-    text?: string;
-    idempotency_key?: string;
-    attachments?: unknown[];
-    attachment_urls?: string[];
-  };
-  text?: string;
-  idempotency_key?: string;
-  attachment_urls?: string[];
-  attachments?: unknown[];
-}
-
-export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const messageRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   const renderErrors = (...statuses: number[]) => errorResponses("render", statuses);
   const dataMessage = { type: "object", properties: { data: chatMessageSchema } } as const;
 
-  app.get<{
-    Params: { chat_id: number };
-    Querystring: { page: number; per_page: number; before?: string; after?: string; sort: "asc" | "desc" };
-  }>(
+  app.get(
     "/chats/:chat_id/chat_messages",
     {
       schema: {
@@ -87,7 +70,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.post<{ Params: { chat_id: number }; Body: SendBody }>(
+  app.post(
     "/chats/:chat_id/chat_messages",
     {
       schema: {
@@ -124,7 +107,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.get<{ Params: { chat_id: number; id: number } }>(
+  app.get(
     "/chats/:chat_id/chat_messages/:id",
     {
       schema: {
@@ -142,7 +125,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     }),
   );
 
-  app.delete<{ Params: { chat_id: number; id: number } }>(
+  app.delete(
     "/chats/:chat_id/chat_messages/:id",
     {
       schema: {
@@ -158,7 +141,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.post<{ Params: { chat_id: number; id: number }; Body: { text?: string } }>(
+  app.post(
     "/chats/:chat_id/chat_messages/:id/edit",
     {
       schema: {
@@ -190,7 +173,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.post<{ Params: { chat_message_id: number }; Body: { type: ReactionType; operation: "add" | "remove" } }>(
+  app.post(
     "/chat_messages/:chat_message_id/reactions",
     {
       schema: {
@@ -215,7 +198,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
     async (request, reply) => {
       const { type, operation } = request.body;
-      if (!(reactionTypeSchema.enum as readonly string[]).includes(type)) {
+      if (!isTapbackType(type)) {
         throw new DomainError(
           "validation_failed",
           `type must be one of ${reactionTypeSchema.enum.join(", ")}`,
@@ -230,7 +213,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.get<{ Params: { reaction_id: number } }>(
+  app.get(
     "/chat_message_reactions/:reaction_id",
     {
       schema: {

@@ -1,10 +1,10 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import { listPhoneNumbers, updateForwardingNumber } from "../../core/phone-numbers/phone-numbers.service.ts";
 import { toV2PhoneNumber } from "./presenters.ts";
 import { errorResponses, idParam, phoneNumberSchema } from "./schemas.ts";
 
-export const phoneNumberRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const phoneNumberRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   const tags = ["Phone Numbers"];
   app.get(
     "/phone_numbers",
@@ -23,7 +23,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (
     }),
   );
 
-  app.put<{ Params: { id: number }; Body: { forwarding_number?: string | null } }>(
+  app.put(
     "/phone_numbers/:id",
     {
       schema: {

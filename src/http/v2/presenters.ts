@@ -9,7 +9,7 @@ import type {
   User,
   WebhookSubscription,
 } from "../../core/model.ts";
-import { REACTION_TYPES } from "../../core/model.ts";
+import { REACTION_TYPES, type ReactionType } from "../../core/model.ts";
 import { isoMillis } from "../../core/time.ts";
 
 /** V2 wire objects (Linq's V2 object reference). REST ids are integers; timestamps ISO 8601 with milliseconds. */
@@ -34,7 +34,9 @@ export function toV2Reaction(reaction: Reaction) {
   return {
     id: reaction.id,
     chat_message_id: reaction.messageId,
-    reaction: reaction.reaction,
+    // Outside the V2 enum only when a V3 custom emoji or sticker is fetched by its id;
+    // message lists leave those out (toV2Message).
+    reaction: reaction.reaction as ReactionType,
     is_from_me: reaction.isFromMe,
     from_phone: reaction.fromPhone,
     sent_at: isoMillis(reaction.sentAt),
@@ -53,7 +55,9 @@ export function toV2Attachment(attachment: Attachment, links: Links) {
   };
 }
 
-const isTapback = (reaction: Reaction): boolean => (REACTION_TYPES as readonly string[]).includes(reaction.reaction);
+/** The six tapbacks: the only reaction types V2 knows. */
+export const isTapbackType = (type: string): type is ReactionType => (REACTION_TYPES as readonly string[]).includes(type);
+const isTapback = (reaction: Reaction): boolean => isTapbackType(reaction.reaction);
 
 export function toV2Message(details: MessageDetails, links: Links) {
   const { message } = details;

@@ -1,9 +1,13 @@
+import type { JSONSchema } from "json-schema-to-ts";
+
 /**
  * JSON schemas of the V2 wire objects, used for validation, fast serialization and the
  * generated OpenAPI document. Response schemas list every field we send: fields missing
  * here would be dropped by the serializer.
  */
-const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, "null"], ...extra });
+/** `type` or null; generic so the route types see the literal schema. */
+const nullable = <const Type extends string, const Extra extends object = {}>(type: Type, extra?: Extra) =>
+  ({ type: [type, "null"], ...extra }) as { readonly type: readonly [Type, "null"] } & Extra;
 const dateTime = { type: "string", format: "date-time" } as const;
 
 export const serviceSchema = { type: "string", enum: ["iMessage", "SMS", "RCS"] } as const;
@@ -196,15 +200,22 @@ export const paginationSchema = {
   },
 } as const;
 
-export const idParam = (name: string) =>
-  ({
-    type: "object",
-    required: [name],
-    properties: { [name]: { type: "integer", minimum: 1 } },
-  }) as const;
+/** The params schema of a route with one integer id in its path; `name` stays a literal so the param is typed. */
+export function idParam<const Name extends string>(name: Name) {
+  const properties = { [name]: { type: "integer", minimum: 1 } } as {
+    readonly [K in Name]: { readonly type: "integer"; readonly minimum: 1 };
+  };
+  return { type: "object", required: [name], properties } as const;
+}
 
 /** Responses every authenticated route may give, in the route's own error envelope. */
 export function errorResponses(shape: "render" | "standard", statuses: number[]) {
   const schema = shape === "render" ? renderErrorSchema : standardErrorSchema;
   return Object.fromEntries([401, 429, ...statuses].map((status) => [status, schema]));
 }
+
+/**
+ * The 204 response. Typed as any schema on purpose: its reply type stays open, so handlers
+ * answer `reply.code(204).send()` with no body (`send(null)` would add a JSON content type).
+ */
+export const noBody: JSONSchema = { type: "null", description: "No body" };

@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
+import type { FromSchema } from "json-schema-to-ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import { WEBHOOK_EVENT_TYPES } from "../../core/model.ts";
 import {
@@ -9,7 +10,7 @@ import {
   type SubscriptionInput,
 } from "../../core/webhooks/subscriptions.service.ts";
 import { toV2Subscription } from "./presenters.ts";
-import { errorResponses, webhookSubscriptionSchema } from "./schemas.ts";
+import { errorResponses, noBody, webhookSubscriptionSchema } from "./schemas.ts";
 
 const subscriptionFields = {
   webhook_url: { type: "string" },
@@ -20,9 +21,16 @@ const subscriptionFields = {
   secret: { type: "string", description: "Signing secret, any non-empty string; generated and returned once when omitted on create" },
 } as const;
 
-interface SubscriptionBody extends SubscriptionInput {
-  webhook_subscription?: SubscriptionInput;
-}
+/** The reference's wrapped fields, or the quickstart's flat ones. */
+const subscriptionBody = {
+  type: "object",
+  properties: {
+    webhook_subscription: { type: "object", properties: subscriptionFields },
+    ...subscriptionFields,
+  },
+} as const;
+
+type SubscriptionBody = FromSchema<typeof subscriptionBody>;
 
 /** The reference wraps the fields in `webhook_subscription`; the quickstart sends them flat. */
 function subscriptionInput(body: SubscriptionBody | undefined): SubscriptionInput {
@@ -37,16 +45,9 @@ const params = {
   properties: { webhook_subscription_id: { type: "integer", minimum: 1 } },
 } as const;
 
-export const webhookSubscriptionRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const webhookSubscriptionRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   const config = { errorShape: "standard" as const };
   const tags = ["Webhook Subscriptions"];
-  const body = {
-    type: "object",
-    properties: {
-      webhook_subscription: { type: "object", properties: subscriptionFields },
-      ...subscriptionFields,
-    },
-  } as const;
   const wrapped = { type: "object", properties: { webhook_subscription: webhookSubscriptionSchema } } as const;
   const errors = (...statuses: number[]) => errorResponses("standard", statuses);
 
@@ -71,7 +72,7 @@ export const webhookSubscriptionRoutes: FastifyPluginAsync<{ deps: CoreDeps }> =
     }),
   );
 
-  app.post<{ Body: SubscriptionBody }>(
+  app.post(
     "/webhook_subscriptions",
     {
       config,
@@ -79,7 +80,7 @@ export const webhookSubscriptionRoutes: FastifyPluginAsync<{ deps: CoreDeps }> =
         tags,
         summary: "Create a webhook subscription",
         description: "The response carries `secret` this once; afterwards only `secret_configured` shows.",
-        body,
+        body: subscriptionBody,
         response: {
           201: {
             type: "object",
@@ -102,7 +103,7 @@ export const webhookSubscriptionRoutes: FastifyPluginAsync<{ deps: CoreDeps }> =
     },
   );
 
-  app.put<{ Params: { webhook_subscription_id: number }; Body: SubscriptionBody }>(
+  app.put(
     "/webhook_subscriptions/:webhook_subscription_id",
     {
       config,
@@ -110,7 +111,7 @@ export const webhookSubscriptionRoutes: FastifyPluginAsync<{ deps: CoreDeps }> =
         tags,
         summary: "Update a webhook subscription (omitted fields keep their values)",
         params,
-        body,
+        body: subscriptionBody,
         response: { 200: wrapped, ...errors(400, 404, 422) },
       },
     },
@@ -126,7 +127,7 @@ export const webhookSubscriptionRoutes: FastifyPluginAsync<{ deps: CoreDeps }> =
     }),
   );
 
-  app.delete<{ Params: { webhook_subscription_id: number } }>(
+  app.delete(
     "/webhook_subscriptions/:webhook_subscription_id",
     {
       config,
@@ -134,7 +135,7 @@ export const webhookSubscriptionRoutes: FastifyPluginAsync<{ deps: CoreDeps }> =
         tags,
         summary: "Delete a webhook subscription",
         params,
-        response: { 204: { type: "null", description: "No body" }, ...errors(404) },
+        response: { 204: noBody, ...errors(404) },
       },
     },
     async (request, reply) => {
