@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Activity, ActivityFeed } from "../core/ports.ts";
 import type { NotificationBus } from "./notification-bus.ts";
+import { pace } from "./notification-pacing.ts";
 
 /**
  * The activity feed shared by every node on one Postgres database: what one node publishes
@@ -8,9 +9,9 @@ import type { NotificationBus } from "./notification-bus.ts";
  * through the notification bus. Best effort like the feed itself: an inbox page reloads
  * its views whenever its stream reconnects, which covers notifications lost meanwhile.
  *
- * Activities published in one turn of the event loop travel in one notification (split
- * below Postgres's 8000-byte payload limit), so a busy node adds one small query per turn,
- * not one per change.
+ * Activities travel in batches (split below Postgres's 8000-byte payload limit), paced
+ * (notification-pacing.ts): a busy node sends at most one notification per NOTIFY_GAP_MS,
+ * not one per change, and other nodes see an activity at most that much later.
  */
 export interface SharedActivityFeed extends ActivityFeed {
   /** Starts passing other nodes' activity to this node's subscribers. */
@@ -36,7 +37,6 @@ export function shareActivityFeed(
 ): SharedActivityFeed {
   const node = randomUUID();
   let queued: Activity[] = [];
-  let flushing: Promise<void> | undefined;
   let stopListening: (() => Promise<void>) | undefined;
 
   async function flush(): Promise<void> {
@@ -65,15 +65,7 @@ export function shareActivityFeed(
     }
   }
 
-  function schedule(): void {
-    if (flushing) return;
-    flushing = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(flush)
-      .finally(() => {
-        flushing = undefined;
-        if (queued.length > 0) schedule();
-      });
-  }
+  const sender = pace(flush);
 
   function receive(payload: string): void {
     const envelope = JSON.parse(payload) as Envelope;
@@ -85,14 +77,14 @@ export function shareActivityFeed(
     publish(activity) {
       local.publish(activity);
       queued.push(activity);
-      schedule();
+      sender.request();
     },
     subscribe: (orgId, listener) => local.subscribe(orgId, listener),
     async listen() {
       stopListening ??= await bus.subscribe(TOPIC, receive);
     },
     async close() {
-      while (flushing) await flushing;
+      await sender.flush();
       await stopListening?.();
       stopListening = undefined;
     },

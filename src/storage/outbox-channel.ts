@@ -1,14 +1,16 @@
 import type { OutboxWakeups } from "../delivery/ports.ts";
 import type { NotificationBus } from "./notification-bus.ts";
+import { pace } from "./notification-pacing.ts";
 
 /**
  * Wakes delivery workers in other processes when outbox rows commit, over the notification
  * bus (Postgres LISTEN/NOTIFY); on SQLite separate workers poll. A notification is a hint,
  * never the source of truth: workers still claim from the table, and a lost one costs at
- * most a poll.
+ * most a poll. Paced (notification-pacing.ts): other processes' workers wake at most
+ * NOTIFY_GAP_MS after a commit; this process's own worker is woken in-process at once.
  */
 export interface OutboxChannel {
-  /** Sends a notification; calls made while one is on its way are folded into one more. */
+  /** Sends a notification; calls made until the next may go are folded into one. */
   publish(): void;
   /** Wake-ups for one worker: the bus's one LISTEN connection serves every worker of the process. */
   wakeups(): OutboxWakeups;
@@ -19,31 +21,19 @@ export interface OutboxChannel {
 const TOPIC = "outbox";
 
 export function createOutboxChannel(bus: NotificationBus, options: { onError: (error: unknown) => void }): OutboxChannel {
-  let sending: Promise<void> | undefined;
-  let again = false;
   let closed = false;
-
-  async function send(): Promise<void> {
+  const sender = pace(async () => {
+    if (closed) return;
     try {
-      do {
-        again = false;
-        await bus.publish(TOPIC, "");
-      } while (again && !closed);
+      await bus.publish(TOPIC, "");
     } catch (error) {
       if (!closed) options.onError(error);
-    } finally {
-      sending = undefined;
     }
-  }
+  });
 
   return {
     publish() {
-      if (closed) return;
-      if (sending) {
-        again = true;
-        return;
-      }
-      sending = send();
+      if (!closed) sender.request();
     },
     wakeups() {
       let registered: { onWake: () => void; stop: Promise<() => Promise<void>> } | undefined;
@@ -64,7 +54,7 @@ export function createOutboxChannel(bus: NotificationBus, options: { onError: (e
     },
     async close() {
       closed = true;
-      await sending;
+      await sender.flush();
     },
   };
 }
