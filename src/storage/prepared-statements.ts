@@ -1,4 +1,4 @@
-import type pg from "pg";
+import pg from "pg";
 import type { PostgresPool, PostgresPoolClient } from "kysely";
 
 /** Named statements kept per connection; texts past this many run unnamed (parsed and planned each time). */
@@ -44,12 +44,32 @@ export function withPreparedStatements(pool: pg.Pool, maxPerConnection = MAX_PRE
     /** SQL text → statement name once named, or the number of times seen. */
     const seen = new Map<string, string | number>();
     let named = 0;
+    /** A `begin` Kysely asked for that waits to travel with the transaction's first statement. */
+    let pendingBegin: string | undefined;
     const query = (text: unknown, parameters?: readonly unknown[]): unknown => {
-      if (!enabled || typeof text !== "string" || (parameters?.length ?? 0) > MAX_PARAMETERS_TO_PREPARE) {
-        return client.query(text as never, parameters as never);
+      if (typeof text === "string" && isBegin(text) && pendingBegin === undefined) {
+        pendingBegin = text;
+        return Promise.resolve(commandOnly("BEGIN"));
       }
+      if (pendingBegin !== undefined) {
+        const begin = pendingBegin;
+        pendingBegin = undefined;
+        // Nothing ran: the server never saw the transaction.
+        if (text === "commit" || text === "rollback") return Promise.resolve(commandOnly(text.toUpperCase()));
+        if (typeof text !== "string") return client.query(begin).then(() => client.query(text as never, parameters as never));
+        const values = (parameters ?? []) as unknown[];
+        const name = nameFor(text, values);
+        return queryAfterBegin(client, begin, name ? { name, text, values } : { text, values });
+      }
+      const values = parameters as unknown[];
+      const name = nameFor(text, values);
+      return name ? client.query({ name, text: text as string, values }) : client.query(text as never, values as never);
+    };
+    /** The name `text` runs under on this connection, once seen often enough; undefined runs it unnamed. */
+    const nameFor = (text: unknown, parameters: readonly unknown[] | undefined): string | undefined => {
+      if (!enabled || typeof text !== "string" || (parameters?.length ?? 0) > MAX_PARAMETERS_TO_PREPARE) return undefined;
       const entry = seen.get(text);
-      if (typeof entry === "string") return client.query({ name: entry, text, values: parameters as unknown[] });
+      if (typeof entry === "string") return entry;
       if (entry === undefined) {
         // Bounded: forgetting a text only delays its naming.
         if (seen.size >= 4 * maxPerConnection) {
@@ -60,13 +80,16 @@ export function withPreparedStatements(pool: pg.Pool, maxPerConnection = MAX_PRE
         const name = `openlinq_${(nextName += 1)}`;
         named += 1;
         seen.set(text, name);
-        return client.query({ name, text, values: parameters as unknown[] });
+        return name;
       }
-      return client.query(text, parameters as unknown[]);
+      return undefined;
     };
     return {
       query: query as PostgresPoolClient["query"],
-      release: (destroy?: boolean) => client.release(destroy),
+      release: (destroy?: boolean) => {
+        pendingBegin = undefined;
+        client.release(destroy);
+      },
     };
   }
 
@@ -85,4 +108,70 @@ export function withPreparedStatements(pool: pg.Pool, maxPerConnection = MAX_PRE
       enabled = true;
     },
   };
+}
+
+/** Kysely opens a transaction with `begin`, or `start transaction …` when given an isolation level or access mode. */
+function isBegin(text: string): boolean {
+  return text === "begin" || text.startsWith("start transaction");
+}
+
+function commandOnly(command: string): pg.QueryResult {
+  return { command, rowCount: null, oid: 0, fields: [], rows: [] };
+}
+
+/** What AfterBegin reads of pg's connection (pg-cursor relies on the same). */
+interface WireConnection {
+  stream: { cork?: () => void; uncork?: () => void };
+  parsedStatements: Record<string, string>;
+  parse(query: { text: string; name?: string }): void;
+  bind(config: { portal?: string; statement?: string; values?: unknown[] }): void;
+  execute(config: { portal?: string; rows?: number }): void;
+}
+
+/**
+ * A statement preceded by `begin` in the same write and the same Sync: Parse, Bind and
+ * Execute of the `begin`, then the statement as pg sends it. One round trip opens the
+ * transaction and runs its first statement, where Kysely's driver spends two; a send runs a
+ * few transactions, and on Postgres each round trip costs the server process a socket write,
+ * a read and the promise chain around them. The server runs both as it would have: should
+ * the statement fail, the transaction is open and aborted, and Kysely rolls it back.
+ *
+ * pg hands back one result per command here ([begin, statement]); the caller gets the
+ * statement's. A named statement not yet parsed on this connection goes unnamed this once:
+ * pg records a name as parsed at the first ParseComplete of the batch (the `begin`'s), so
+ * a statement whose own Parse then failed would be remembered as prepared when it is not.
+ */
+class AfterBegin extends pg.Query {
+  private readonly begin: string;
+
+  constructor(begin: string, config: pg.QueryConfig, callback: (error: Error | null, results: unknown) => void) {
+    super({ ...config, queryMode: "extended" } as pg.QueryConfig, undefined, callback as never);
+    this.begin = begin;
+  }
+
+  override submit = (connection: pg.Connection): void => {
+    const wire = connection as unknown as WireConnection;
+    const self = this as unknown as { name?: string };
+    if (self.name && wire.parsedStatements[self.name] === undefined) self.name = undefined;
+    wire.stream.cork?.();
+    try {
+      wire.parse({ text: this.begin });
+      wire.bind({});
+      wire.execute({});
+      return (pg.Query.prototype as unknown as { submit: (c: pg.Connection) => void }).submit.call(this, connection);
+    } finally {
+      wire.stream.uncork?.();
+    }
+  };
+}
+
+function queryAfterBegin(client: pg.PoolClient, begin: string, config: pg.QueryConfig): Promise<pg.QueryResult> {
+  return new Promise((resolve, reject) => {
+    client.query(
+      new AfterBegin(begin, config, (error, results) => {
+        if (error) reject(error);
+        else resolve((Array.isArray(results) ? results[results.length - 1] : results) as pg.QueryResult);
+      }),
+    );
+  });
 }
