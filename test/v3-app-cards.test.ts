@@ -1,7 +1,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import type { MessageContent } from "@linqapp/sdk/resources/chats/chats";
 import { DIALECTS, OUR_NUMBER } from "./helpers/app.ts";
+import { startFileServer, type FileServer } from "./helpers/file-server.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { advance, listen, SANDBOX, type Listener } from "./helpers/sandbox.ts";
 import { V2 } from "./helpers/v2.ts";
@@ -12,8 +14,15 @@ const SMS_ONLY = "+15550100002";
 const SLOW_NETWORK = "+15550100007";
 
 type CardPart = Extract<MessageContent["parts"][number], { type: "imessage_app" }>;
+/** The partner's CDN: the card's preview image, and a file that is not one. */
+const images = await startFileServer({
+  "/board.jpg": { body: readFileSync("test/fixtures/pixel.jpg"), type: "image/jpeg" },
+  "/board.txt": { body: "not a picture", type: "image/png" },
+});
+after(() => images.close());
+const BOARD = images.url("/board.jpg");
 const card = (fields: Partial<CardPart> = {}): MessageContent => ({
-  parts: [{ type: "imessage_app", app: APP, layout: { caption: "Your move", subcaption: "Game 7", image_url: "https://example.com/board.png" }, ...fields }],
+  parts: [{ type: "imessage_app", app: APP, layout: { caption: "Your move", subcaption: "Game 7", image_url: BOARD }, ...fields }],
 });
 const EVENTS = ["message.sent", "message.delivered", "message.failed"] as const;
 
@@ -65,7 +74,7 @@ for (const dialect of DIALECTS) {
       const expected = {
         type: "imessage_app",
         app: APP,
-        layout: { caption: "Your move", subcaption: "Game 7", image_url: "https://example.com/board.png" },
+        layout: { caption: "Your move", subcaption: "Game 7", image_url: BOARD },
         url: "https://app.example.com/game/7",
         fallback_text: "Your move in game 7",
         reactions: [],
@@ -125,6 +134,9 @@ for (const dialect of DIALECTS) {
       await expectV3Error(send(withApp({ name: undefined })), 400, 1008);
       await expectV3Error(send(card({ layout: {} })), 400, 1008);
       await expectV3Error(send(card({ layout: { caption: "x", image_title: "Board" } })), 400, 1008);
+      // The preview image is fetched: it must be there, and be an image Messages shows.
+      await expectV3Error(send(card({ layout: { image_url: images.url("/gone.jpg") } })), 400, 5007);
+      await expectV3Error(send(card({ layout: { image_url: images.url("/board.txt") } })), 400, 1008);
       await expectV3Error(send(card({ url: "http://app.example.com/plain" })), 400, 1008);
       await expectV3Error(send(card({ url: `https://app.example.com/${"a".repeat(2048)}` })), 400, 1008);
       await expectV3Error(send(card({ url: `data:application/json,${"a".repeat(16_384)}` })), 400, 1008);

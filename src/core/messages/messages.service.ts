@@ -106,6 +106,25 @@ function requireCardRoute(message: OutgoingMessage, route: Route): void {
   }
 }
 
+/** What a card's preview image may be (Messages shows no other type there). */
+const CARD_IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/heic", "image/heif", "image/webp"]);
+
+/**
+ * A card's `imageUrl` must answer with an image Messages can show: it is downloaded (with the
+ * guards of attachment downloads, so an unreachable URL is attachment_download_failed) and
+ * its bytes must prove JPEG, PNG, HEIF or WebP. The URL itself is what the card keeps.
+ */
+async function checkAppCardImage(deps: CoreDeps, message: OutgoingMessage): Promise<void> {
+  const card = message.parts?.[0];
+  if (card?.type !== "imessage_app" || card.layout.imageUrl === undefined) return;
+  const fetched = await deps.fetchAttachment(card.layout.imageUrl);
+  await deps.files.discard(fetched.staged.key).catch(() => undefined);
+  const type = fetched.staged.detected?.mime;
+  if (type === undefined || !CARD_IMAGE_TYPES.has(type)) {
+    throw fieldError("invalid_app_card", "message.parts[0].layout.imageUrl", ` must be a JPEG, PNG, HEIF or WebP image, not ${type ?? "something else"}`);
+  }
+}
+
 /** Files checked and written before the transaction; removed again if it fails. */
 export async function prepareOutgoingFiles(deps: CoreDeps, message: OutgoingMessage): Promise<PreparedAttachment[]> {
   return prepareAttachments(deps, message.uploads, message.attachmentUrls);
@@ -252,6 +271,7 @@ export async function runSend(
 ): Promise<SendResult> {
   const replay = await findReplay(deps, orgId, message.idempotencyKey, sameTarget);
   if (replay) return replay;
+  await checkAppCardImage(deps, message);
   const uploaded = (message.parts ?? []).flatMap((part, i) =>
     part.type === "media" && "attachmentId" in part ? [{ id: part.attachmentId, field: `message.parts[${i}].attachmentId` }] : [],
   );
