@@ -400,7 +400,8 @@ for (const dialect of DIALECTS) {
       assert.equal(added!.data.handle, "+15550040004");
       assert.equal(added!.data.participant.handle, "+15550040004");
       assert.equal(added!.data.chat_id, chat.id);
-      assert.deepEqual([renamed!.data.old_value, renamed!.data.new_value, renamed!.data.changed_by_handle], [null, "Launch crew", null]);
+      assert.deepEqual([renamed!.data.old_value, renamed!.data.new_value], [null, "Launch crew"]);
+      assert.equal(renamed!.data.changed_by_handle.handle, OUR_NUMBER, "changed through the API: by our line");
       assert.deepEqual([icon!.data.old_value, icon!.data.new_value], [null, "https://example.com/icon.png"]);
 
       const sms = await app.client.chats.create({

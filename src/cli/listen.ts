@@ -16,11 +16,13 @@
  */
 
 export const LISTEN_USAGE = `openlinq listen --forward-to URL [--forward-to URL2] [--events message.received,reaction.*]
-                [--replay-since TIME] [--name NAME] [--version 2|3] [--api http://localhost:4010] [--token T]
+                [--replay-since TIME] [--name NAME] [--version 2|3] [--payload-version 2025-01-01|2026-02-03]
+                [--api http://localhost:4010] [--token T]
   Forwards your organization's events to local URLs as a V2 (default) or V3 subscription
   gets them, resuming after the last event acknowledged (kept by the server under NAME,
-  default "default"). TIME: an ISO date-time or a duration back from now (30m, 2h, 1d).
-  Token from --token or OPENLINQ_TOKEN.`;
+  default "default"). --payload-version (with --version 3) picks the V3 payload version as
+  ?version= on a subscription's target URL does (default 2026-02-03). TIME: an ISO date-time
+  or a duration back from now (30m, 2h, 1d). Token from --token or OPENLINQ_TOKEN.`;
 
 export interface ListenOptions {
   api: string;
@@ -31,6 +33,8 @@ export interface ListenOptions {
   name: string | undefined;
   /** The API version whose payloads and signatures to forward: "2" (default) or "3". */
   version?: string | undefined;
+  /** V3 only: the payload version (a date, as `?version=` on a target URL); the server's default without it. */
+  payloadVersion?: string | undefined;
 }
 
 export interface ListenIo {
@@ -55,6 +59,11 @@ export async function runListen(options: ListenOptions, io: ListenIo): Promise<n
   for (const url of options.forwardTo) if (!isHttpUrl(url)) problems.push(`--forward-to ${url} is not an http(s) URL`);
   if (!isHttpUrl(options.api)) problems.push(`--api ${options.api} is not an http(s) URL`);
   if (options.version !== undefined && !["2", "3"].includes(options.version)) problems.push(`--version takes 2 or 3, not ${options.version}`);
+  if (options.payloadVersion !== undefined && options.version !== "3") problems.push("--payload-version needs --version 3");
+  // The server knows the payload versions and refuses an unknown one when the stream opens.
+  else if (options.payloadVersion !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options.payloadVersion)) {
+    problems.push(`--payload-version takes a date like 2026-02-03, not ${options.payloadVersion}`);
+  }
   let replaySince: Date | undefined;
   if (options.replaySince !== undefined) {
     replaySince = parseSince(options.replaySince, io.now());
@@ -190,7 +199,7 @@ class Listener {
         const listener = answer.listener as { secret: string; acked_position: number };
         const waiting = Math.max(0, (answer.last_position as number) - listener.acked_position);
         this.io.out(
-          `listening as "${this.name}" on ${this.base} → ${this.options.forwardTo.join(", ")} (V${this.options.version ?? "2"} payloads)\n` +
+          `listening as "${this.name}" on ${this.base} → ${this.options.forwardTo.join(", ")} (${this.payloads()})\n` +
             `  signing secret: ${listener.secret}\n` +
             `  ${answer.created ? "new listener: starting with the next event" : `resuming after position ${listener.acked_position}`}` +
             (replaySince ? ` (replaying since ${replaySince.toISOString()})` : "") +
@@ -205,8 +214,14 @@ class Listener {
     }
   }
 
+  private payloads(): string {
+    const version = this.options.version ?? "2";
+    return this.options.payloadVersion === undefined ? `V${version} payloads` : `V${version} payloads, version ${this.options.payloadVersion}`;
+  }
+
   private async streamOnce(): Promise<void> {
     const query = new URLSearchParams({ version: this.options.version ?? "2" });
+    if (this.options.payloadVersion !== undefined) query.set("payload_version", this.options.payloadVersion);
     if (this.options.events) query.set("events", this.options.events);
     const idle = new AbortController();
     let idleTimer = setTimeout(() => idle.abort(), STREAM_IDLE_MS);

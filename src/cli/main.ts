@@ -87,6 +87,7 @@ function parseCommandLine(argv: string[]) {
     "replay-since": { type: "string" },
     name: { type: "string" },
     "listen-version": { type: "string" },
+    "payload-version": { type: "string" },
     help: { type: "boolean", short: "h" },
     version: { type: "boolean" },
   };
@@ -221,6 +222,7 @@ async function runCommand(argv: string[]): Promise<void> {
         replaySince: text("replay-since"),
         name: text("name"),
         version: text("listen-version"),
+        payloadVersion: text("payload-version"),
       },
       {
         out: (line) => console.log(line),

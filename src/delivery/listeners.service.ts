@@ -29,6 +29,13 @@ export interface ListenerDeps {
 /** The face whose payloads and signatures a stream carries. */
 export type ListenerApiVersion = 2 | 3;
 
+/** What a stream carries: a face, and for V3 the payload version a subscription names with `?version=`. */
+export interface ListenerFormat {
+  version: ListenerApiVersion;
+  /** Default: the face's default payload version. */
+  payloadVersion?: string | undefined;
+}
+
 /** Names as they appear on a command line and in a URL path. */
 const LISTENER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -136,13 +143,14 @@ export interface StreamBatch {
 export async function nextEvents(
   deps: ListenerDeps,
   listener: EventListener,
-  version: ListenerApiVersion,
+  format: ListenerFormat,
   after: number,
   accepts: (eventType: string) => boolean,
   limit: number,
 ): Promise<StreamBatch> {
   const rows = await deps.listeners.eventsAfter(listener.orgId, after, limit);
-  const subscription = listenerSubscription(listener, version, deps.eventTypes[version]);
+  const { version } = format;
+  const subscription = listenerSubscription(listener, format, deps.eventTypes[version]);
   const at = deps.clock.now();
   const events: ForwardableEvent[] = [];
   for (const row of rows) {
@@ -180,16 +188,18 @@ function render(webhooks: WebhookRenderer, row: PositionedEvent, subscription: W
 /**
  * The listener seen as a subscription of that face to every event type, on every line:
  * rendering and selection go through the same face code as real subscriptions, so the bytes
- * are the same (V3: the newest payload version).
+ * are the same. Its target URL carries the payload version as `?version=`, as a V3
+ * subscription's does (none: the face's default).
  */
-function listenerSubscription(listener: EventListener, version: ListenerApiVersion, events: readonly string[]): WebhookSubscription {
+function listenerSubscription(listener: EventListener, format: ListenerFormat, events: readonly string[]): WebhookSubscription {
+  const query = format.payloadVersion === undefined ? "" : `?${new URLSearchParams({ version: format.payloadVersion })}`;
   return {
     id: listener.id,
     // What V3's X-Webhook-Subscription-ID carries for a listener.
     uuid: `listener:${listener.name}`,
     orgId: listener.orgId,
-    webhookUrl: "",
-    version,
+    webhookUrl: `openlinq-listener:${encodeURIComponent(listener.name)}${query}`,
+    version: format.version,
     events: [...events],
     active: true,
     secret: listener.secret,

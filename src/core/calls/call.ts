@@ -1,4 +1,4 @@
-/** A finished voice call on one of our numbers (only ever reported, through call.completed). */
+/** A finished voice call on one of our numbers (only ever reported: call.completed and its steps). */
 export interface CallRecording {
   url: string | null;
   durationSeconds: number;
@@ -26,4 +26,35 @@ export interface Call {
   voicemail: boolean;
   recording: CallRecording | null;
   createdAt: Date;
+}
+
+/** The steps of a call's life, each a domain event of its own (V3 shows them as they are named). */
+export const CALL_STEPS = [
+  "call.initiated",
+  "call.ringing",
+  "call.answered",
+  "call.ended",
+  "call.declined",
+  "call.no_answer",
+  "call.failed",
+] as const;
+export type CallStep = (typeof CALL_STEPS)[number];
+
+/**
+ * The steps a call went through, in order, from how it ended: every call is initiated; one that
+ * did not fail rang; then exactly one ending. A call answered by voicemail was not answered by
+ * anyone (no_answer, with `voicemail` set); a busy line is a declined call.
+ */
+export function callSteps(status: CallStatus, voicemail: boolean): CallStep[] {
+  switch (status) {
+    case "completed":
+      return voicemail ? ["call.initiated", "call.ringing", "call.no_answer"] : ["call.initiated", "call.ringing", "call.answered", "call.ended"];
+    case "missed":
+    case "no-answer":
+      return ["call.initiated", "call.ringing", "call.no_answer"];
+    case "busy":
+      return ["call.initiated", "call.ringing", "call.declined"];
+    case "failed":
+      return ["call.initiated", "call.failed"];
+  }
 }

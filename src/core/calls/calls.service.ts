@@ -4,7 +4,8 @@ import { normalizeHandle } from "../handles.ts";
 import { callFacts } from "../events/domain-events.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import type { EventRef } from "../inbound/inbound.ts";
-import { CALL_STATUSES, type Call, type CallStatus } from "./call.ts";
+import { participantsKey } from "../chats/chat-names.ts";
+import { CALL_STATUSES, callSteps, type Call, type CallStatus } from "./call.ts";
 
 export interface CallInput {
   from: string;
@@ -19,11 +20,15 @@ export interface CallInput {
   recording?: { url?: string | undefined; transcription?: string | undefined; summary?: string | undefined } | undefined;
 }
 
+/** The call.completed of a call's events (always the last). */
+const completed = (events: readonly EventRef[]): EventRef => events[events.length - 1]!;
+
 export const MAX_CALL_SECONDS = 24 * 3600;
 
 /**
- * A voice call on one of our numbers ended: call.completed. Calls have no V2 endpoint; the
- * webhook is all a partner sees. Exactly one of `from` and `to` must be ours: `to` ours is
+ * A voice call on one of our numbers ended: its steps (call.initiated … call.ended, see
+ * callSteps), then call.completed. Calls have no endpoint in either API; the webhooks are all
+ * a partner sees. Exactly one of `from` and `to` must be ours: `to` ours is
  * an inbound call, `from` ours an outbound one.
  */
 export async function completeCall(deps: CoreDeps, orgId: number, input: CallInput): Promise<{ call: Call; events: EventRef[] }> {
@@ -80,9 +85,20 @@ export async function completeCall(deps: CoreDeps, orgId: number, input: CallInp
         : null,
       createdAt: now,
     });
-    const event = await emitEvent(tx, deps, orgId, { type: "call.completed", call: callFacts(call) }, null);
-    return { call, events: [{ id: event.id, type: "call.completed" as const }] };
+    const facts = callFacts(call);
+    // The steps first, each in its own event, then V2's summary of the whole call. The steps go
+    // with the direct chat with the other party, when there is one, so they arrive in order.
+    const other = toOurs ? from : to;
+    const direct = await tx.chats.findByParticipants(ours.id, participantsKey([other]));
+    const events: EventRef[] = [];
+    for (const step of callSteps(status, voicemail)) {
+      const at = (step === "call.initiated" || step === "call.ringing" || step === "call.answered" ? startedAt : endedAt).toISOString();
+      const event = { type: step, call: facts, line: ours.phoneNumber, chatUuid: direct?.uuid ?? null, at };
+      events.push({ id: (await emitEvent(tx, deps, orgId, event, direct?.id ?? null)).id, type: step });
+    }
+    events.push({ id: (await emitEvent(tx, deps, orgId, { type: "call.completed", call: facts }, null)).id, type: "call.completed" });
+    return { call, events };
   });
-  deps.activity.publish({ orgId, kind: "event", eventId: result.events[0]!.id, eventType: "call.completed" });
+  deps.activity.publish({ orgId, kind: "event", eventId: completed(result.events).id, eventType: "call.completed" });
   return result;
 }

@@ -3,7 +3,9 @@ import { DomainError } from "../errors.ts";
 import type { ChatWithHandles } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
-import { chatFacts, handleFacts } from "../events/domain-events.ts";
+import { chatFacts, handleFacts, type DomainEvent } from "../events/domain-events.ts";
+import { activeParticipant, emitRef, type EventRef } from "../inbound/inbound.ts";
+import { normalizeExternalHandle } from "../handles.ts";
 import { loadChat } from "./chat-loading.ts";
 import { otherParticipants, ourHandle } from "./chat-names.ts";
 
@@ -24,19 +26,22 @@ function requireGroup(chat: ChatWithHandles, what: string): void {
 export interface GroupChatChanges {
   displayName?: string | undefined;
   groupChatIcon?: string | undefined;
+  /** A participant who changes it (phone number or email); our line when absent. */
+  from?: string | undefined;
 }
 
 /**
  * Renames a group chat or sets its icon (direct chats have neither), with
- * chat.group_name_updated / chat.group_icon_updated for what changed. In an SMS group the
- * change fails (chat.group_*_update_failed) and nothing changes.
+ * chat.group_name_updated / chat.group_icon_updated for what changed, naming who changed it.
+ * When we change an SMS group the change fails (chat.group_*_update_failed) and nothing
+ * changes; a participant of an SMS group cannot change it at all (validation_failed on `from`).
  */
 export async function updateGroupChat(
   deps: CoreDeps,
   orgId: number,
   chatId: number,
   changes: GroupChatChanges,
-): Promise<ChatWithHandles> {
+): Promise<{ chat: ChatWithHandles; events: EventRef[] }> {
   if (changes.displayName !== undefined && changes.displayName.trim() === "") {
     throw new DomainError("validation_failed", "displayName must not be empty", {
       field: "displayName",
@@ -49,45 +54,43 @@ export async function updateGroupChat(
       reason: " must be an http(s) URL",
     });
   }
-  const chat = await deps.store.transaction(async (tx) => {
+  const from = changes.from === undefined ? undefined : await normalizeExternalHandle(deps.store.read, orgId, changes.from, "from");
+  const result = await deps.store.transaction(async (tx) => {
     const chat = requireActiveChat(await loadChat(tx, orgId, chatId));
     requireGroup(chat, "Changing the name or icon");
+    const changer = from === undefined ? ourHandle(chat) : activeParticipant(chat, from, "from");
+    const events: EventRef[] = [];
+    const emit = async (event: DomainEvent) => events.push(await emitRef(tx, deps, orgId, event, chatId));
     const now = deps.clock.now();
     const at = now.toISOString();
     const name = changes.displayName?.trim();
     if (chat.chat.service === "SMS") {
+      if (!changer.isMe) {
+        throw new DomainError("validation_failed", "from: an SMS group has no name or icon to change", { field: "from" });
+      }
       // An SMS/MMS group has no name or icon on the recipients' side: the change is accepted
       // (it is carried out asynchronously) and then fails, leaving the chat as it was.
       const facts = chatFacts(chat);
       const failure = "service_not_supported" as const;
-      if (name !== undefined) await emitEvent(tx, deps, orgId, { type: "chat.group_name_update_failed", chat: facts, failure, at }, chatId);
-      if (changes.groupChatIcon !== undefined) {
-        await emitEvent(tx, deps, orgId, { type: "chat.group_icon_update_failed", chat: facts, failure, at }, chatId);
-      }
-      return chat;
+      if (name !== undefined) await emit({ type: "chat.group_name_update_failed", chat: facts, failure, at });
+      if (changes.groupChatIcon !== undefined) await emit({ type: "chat.group_icon_update_failed", chat: facts, failure, at });
+      return { chat, events };
     }
     await tx.chats.updateGroup(chatId, { displayName: name, groupChatIcon: changes.groupChatIcon }, now);
     const updated = await loadChat(tx, orgId, chatId);
     const facts = chatFacts(updated);
+    const changedBy = handleFacts(updated, changer);
     if (name !== undefined && name !== chat.chat.displayName) {
-      const event = { type: "chat.group_name_updated", chat: facts, previous: chat.chat.displayName, current: name, changedBy: null, at } as const;
-      await emitEvent(tx, deps, orgId, event, chatId);
+      await emit({ type: "chat.group_name_updated", chat: facts, previous: chat.chat.displayName, current: name, changedBy, at });
     }
     if (changes.groupChatIcon !== undefined && changes.groupChatIcon !== chat.chat.groupChatIcon) {
-      const event = {
-        type: "chat.group_icon_updated",
-        chat: facts,
-        previous: chat.chat.groupChatIcon,
-        current: changes.groupChatIcon,
-        changedBy: null,
-        at,
-      } as const;
-      await emitEvent(tx, deps, orgId, event, chatId);
+      const previous = chat.chat.groupChatIcon;
+      await emit({ type: "chat.group_icon_updated", chat: facts, previous, current: changes.groupChatIcon, changedBy, at });
     }
-    return updated;
+    return { chat: updated, events };
   });
   deps.activity.publish({ orgId, kind: "chat", chatId });
-  return chat;
+  return result;
 }
 
 /**

@@ -5,8 +5,9 @@
  * - their_typing: they are typing to us
  * - read_receipt: they see "Read" under their messages (we marked the chat read)
  * - contact_card: they got our number's shared name and photo
+ * - their_location: they share their location with us (expires when a time-limited share ends)
  */
-export type DeviceSignalKind = "our_typing" | "their_typing" | "read_receipt" | "contact_card";
+export type DeviceSignalKind = "our_typing" | "their_typing" | "read_receipt" | "contact_card" | "their_location";
 
 export interface DeviceSignal {
   orgId: number;

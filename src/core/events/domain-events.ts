@@ -1,5 +1,5 @@
 import { chatDisplayName, handleName } from "../chats/chat-names.ts";
-import type { Call, CallDirection, CallStatus } from "../calls/call.ts";
+import { CALL_STEPS, type Call, type CallDirection, type CallStatus, type CallStep } from "../calls/call.ts";
 import type { Links } from "../deps.ts";
 import { messageParts } from "../messages/parts.ts";
 import type {
@@ -207,7 +207,7 @@ export type DomainEvent =
       chat: ChatFacts;
       previous: string | null;
       current: string | null;
-      /** Who changed it; null when we did. */
+      /** Who changed it: our line's handle or a participant's (null in events recorded before it was kept). */
       changedBy: HandleFacts | null;
       at: string;
     }
@@ -217,9 +217,29 @@ export type DomainEvent =
   | { type: "phone_number.status_updated"; line: LineFacts; at: string }
   | { type: "contact.created" | "contact.updated"; contact: ContactFacts }
   | { type: "contact.deleted"; contactId: number }
-  | { type: "call.completed"; call: CallFacts };
+  /** A voice call on one of our numbers ended (the whole call, as V2 reports it). */
+  | { type: "call.completed"; call: CallFacts }
+  /**
+   * One step of a call's life (see callSteps), recorded with the rest of its steps when the call
+   * is reported. `call` is the finished call; `at` is when this step happened; `line` is our
+   * number; `chatUuid` the direct chat with the other party, when there is one.
+   */
+  | { type: CallStep; call: CallFacts; line: string; chatUuid: string | null; at: string }
+  /**
+   * A participant started or stopped sharing their location with our number in a direct chat.
+   * `endsAt` is null when sharing is indefinite.
+   */
+  | { type: "location.sharing.started"; chat: ChatFacts; handle: HandleFacts; beganAt: string; endsAt: string | null }
+  | { type: "location.sharing.stopped"; chat: ChatFacts; handle: HandleFacts; at: string };
 
 export type DomainEventType = DomainEvent["type"];
+
+/** One step of a call's life. */
+export type CallStepEvent = Extract<DomainEvent, { type: CallStep }>;
+
+export function isCallStepEvent(event: DomainEvent): event is CallStepEvent {
+  return (CALL_STEPS as readonly string[]).includes(event.type);
+}
 
 /** Every domain event type (the event log filters by these). */
 export const DOMAIN_EVENT_TYPES = [
@@ -245,6 +265,9 @@ export const DOMAIN_EVENT_TYPES = [
   "contact.updated",
   "contact.deleted",
   "call.completed",
+  ...CALL_STEPS,
+  "location.sharing.started",
+  "location.sharing.stopped",
 ] as const satisfies readonly DomainEventType[];
 
 // Every type of the union is listed above (a missing one fails to compile here).

@@ -174,3 +174,67 @@ export async function readByRecipient(
   }
   return result;
 }
+
+export interface LocationSharingChange {
+  chat: ChatWithHandles;
+  /** The sharer's handle, normalized. */
+  from: string;
+  state: "started" | "stopped";
+  /** When a time-limited share ends; null when indefinite or stopped. */
+  endsAt: Date | null;
+  /** Empty when nothing changed (started while sharing, stopped while not). */
+  events: EventRef[];
+}
+
+/** The longest time-limited share Find My offers is a day; longer is "indefinitely". */
+export const MAX_LOCATION_SHARE_MINUTES = 24 * 60;
+
+/**
+ * A participant starts or stops sharing their location with our number:
+ * location.sharing.started / .stopped, only when the state changes. Sharing happens in direct
+ * iMessage chats only (where a location can be requested). A time-limited share ends silently
+ * when its time is up: no stopped event then, and a later start is a new share.
+ */
+export async function recipientLocationSharing(
+  deps: CoreDeps,
+  orgId: number,
+  input: { from: string; chatId: number; state: "started" | "stopped"; durationMinutes?: number | undefined },
+): Promise<LocationSharingChange> {
+  const from = await normalizeExternalHandle(deps.store.read, orgId, input.from, "from");
+  if (input.state !== "started" && input.state !== "stopped") {
+    throw new DomainError("validation_failed", "state must be started or stopped", { field: "state" });
+  }
+  const minutes = input.durationMinutes;
+  if (minutes !== undefined && (input.state !== "started" || !Number.isInteger(minutes) || minutes < 1 || minutes > MAX_LOCATION_SHARE_MINUTES)) {
+    const reason = input.state === "started" ? `must be a whole number from 1 to ${MAX_LOCATION_SHARE_MINUTES}` : "applies to started only";
+    throw new DomainError("validation_failed", `duration_minutes ${reason}`, { field: "duration_minutes" });
+  }
+  const result = await deps.store.transaction(async (tx) => {
+    const chat = await loadChat(tx, orgId, input.chatId);
+    const sharer = activeParticipant(chat, from, "from");
+    if (chat.chat.isGroup || chat.chat.service !== "iMessage") {
+      throw new DomainError("validation_failed", `chat ${chat.chat.id}: locations are shared in direct iMessage chats only`, {
+        field: "chat_id",
+      });
+    }
+    const now = deps.clock.now();
+    const previous = await tx.deviceSignals.find(chat.chat.id, from, "their_location");
+    const sharing = previous !== undefined && (previous.expiresAt === null || previous.expiresAt > now);
+    const events: EventRef[] = [];
+    const facts = () => ({ chat: chatFacts(chat), handle: handleFacts(chat, sharer) });
+    let endsAt: Date | null = null;
+    if (input.state === "started") {
+      if (sharing) return { chat, from, state: input.state, endsAt: previous.expiresAt, events };
+      endsAt = minutes === undefined ? null : new Date(now.getTime() + minutes * 60_000);
+      await tx.deviceSignals.put({ orgId, chatId: chat.chat.id, handle: from, kind: "their_location", at: now, expiresAt: endsAt, detail: null });
+      const event = { type: "location.sharing.started", ...facts(), beganAt: now.toISOString(), endsAt: endsAt?.toISOString() ?? null } as const;
+      events.push(await emitRef(tx, deps, orgId, event, chat.chat.id));
+    } else if (previous !== undefined) {
+      await tx.deviceSignals.remove(chat.chat.id, from, "their_location");
+      if (sharing) events.push(await emitRef(tx, deps, orgId, { type: "location.sharing.stopped", ...facts(), at: now.toISOString() }, chat.chat.id));
+    }
+    return { chat, from, state: input.state, endsAt, events };
+  });
+  if (result.events.length > 0) deps.activity.publish({ orgId, kind: "chat", chatId: input.chatId });
+  return result;
+}

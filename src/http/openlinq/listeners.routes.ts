@@ -14,6 +14,8 @@ import {
 } from "../../delivery/listeners.service.ts";
 import type { ActivityFeed } from "../../core/ports.ts";
 import { errorResponses } from "../v2/schemas.ts";
+import { DEFAULT_WEBHOOK_VERSION, WEBHOOK_VERSIONS, type WebhookVersion } from "../v3/webhook-payloads.ts";
+import { DomainError } from "../../core/errors.ts";
 import { openEventStream } from "../event-stream.ts";
 
 /**
@@ -176,7 +178,7 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
     },
   );
 
-  app.get<{ Params: { name: string }; Querystring: { events?: string; version: 2 | 3 } }>(
+  app.get<{ Params: { name: string }; Querystring: { events?: string; version: 2 | 3; payload_version?: WebhookVersion } }>(
     "/listeners/:name/stream",
     {
       schema: {
@@ -193,6 +195,11 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
           properties: {
             events: { type: "string", description: "Comma-separated event types as that version names them; `reaction.*` matches a family" },
             version: { type: "integer", enum: [2, 3], default: 2, description: "Whose payloads and signatures: a V2 or a V3 subscription's" },
+            payload_version: {
+              type: "string",
+              enum: [...WEBHOOK_VERSIONS],
+              description: `V3 only: the payload version, as \`?version=\` on a subscription's target URL picks it (default ${DEFAULT_WEBHOOK_VERSION})`,
+            },
           },
         },
         produces: ["text/event-stream"],
@@ -200,7 +207,10 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
     },
     async (request, reply) => {
       const patterns = (request.query.events ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
-      const version = request.query.version;
+      const { version, payload_version: payloadVersion } = request.query;
+      if (payloadVersion !== undefined && version !== 3) {
+        throw new DomainError("validation_failed", "payload_version applies to version 3 only", { field: "payload_version" });
+      }
       const accepts = parseEventFilter(patterns, deps.eventTypes[version]);
       const listener = await findListener(deps, request.caller.orgId, request.params.name);
       const lastPosition = await deps.listeners.lastPosition();
@@ -250,7 +260,7 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
         woken = false;
         let batch;
         try {
-          batch = await nextEvents(deps, listener, version, sentTo, accepts, BATCH);
+          batch = await nextEvents(deps, listener, { version, payloadVersion }, sentTo, accepts, BATCH);
         } catch (error) {
           // The listener reconnects and resumes from its cursor; the log says why it had to.
           request.log.error({ err: error }, "listener stream failed");

@@ -4,9 +4,10 @@ import { completeCall } from "../../core/calls/calls.service.ts";
 import { callFacts } from "../../core/events/domain-events.ts";
 import { callCompletedEventData } from "../v2/webhook-payloads.ts";
 import type { CoreDeps } from "../../core/deps.ts";
+import { updateGroupChat } from "../../core/chats/group-chats.service.ts";
 import { receiveMessage } from "../../core/inbound/inbound-messages.service.ts";
 import { changeParticipants } from "../../core/inbound/participants.service.ts";
-import { readByRecipient, receiveReaction, recipientTyping } from "../../core/inbound/recipient-actions.service.ts";
+import { readByRecipient, receiveReaction, recipientLocationSharing, recipientTyping } from "../../core/inbound/recipient-actions.service.ts";
 import { LINE_REPUTATIONS, LINE_STATUSES, type ReactionType } from "../../core/model.ts";
 import { changeLineStanding } from "../../core/phone-numbers/phone-numbers.service.ts";
 import { isoMillis } from "../../core/time.ts";
@@ -148,6 +149,54 @@ export const simulateRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app
     },
   );
 
+  app.post<{ Body: { from: string; chat_id: number; state: "started" | "stopped"; duration_minutes?: number } }>(
+    "/simulate/location_sharing",
+    {
+      schema: {
+        tags: ["Simulator"],
+        summary: "A participant starts or stops sharing their location: location.sharing.started / .stopped (V3, only on a change)",
+        body: {
+          type: "object",
+          required: ["from", "chat_id", "state"],
+          additionalProperties: false,
+          properties: {
+            from: handleString,
+            chat_id: { ...chatId, description: "A direct iMessage chat with `from`" },
+            state: { type: "string", enum: ["started", "stopped"] },
+            duration_minutes: { type: "integer", minimum: 1, description: "A time-limited share (started only); default: indefinitely" },
+          },
+        },
+        response: {
+          200: dataOf({
+            chat_id: { type: "integer" },
+            from: { type: "string" },
+            state: { type: "string" },
+            ends_at: { type: ["string", "null"], format: "date-time" },
+            events: eventRefsSchema,
+          }),
+          ...errors(400, 404, 422),
+        },
+      },
+    },
+    async (request) => {
+      const result = await recipientLocationSharing(deps, request.caller.orgId, {
+        from: request.body.from,
+        chatId: request.body.chat_id,
+        state: request.body.state,
+        durationMinutes: request.body.duration_minutes,
+      });
+      return {
+        data: {
+          chat_id: result.chat.chat.id,
+          from: result.from,
+          state: result.state,
+          ends_at: result.endsAt === null ? null : isoMillis(result.endsAt),
+          events: toWireEvents(result.events),
+        },
+      };
+    },
+  );
+
   app.post<{ Body: { phone_number: string; status?: string; reputation?: string } }>(
     "/simulate/line_status",
     {
@@ -261,6 +310,38 @@ export const simulateRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app
           events: toWireEvents(result.events),
         },
       };
+    },
+  );
+
+  app.post<{ Body: { from: string; chat_id: number; display_name?: string; group_chat_icon?: string } }>(
+    "/simulate/group_update",
+    {
+      schema: {
+        tags: ["Simulator"],
+        summary: "A participant renames a group chat or sets its icon: chat.group_name_updated / chat.group_icon_updated (V3)",
+        body: {
+          type: "object",
+          required: ["from", "chat_id"],
+          additionalProperties: false,
+          minProperties: 3,
+          properties: {
+            from: handleString,
+            chat_id: chatId,
+            display_name: { type: "string", minLength: 1 },
+            group_chat_icon: { type: "string", description: "An http(s) URL of the new icon" },
+          },
+        },
+        response: { 200: dataOf({ chat: chatSchema, events: eventRefsSchema }), ...errors(400, 404, 409, 422) },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const result = await updateGroupChat(deps, request.caller.orgId, body.chat_id, {
+        from: body.from,
+        displayName: body.display_name,
+        groupChatIcon: body.group_chat_icon,
+      });
+      return { data: { chat: toV2Chat(result.chat), events: toWireEvents(result.events) } };
     },
   );
 

@@ -208,6 +208,15 @@ export function v2EventData(event: DomainEvent): { type: WebhookEventType; data:
     case "chat.group_name_update_failed":
     case "chat.group_icon_update_failed":
     case "phone_number.status_updated":
+    case "call.initiated":
+    case "call.ringing":
+    case "call.answered":
+    case "call.ended":
+    case "call.declined":
+    case "call.no_answer":
+    case "call.failed":
+    case "location.sharing.started":
+    case "location.sharing.stopped":
       return undefined;
   }
 }

@@ -1,11 +1,13 @@
-import type {
-  ChatFacts,
-  DomainEvent,
-  HandleFacts,
-  MessageFacts,
-  RecordedEvent,
-  RenderedWebhook,
-  WebhookRenderer,
+import {
+  isCallStepEvent,
+  type CallStepEvent,
+  type ChatFacts,
+  type DomainEvent,
+  type HandleFacts,
+  type MessageFacts,
+  type RecordedEvent,
+  type RenderedWebhook,
+  type WebhookRenderer,
 } from "../../core/events/domain-events.ts";
 import { DomainError } from "../../core/errors.ts";
 import type { WebhookSubscription } from "../../core/model.ts";
@@ -17,7 +19,8 @@ import { toV3AppCardPart } from "./message-content.ts";
  * (`api_version`, `webhook_version`, `event_type`, `event_id`, `created_at`, `partner_id`,
  * `trace_id`, `data`) around the `data` of the subscription's payload version. Only the
  * message lifecycle events (sent, received, delivered, read) differ between versions;
- * `message.edited` exists only in 2026-02-03.
+ * `message.edited` exists only in 2026-02-03. V2's call.completed is not a V3 event: V3 has
+ * the call's steps instead.
  */
 
 /** Every event type a V3 subscription may list (the official catalogue). */
@@ -222,6 +225,44 @@ function messageDataLegacy(type: MessageLifecycle, chat: ChatFacts, message: Mes
   };
 }
 
+/**
+ * A call step's `data`, the same in both payload versions (Linq has not published it): the call
+ * as it was at that step, in the field names of V2's call.completed turned V3-style. `status` is
+ * the step; `answered_*` are set from call.answered on, `ended_at`, `duration_seconds`,
+ * `voicemail` and `recording` on the step that ends the call (ended, declined, no_answer, failed).
+ * `id` is the call's id as V2's call.completed shows it, so both faces' events can be matched.
+ */
+function callData(event: CallStepEvent) {
+  const { call } = event;
+  const answered = event.type === "call.answered" || event.type === "call.ended";
+  const over = event.type !== "call.initiated" && event.type !== "call.ringing" && event.type !== "call.answered";
+  const recording = over ? call.recording : null;
+  return {
+    id: String(call.id),
+    status: event.type.slice("call.".length),
+    direction: call.direction,
+    from: call.fromHandle,
+    to: call.toHandle,
+    phone_number: event.line,
+    chat_id: event.chatUuid,
+    started_at: iso(call.startedAt),
+    answered_at: answered ? iso(call.startedAt) : null,
+    answered_by: answered ? call.answeredBy : null,
+    forwarded_from: call.forwardedFrom,
+    ended_at: over ? iso(call.endedAt) : null,
+    duration_seconds: over ? call.durationSeconds : null,
+    voicemail: over && call.voicemail,
+    recording: recording
+      ? {
+          url: recording.url,
+          duration_seconds: recording.durationSeconds,
+          transcription: recording.transcription,
+          summary: recording.summary,
+        }
+      : null,
+  };
+}
+
 /** Codes of `message.failed` and the group update failures. */
 const DELIVERY_FAILED = 4001;
 
@@ -353,6 +394,27 @@ export function v3EventData(
         },
       };
     }
+    case "call.initiated":
+    case "call.ringing":
+    case "call.answered":
+    case "call.ended":
+    case "call.declined":
+    case "call.no_answer":
+    case "call.failed":
+      return { type: event.type, data: callData(event) };
+    case "location.sharing.started":
+      return {
+        type: event.type,
+        data: {
+          shared_by: event.handle.handle,
+          shared_with: event.chat.phoneNumber,
+          began_at: iso(event.beganAt),
+          ends_at: isoOrNull(event.endsAt),
+          chat_id: event.chat.uuid,
+        },
+      };
+    case "location.sharing.stopped":
+      return { type: event.type, data: { shared_by: event.handle.handle, shared_with: event.chat.phoneNumber } };
     case "contact.created":
     case "contact.updated":
     case "contact.deleted":
@@ -383,10 +445,11 @@ function v3EventType(event: DomainEvent, version: WebhookVersion): V3WebhookEven
   }
 }
 
-/** The line an event happened on: the chat's, or the line whose status changed; none for the rest. */
+/** The line an event happened on: the chat's, the call's, or the line whose status changed; none for the rest. */
 function lineOf(event: DomainEvent): string | undefined {
   if ("chat" in event) return event.chat.phoneNumber;
   if (event.type === "phone_number.status_updated") return event.line.phoneNumber;
+  if (isCallStepEvent(event)) return event.line;
   return undefined;
 }
 
