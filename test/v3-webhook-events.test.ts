@@ -204,6 +204,13 @@ for (const dialect of DIALECTS) {
       assert.equal(outsider.status, 422, outsider.raw);
     });
 
+    it("documents the new simulator endpoints in the OpenAPI document of /openlinq/v1", async () => {
+      const document = (await app.t.request("GET", "/openlinq/v1/openapi.json", { token: null })).body;
+      for (const path of ["/openlinq/v1/simulate/location_sharing", "/openlinq/v1/simulate/group_update"]) {
+        assert.ok(document.paths[path]?.post, `${path} in ${Object.keys(document.paths).filter((p) => p.includes("simulate")).join(", ")}`);
+      }
+    });
+
     it("listen --version 3 forwards the payload version asked for, as ?version= on a target URL does", async () => {
       const local = await startReceiver();
       const stops: (() => void)[] = [];
