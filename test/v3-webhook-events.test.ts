@@ -1,65 +1,33 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { UnwrapWebhookEvent } from "@linqapp/sdk/resources/webhooks";
 import { runListen } from "../src/cli/listen.ts";
 import { DIALECTS, OUR_NUMBER } from "./helpers/app.ts";
-import { startReceiver, type ReceivedRequest, type Receiver } from "./helpers/receiver.ts";
-import { advance, listen, simulate, SANDBOX, type Listener } from "./helpers/sandbox.ts";
-import { startV3App, text, type V3TestApp } from "./helpers/v3.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
+import { simulate, SANDBOX } from "./helpers/sandbox.ts";
+import { startBothFaces, text, unwrapDelivery as unwrap, type BothFaces, type V3TestApp } from "./helpers/v3.ts";
 
 /** The V3 events beyond messages: a call's steps, location sharing, who changed a group; and `listen` per payload version. */
 
 const CALL_EVENTS = ["call.initiated", "call.ringing", "call.answered", "call.ended", "call.failed", "call.declined", "call.no_answer"] as const;
 const EVENTS = [...CALL_EVENTS, "location.sharing.started", "location.sharing.stopped", "chat.group_name_updated", "chat.group_icon_updated"] as const;
-type Event = UnwrapWebhookEvent & { data: any };
-
-function unwrap(app: V3TestApp, request: ReceivedRequest, secret: string): Event {
-  const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
-  return app.client.webhooks.unwrap(request.body, { headers, key: secret }) as Event;
-}
-
 for (const dialect of DIALECTS) {
   describe(`V3 call, location sharing and group change events (${dialect})`, () => {
+    let faces: BothFaces;
     let app: V3TestApp;
     let v3: Receiver;
-    let secret: string;
-    let legacySecret: string;
-    let v2: Listener;
     before(async () => {
-      app = await startV3App(dialect, {
-        config: { CLOCK: "virtual", RANDOM_SEED: "7", WEBHOOK_CONCURRENCY: "1", WEBHOOK_RETRY_JITTER_PERCENT: "0" },
-      });
-      v3 = await startReceiver();
-      const subscribe = async (path: string) =>
-        (await app.client.webhookSubscriptions.create({ target_url: `${v3.url}${path}`, subscribed_events: [...EVENTS] })).signing_secret;
-      secret = await subscribe("/v3");
-      legacySecret = await subscribe("/v3-legacy?version=2025-01-01");
+      faces = await startBothFaces(dialect, EVENTS);
+      ({ app, v3 } = faces);
       // Another line's calls only: it hears none of ours.
       await app.client.webhookSubscriptions.create({
         target_url: `${v3.url}/elsewhere`,
         subscribed_events: [...EVENTS],
         phone_numbers: ["+12025550123"],
       });
-      v2 = await listen(app.t);
     });
-    after(async () => {
-      await v2.close();
-      await v3.close();
-      await app.close();
-    });
-
-    let seen = { v3: 0, legacy: 0, v2: 0 };
-    /** Settles the virtual clock; the events each subscription got since the last read, every V3 one verified. */
+    after(() => faces.close());
     async function received() {
-      await advance(app.t, 0);
-      const current = v3.requests.filter((r) => r.path === "/v3");
-      const legacy = v3.requests.filter((r) => r.path.startsWith("/v3-legacy"));
-      const fresh = {
-        v3: current.slice(seen.v3).map((r) => unwrap(app, r, secret)),
-        legacy: legacy.slice(seen.legacy).map((r) => unwrap(app, r, legacySecret)),
-        v2: v2.envelopes().slice(seen.v2),
-      };
-      seen = { v3: current.length, legacy: legacy.length, v2: v2.envelopes().length };
+      const fresh = await faces.received();
       assert.equal(v3.requests.filter((r) => r.path === "/elsewhere").length, 0, "filtered to another line");
       return fresh;
     }

@@ -1,30 +1,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
-import type { UnwrapWebhookEvent } from "@linqapp/sdk/resources/webhooks";
 import { DIALECTS, OUR_NUMBER } from "./helpers/app.ts";
-import { startReceiver, type ReceivedRequest, type Receiver } from "./helpers/receiver.ts";
+import { startReceiver, type Receiver } from "./helpers/receiver.ts";
 import { V2 } from "./helpers/v2.ts";
-import { advance, listen, simulate, type Listener } from "./helpers/sandbox.ts";
-import { expectV3Error, startV3App, text, type V3TestApp } from "./helpers/v3.ts";
+import { advance, simulate } from "./helpers/sandbox.ts";
+import { expectV3Error, startBothFaces, startV3App, text, unwrapDelivery as unwrap, type BothFaces, type V3TestApp } from "./helpers/v3.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MESSAGE_EVENTS = ["chat.created", "message.sent", "message.delivered", "message.read", "message.failed"] as const;
-
-function headersOf(request: ReceivedRequest): Record<string, string> {
-  return Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
-}
-
-/** Every V3 delivery passes the official client's verification (Standard Webhooks) and the legacy hex check. */
-function unwrap(app: V3TestApp, request: ReceivedRequest, secret: string): UnwrapWebhookEvent & { data: any } {
-  const headers = headersOf(request);
-  const event = app.client.webhooks.unwrap(request.body, { headers, key: secret }) as UnwrapWebhookEvent & { data: any };
-  const legacy = createHmac("sha256", secret).update(`${headers["x-webhook-timestamp"]}.${request.body}`).digest("hex");
-  assert.equal(headers["x-webhook-signature"], legacy, "legacy X-Webhook-Signature: hex over {timestamp}.{body}");
-  assert.equal(headers["x-webhook-event"], event.event_type);
-  assert.equal(headers["webhook-id"], event.event_id);
-  return event;
-}
 
 for (const dialect of DIALECTS) {
   describe(`V3 webhook subscriptions and deliveries (${dialect})`, () => {
@@ -262,50 +245,14 @@ const PRODUCED_EVENTS = [
 
 for (const dialect of DIALECTS) {
   describe(`the simulator drives V2 and V3 subscriptions of one org (${dialect})`, () => {
+    let faces: BothFaces;
     let app: V3TestApp;
-    let v3: Receiver;
-    let secret: string;
-    let legacySecret: string;
-    let v2: Listener;
     before(async () => {
-      app = await startV3App(dialect, {
-        config: { CLOCK: "virtual", RANDOM_SEED: "7", WEBHOOK_CONCURRENCY: "1", WEBHOOK_RETRY_JITTER_PERCENT: "0" },
-      });
-      v3 = await startReceiver();
-      secret = (await app.client.webhookSubscriptions.create({ target_url: `${v3.url}/v3`, subscribed_events: [...PRODUCED_EVENTS] }))
-        .signing_secret;
-      legacySecret = (
-        await app.client.webhookSubscriptions.create({
-          target_url: `${v3.url}/v3-legacy?version=2025-01-01`,
-          subscribed_events: [...PRODUCED_EVENTS],
-        })
-      ).signing_secret;
-      v2 = await listen(app.t);
+      faces = await startBothFaces(dialect, PRODUCED_EVENTS);
+      app = faces.app;
     });
-    after(async () => {
-      await v2.close();
-      await v3.close();
-      await app.close();
-    });
-
-    let v3Seen = 0;
-    let legacySeen = 0;
-    let v2Seen = 0;
-    /** Settles the virtual clock; the events each face got since the last read, every V3 one verified. */
-    async function received() {
-      await advance(app.t, 0);
-      const current = v3.requests.filter((r) => r.path === "/v3");
-      const legacy = v3.requests.filter((r) => r.path.startsWith("/v3-legacy"));
-      const fresh = {
-        v3: current.slice(v3Seen).map((r) => unwrap(app, r, secret)),
-        legacy: legacy.slice(legacySeen).map((r) => unwrap(app, r, legacySecret)),
-        v2: v2.envelopes().slice(v2Seen),
-      };
-      v3Seen = current.length;
-      legacySeen = legacy.length;
-      v2Seen = v2.envelopes().length;
-      return fresh;
-    }
+    after(() => faces.close());
+    const received = () => faces.received();
     const types = (events: { event_type: string }[]) => events.map((e) => e.event_type);
     const v2ChatId = async (uuid: string) => (await app.t.openlinq.deps.store.read.chats.findByUuid(1, uuid))!.id;
 

@@ -271,6 +271,7 @@ export function v3EventData(
   event: DomainEvent,
   version: WebhookVersion,
 ): { type: V3WebhookEventType; data: Record<string, unknown> } | undefined {
+  if (isCallStepEvent(event)) return { type: event.type, data: callData(event) };
   switch (event.type) {
     case "message.sent":
     case "message.received":
@@ -394,14 +395,6 @@ export function v3EventData(
         },
       };
     }
-    case "call.initiated":
-    case "call.ringing":
-    case "call.answered":
-    case "call.ended":
-    case "call.declined":
-    case "call.no_answer":
-    case "call.failed":
-      return { type: event.type, data: callData(event) };
     case "location.sharing.started":
       return {
         type: event.type,
