@@ -17,8 +17,6 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const STRICT_PHONE = /^\+?\d{7,15}$/;
 const PUNCTUATION = /[\s\-().]/g;
 
-export type HandleKind = "phone" | "email";
-
 export function isEmailHandle(handle: string): boolean {
   return handle.includes("@");
 }

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { Generated, Selectable, Updateable } from "kysely";
 
 /**
  * Row types of every table. Timestamps are ISO 8601 strings in UTC with milliseconds
@@ -480,7 +480,6 @@ export interface Database {
 export type ChatRow = Selectable<ChatTable>;
 export type ChatHandleRow = Selectable<ChatHandleTable>;
 export type MessageRow = Selectable<MessageTable>;
-export type NewMessageRow = Insertable<MessageTable>;
 export type AttachmentRow = Selectable<AttachmentTable>;
 export type ReactionRow = Selectable<ReactionTable>;
 export type ContactRow = Selectable<ContactTable>;
@@ -495,8 +494,6 @@ export type HandleProfileRow = Selectable<HandleProfileTable>;
 export type DeviceSignalRow = Selectable<DeviceSignalTable>;
 export type CallRow = Selectable<CallTable>;
 export type OutboundJobRow = Selectable<OutboundJobTable>;
-export type SimulatorSendRow = Selectable<SimulatorSendTable>;
 
 export type ApiFaultRow = Selectable<ApiFaultTable>;
-export type ApiFaultHitRow = Selectable<ApiFaultHitTable>;
 export type EventListenerRow = Selectable<EventListenerTable>;

@@ -261,10 +261,6 @@ export function setToken(value: string | null): void {
   token = value;
 }
 
-export function currentToken(): string | null {
-  return token;
-}
-
 /**
  * Both V2 error envelopes (render_error and standard) and V3's become one readable message;
  * V3's integer code is kept, since Linq's documentation lists what each means.

@@ -20,7 +20,6 @@ export const WEBHOOK_SCENARIO_KINDS = ["duplicate_delivery", "out_of_order", "de
 export const SCENARIO_KINDS = [...CARRIER_SCENARIO_KINDS, ...WEBHOOK_SCENARIO_KINDS] as const;
 
 export type CarrierScenarioKind = (typeof CARRIER_SCENARIO_KINDS)[number];
-export type WebhookScenarioKind = (typeof WEBHOOK_SCENARIO_KINDS)[number];
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
 
 export const isCarrierKind = (kind: ScenarioKind): kind is CarrierScenarioKind =>

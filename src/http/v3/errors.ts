@@ -140,26 +140,6 @@ export function v3ErrorBody(problem: Problem, traceId: string) {
   };
 }
 
-/** JSON schema of the V3 error envelope, for route response schemas. */
-export const v3ErrorSchema = {
-  type: "object",
-  required: ["success", "error", "trace_id"],
-  properties: {
-    success: { type: "boolean", enum: [false] },
-    error: {
-      type: "object",
-      required: ["status", "code", "message"],
-      properties: {
-        status: { type: "integer" },
-        code: { type: "integer" },
-        message: { type: "string" },
-        retry_after: { type: "integer" },
-      },
-    },
-    trace_id: { type: "string" },
-  },
-} as const;
-
 /**
  * Registers the V3 envelope as the error and not-found handler of the V3 face plugin. A 429
  * carries Retry-After (set by the rate limiter) and `error.retry_after`; a 409 says
