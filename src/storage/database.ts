@@ -8,6 +8,7 @@ import type { Database } from "./schema.ts";
 import { migrationProvider, type MigrationDialect } from "./migrations/index.ts";
 import { withPreparedStatements } from "./prepared-statements.ts";
 import { withStatementCache } from "./statement-cache.ts";
+import { countWrites, postgresReadVersion, sqliteReadVersion, type ReadVersion } from "./read-version.ts";
 import { ensurePrivateFile, tightenPrivateFile } from "./private-files.ts";
 
 // COUNT(*) and other int8 values come back from pg as strings; every count we make fits a double.
@@ -34,6 +35,8 @@ export interface StorageHandle {
    * false when the other kind holds it. SQLite: always true (no cross-process check).
    */
   joinNodes(mode: "shared" | "exclusive"): Promise<boolean>;
+  /** The store's version token: unchanged only while nothing is committed (see read-version.ts). */
+  readonly readVersion: ReadVersion;
   /** Connection pool usage (Postgres); undefined on SQLite's single connection. */
   poolStats(): { max: number; total: number; idle: number; waiting: number } | undefined;
   destroy(): Promise<void>;
@@ -55,10 +58,11 @@ export function openStorage(config: StorageConfig): StorageHandle {
     database.pragma("synchronous = NORMAL");
     database.pragma("foreign_keys = ON");
     database.pragma("busy_timeout = 5000");
+    const counted = countWrites(database as unknown as SqliteDatabase);
     const db = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: withImmediateTransactions(withStatementCache(database)) }),
+      dialect: new SqliteDialect({ database: withImmediateTransactions(withStatementCache(counted.database)) }),
     });
-    return makeHandle(db, "sqlite");
+    return makeHandle(db, "sqlite", sqliteReadVersion(database, counted.writes));
   }
   const pool = new pg.Pool({
     connectionString: config.url,
@@ -69,7 +73,7 @@ export function openStorage(config: StorageConfig): StorageHandle {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparing }) });
   const dedicated = () =>
     new pg.Client({ connectionString: config.url, ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}) });
-  return makeHandle(db, "postgres", pool, config.schema, () => preparing.enable(), dedicated);
+  return makeHandle(db, "postgres", postgresReadVersion(db), pool, config.schema, () => preparing.enable(), dedicated);
 }
 
 /**
@@ -90,6 +94,7 @@ function withImmediateTransactions(database: SqliteDatabase): SqliteDatabase {
 function makeHandle(
   db: Kysely<Database>,
   dialect: MigrationDialect,
+  readVersion: ReadVersion,
   pool?: pg.Pool,
   schema?: string,
   onMigrated?: () => void,
@@ -99,6 +104,7 @@ function makeHandle(
   return {
     db,
     dialect,
+    readVersion,
     ...(pool ? { pool } : {}),
     async migrate() {
       const run = async () => {

@@ -1,4 +1,3 @@
-import type SQLite from "better-sqlite3";
 import type { SqliteDatabase, SqliteStatement } from "kysely";
 
 /** Distinct SQL texts kept prepared; `in (?, ?, …)` lists of every length make the set open-ended. */
@@ -14,7 +13,7 @@ export const MAX_CACHED_STATEMENTS = 500;
  * (a mutex, held for a whole transaction and for a whole stream), so a statement is never
  * in use twice at once; and SQLite re-prepares a statement by itself after a schema change.
  */
-export function withStatementCache(database: SQLite.Database, maxStatements = MAX_CACHED_STATEMENTS): SqliteDatabase {
+export function withStatementCache(database: SqliteDatabase, maxStatements = MAX_CACHED_STATEMENTS): SqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
   return {
     close() {
@@ -29,7 +28,7 @@ export function withStatementCache(database: SQLite.Database, maxStatements = MA
         statements.set(sql, cached);
         return cached;
       }
-      const statement = database.prepare(sql) as unknown as SqliteStatement;
+      const statement = database.prepare(sql);
       if (statements.size >= maxStatements) statements.delete(statements.keys().next().value!);
       statements.set(sql, statement);
       return statement;
