@@ -203,6 +203,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
     maxAttachmentBytes: config.maxAttachmentBytes,
     baseUrl: () => baseUrl,
+    readVersion: storage.readVersion,
     metrics,
     extensions: [
       async (app) => {

@@ -10,6 +10,7 @@ import { registerFaceErrors, renderOpenlinqProblem } from "./errors.ts";
 import { authPlugin, type AuthOptions } from "./plugins/auth.ts";
 import { registerMultipart } from "./plugins/multipart.ts";
 import { lazySchemaCompilers } from "./plugins/lazy-schemas.ts";
+import { readCachePlugin } from "./plugins/read-cache.ts";
 import { v2Api } from "./v2/index.ts";
 import { v3Api } from "./v3/index.ts";
 import { lineVcardRoute } from "./v3/phone-numbers.routes.ts";
@@ -29,6 +30,11 @@ export interface HttpOptions {
   faults: ApiFaults;
   /** Where the server is reachable, once listening (links in V3 answers). */
   baseUrl: () => string;
+  /**
+   * The store's version token (see src/storage/read-version.ts): list answers are kept
+   * while it stays the same. Absent, every answer is computed.
+   */
+  readVersion?: () => Promise<string>;
   /** Extra faces (sandbox, delivery log, inbox) registered by the composition root. */
   extensions?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -139,6 +145,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     store: options.deps.store,
     onError: (error, message) => app.log.warn({ err: error }, message),
   });
+  await app.register(readCachePlugin, { readVersion: options.readVersion, context: options.baseUrl });
 
   await app.register(v2Api, { prefix: "/api/partner/v2", deps: options.deps, faults: options.faults });
   await app.register(v3Api, {

@@ -105,12 +105,13 @@ export const chatRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: Cor
         },
       },
     },
-    async (request) => {
-      const perPage = clampPerPage(request.query.per_page);
-      const page = request.query.page;
-      const result = await listChats(deps, request.caller.orgId, request.query.phone_number, { page, perPage });
-      return { data: result.items.map(toV2Chat), meta: pageMeta(page, perPage, result.total) };
-    },
+    async (request, reply) =>
+      app.readCache.answer(request, reply, async () => {
+        const perPage = clampPerPage(request.query.per_page);
+        const page = request.query.page;
+        const result = await listChats(deps, request.caller.orgId, request.query.phone_number, { page, perPage });
+        return { data: result.items.map(toV2Chat), meta: pageMeta(page, perPage, result.total) };
+      }),
   );
 
   app.post(

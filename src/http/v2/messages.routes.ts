@@ -53,21 +53,22 @@ export const messageRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: 
         },
       },
     },
-    async (request) => {
-      const { page, before, after, sort } = request.query;
-      const perPage = clampPerPage(request.query.per_page);
-      const result = await listMessages(deps, request.caller.orgId, request.params.chat_id, {
-        page,
-        perPage,
-        sort,
-        ...(before ? { before: new Date(before) } : {}),
-        ...(after ? { after: new Date(after) } : {}),
-      });
-      return {
-        data: result.items.map((m) => toV2Message(m, deps.links)),
-        meta: pageMeta(page, perPage, result.total),
-      };
-    },
+    async (request, reply) =>
+      app.readCache.answer(request, reply, async () => {
+        const { page, before, after, sort } = request.query;
+        const perPage = clampPerPage(request.query.per_page);
+        const result = await listMessages(deps, request.caller.orgId, request.params.chat_id, {
+          page,
+          perPage,
+          sort,
+          ...(before ? { before: new Date(before) } : {}),
+          ...(after ? { after: new Date(after) } : {}),
+        });
+        return {
+          data: result.items.map((m) => toV2Message(m, deps.links)),
+          meta: pageMeta(page, perPage, result.total),
+        };
+      }),
   );
 
   app.post(

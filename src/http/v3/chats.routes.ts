@@ -146,18 +146,19 @@ export const chatRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: Cor
         },
       },
     },
-    async (request) => {
-      const { from, to, cursor, limit } = request.query;
-      if (from !== undefined) requireE164(from, "from");
-      if (to !== undefined) requireHandle(to, "to");
-      const page = await listChatPage(deps, request.caller.orgId, {
-        phoneNumber: from,
-        participant: to,
-        after: decodeCursor(cursor),
-        limit: limit ?? 20,
-      });
-      return { chats: page.items.map(toV3Chat), next_cursor: page.next ? encodeCursor(page.next) : null };
-    },
+    async (request, reply) =>
+      app.readCache.answer(request, reply, async () => {
+        const { from, to, cursor, limit } = request.query;
+        if (from !== undefined) requireE164(from, "from");
+        if (to !== undefined) requireHandle(to, "to");
+        const page = await listChatPage(deps, request.caller.orgId, {
+          phoneNumber: from,
+          participant: to,
+          after: decodeCursor(cursor),
+          limit: limit ?? 20,
+        });
+        return { chats: page.items.map(toV3Chat), next_cursor: page.next ? encodeCursor(page.next) : null };
+      }),
   );
 
   app.get(
@@ -348,16 +349,17 @@ export const chatRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: Cor
         },
       },
     },
-    async (request) => {
-      const chat = await loadChatByUuid(deps.store.read, request.caller.orgId, request.params.chatId);
-      const page = await listMessagePage(deps, request.caller.orgId, chat.chat.id, {
-        after: decodeCursor(request.query.cursor),
-        limit: request.query.limit ?? 50,
-      });
-      return {
-        messages: page.items.map((m) => toV3Message(m, page.chat, links)),
-        next_cursor: page.next ? encodeCursor(page.next) : null,
-      };
-    },
+    async (request, reply) =>
+      app.readCache.answer(request, reply, async () => {
+        const chat = await loadChatByUuid(deps.store.read, request.caller.orgId, request.params.chatId);
+        const page = await listMessagePage(deps, request.caller.orgId, chat.chat.id, {
+          after: decodeCursor(request.query.cursor),
+          limit: request.query.limit ?? 50,
+        });
+        return {
+          messages: page.items.map((m) => toV3Message(m, page.chat, links)),
+          next_cursor: page.next ? encodeCursor(page.next) : null,
+        };
+      }),
   );
 };
