@@ -24,6 +24,7 @@ export interface ReadCacheOptions {
   /** What else the answers depend on (the base URL of links), read at every request. */
   context: () => string;
   maxEntries?: number;
+  /** Characters of kept answers, all together. */
   maxBytes?: number;
 }
 
@@ -44,10 +45,10 @@ const JSON_TYPE = "application/json; charset=utf-8";
  */
 export const readCachePlugin = fp<ReadCacheOptions>(
   async (app, { readVersion, context, maxEntries = 1000, maxBytes = 16 * 1024 * 1024 }) => {
-    const entries = new Map<string, { version: string; body: Buffer }>();
+    const entries = new Map<string, { version: string; body: string }>();
     let bytes = 0;
 
-    function keep(key: string, version: string, body: Buffer): void {
+    function keep(key: string, version: string, body: string): void {
       const old = entries.get(key);
       if (old) {
         entries.delete(key);
@@ -74,7 +75,7 @@ export const readCachePlugin = fp<ReadCacheOptions>(
         entries.set(key, kept);
         return reply.type(JSON_TYPE).send(kept.body);
       }
-      const body = Buffer.from(reply.serialize(await compute()) as string);
+      const body = reply.serialize(await compute()) as string;
       keep(key, version, body);
       return reply.type(JSON_TYPE).send(body);
     }
