@@ -1,7 +1,7 @@
 import type { CoreDeps } from "../deps.ts";
 import { normalizeHandle } from "../handles.ts";
 import type { ChatWithHandles, MessageDetails } from "../model.ts";
-import { loadChat, loadMessageDetails, withHandles } from "./chat-loading.ts";
+import { loadMessageDetails, withHandles } from "./chat-loading.ts";
 import { resolveOwnNumber } from "./chats.service.ts";
 
 /** Where a page starts: right after the item with this sort key. */
@@ -46,21 +46,18 @@ export async function listChatPage(
   };
 }
 
-/** A chat's messages, newest first, keyset-paged on (sent time, id). */
+/** A chat's messages, newest first, keyset-paged on (sent time, id); `chat` as the caller loaded it for the org. */
 export async function listMessagePage(
   deps: CoreDeps,
-  orgId: number,
-  chatId: number,
+  chat: ChatWithHandles,
   query: { after?: PageAfter | undefined; limit: number },
-): Promise<{ chat: ChatWithHandles; items: MessageDetails[]; next: PageAfter | null }> {
+): Promise<{ items: MessageDetails[]; next: PageAfter | null }> {
   const repos = deps.store.read;
-  const chat = await loadChat(repos, orgId, chatId);
   const before = query.after ? { sentAt: query.after.at, id: query.after.id } : undefined;
-  const messages = await repos.inbox.listThreadPage(chatId, query.limit + 1, before);
+  const messages = await repos.inbox.listThreadPage(chat.chat.id, query.limit + 1, before);
   const page = messages.slice(0, query.limit);
   const last = page.at(-1);
   return {
-    chat,
     items: await loadMessageDetails(repos, page, chat.handles),
     next: messages.length > query.limit && last ? { at: last.sentAt, id: last.id } : null,
   };

@@ -44,7 +44,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * entries and bytes, least recently used dropped first.
  */
 export const readCachePlugin = fp<ReadCacheOptions>(
-  async (app, { readVersion, context, maxEntries = 1000, maxBytes = 16 * 1024 * 1024 }) => {
+  async (app, { readVersion, context, maxEntries = 256, maxBytes = 4 * 1024 * 1024 }) => {
     const entries = new Map<string, { version: string; body: string }>();
     let bytes = 0;
 

@@ -352,12 +352,12 @@ export const chatRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: Cor
     async (request, reply) =>
       app.readCache.answer(request, reply, async () => {
         const chat = await loadChatByUuid(deps.store.read, request.caller.orgId, request.params.chatId);
-        const page = await listMessagePage(deps, request.caller.orgId, chat.chat.id, {
+        const page = await listMessagePage(deps, chat, {
           after: decodeCursor(request.query.cursor),
           limit: request.query.limit ?? 50,
         });
         return {
-          messages: page.items.map((m) => toV3Message(m, page.chat, links)),
+          messages: page.items.map((m) => toV3Message(m, chat, links)),
           next_cursor: page.next ? encodeCursor(page.next) : null,
         };
       }),
