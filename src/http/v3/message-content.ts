@@ -1,39 +1,15 @@
+import type { FromSchema } from "json-schema-to-ts";
 import { DomainError } from "../../core/errors.ts";
 import type { OutgoingMessage } from "../../core/messages/messages.service.ts";
 import { textOfParts, type OutgoingPart } from "../../core/messages/parts.ts";
-import type { AppCardLayout, AppCardPart, MessageEffect, Service, TextDecoration } from "../../core/model.ts";
+import type { AppCardLayout, AppCardPart, MessageEffect } from "../../core/model.ts";
+import type { appCardLayoutSchema, messageContentSchema } from "./schemas.ts";
 
-/** MessageContent as the V3 wire sends it. */
-export interface WireMessageContent {
-  parts: WirePart[];
-  effect?: { type?: "screen" | "bubble"; name?: string };
-  idempotency_key?: string;
-  preferred_service?: Service;
-  reply_to?: { message_id: string; part_index?: number };
-}
-
-export interface WirePart {
-  type: "text" | "media" | "link" | "imessage_app";
-  value?: string;
-  text_decorations?: { range: number[]; style?: TextDecoration["style"]; animation?: TextDecoration["animation"] }[];
-  url?: string;
-  attachment_id?: string;
-  app?: { bundle_id?: string; name?: string; team_id?: string; app_store_id?: number };
-  layout?: WireAppCardLayout;
-  fallback_text?: string;
-  interactive?: boolean;
-}
-
+/** MessageContent as the V3 wire sends it (the request schema's type). */
+export type WireMessageContent = FromSchema<typeof messageContentSchema>;
+type WirePart = WireMessageContent["parts"][number];
 /** An app card's layout as the wire sends it (a part's and an update's). */
-export interface WireAppCardLayout {
-  caption?: string;
-  subcaption?: string;
-  trailing_caption?: string;
-  trailing_subcaption?: string;
-  image_url?: string;
-  image_title?: string;
-  image_subtitle?: string;
-}
+type WireAppCardLayout = FromSchema<typeof appCardLayoutSchema>;
 
 /** The wire layout in core's names; absent fields stay absent. */
 export function toAppCardLayout(layout: WireAppCardLayout): AppCardLayout {

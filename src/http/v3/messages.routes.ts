@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import { DomainError } from "../../core/errors.ts";
 import { updateAppCard } from "../../core/messages/app-cards.service.ts";
@@ -6,11 +6,10 @@ import { sendToRecipients } from "../../core/messages/line-selection.service.ts"
 import { deleteMessage } from "../../core/messages/messages.service.ts";
 import { reactToMessage } from "../../core/messages/reactions.service.ts";
 import { editMessagePart, listThread, loadMessageByUuid } from "../../core/messages/threads.service.ts";
-import type { ReactionType } from "../../core/model.ts";
 import { acknowledge } from "./chats.routes.ts";
 import { decodeOffsetCursor } from "./cursor.ts";
 import { requireHandle } from "./handles.ts";
-import { toAppCardLayout, toOutgoingMessage, type WireAppCardLayout, type WireMessageContent } from "./message-content.ts";
+import { toAppCardLayout, toOutgoingMessage } from "./message-content.ts";
 import { toV3Handle, toV3Message, toV3SentMessage } from "./presenters.ts";
 import {
   ackSchema,
@@ -28,17 +27,11 @@ import {
 } from "./schemas.ts";
 
 const messageParams = idParams("messageId");
-interface MessageParams {
-  messageId: string;
-}
 
-export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const messageRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   const links = deps.links;
 
-  app.post<{
-    Body: { to: string[]; message: WireMessageContent; continuation_message?: { text: string } };
-    Headers: { "idempotency-key"?: string };
-  }>(
+  app.post(
     "/messages",
     {
       schema: {
@@ -101,7 +94,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.get<{ Params: MessageParams }>(
+  app.get(
     "/messages/:messageId",
     {
       schema: {
@@ -117,7 +110,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.patch<{ Params: MessageParams; Body: { text: string; part_index?: number } }>(
+  app.patch(
     "/messages/:messageId",
     {
       schema: {
@@ -144,7 +137,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.delete<{ Params: MessageParams }>(
+  app.delete(
     "/messages/:messageId",
     {
       schema: {
@@ -161,10 +154,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.post<{
-    Params: MessageParams;
-    Body: { operation: "add" | "remove"; type: ReactionType | "custom" | "sticker"; custom_emoji?: string; part_index?: number };
-  }>(
+  app.post(
     "/messages/:messageId/reactions",
     {
       schema: {
@@ -202,7 +192,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.get<{ Params: MessageParams; Querystring: { cursor?: string; limit?: number; order?: "asc" | "desc" } }>(
+  app.get(
     "/messages/:messageId/thread",
     {
       schema: {
@@ -235,10 +225,7 @@ export const messageRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app,
     },
   );
 
-  app.post<{
-    Params: MessageParams;
-    Body: { layout: WireAppCardLayout; fallback_text?: string; interactive?: boolean; url?: string };
-  }>(
+  app.post(
     "/messages/:messageId/update",
     {
       schema: {
