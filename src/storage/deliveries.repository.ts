@@ -11,9 +11,9 @@ import type {
   LoggedEvent,
   RequeueOutcome,
 } from "../delivery/ports.ts";
-import { pageWindow, stamp } from "./mappers.ts";
+import { groupBy, pageWindow, stamp } from "./mappers.ts";
 import type { MigrationDialect } from "./migrations/index.ts";
-import type { Database, EventRow, WebhookAttemptRow, WebhookDeliveryRow } from "./schema.ts";
+import type { Database, EventRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow } from "./schema.ts";
 import type { SecretBox } from "./secret-box.ts";
 import { openSubscriptionSecret } from "./webhooks.repository.ts";
 
@@ -23,7 +23,9 @@ const PURGE_BATCH = 500;
 const INSERT_BATCH = 100;
 
 function latest(results: readonly AttemptResult[]): Date {
-  return new Date(Math.max(...results.map((r) => r.attempt.attemptedAt.getTime())));
+  let at = -Infinity;
+  for (const result of results) at = Math.max(at, result.attempt.attemptedAt.getTime());
+  return new Date(at);
 }
 
 type DeliveryWithUrl = WebhookDeliveryRow & Pick<Selectable<Database["webhook_subscriptions"]>, "webhook_url">;
@@ -85,6 +87,36 @@ function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEv
   };
 }
 
+/** Unsealed signing secrets kept at most; past it the cache starts over. */
+const MAX_CACHED_SECRETS = 1000;
+
+/** Opens subscription secrets, each sealed text once. */
+interface SecretCache {
+  open(row: Pick<WebhookSubscriptionRow, "secret" | "sealed_secret">): string | null;
+}
+
+/**
+ * Unsealing (AES-GCM) for every claimed delivery cost more than signing it. The cache is
+ * keyed by the sealed text itself, never by the subscription: a new secret is sealed with a
+ * fresh IV, so its sealed text differs and a rotated or replaced secret can never be served
+ * from here; nothing has to be invalidated.
+ */
+function secretCache(secrets: SecretBox): SecretCache {
+  const opened = new Map<string, string>();
+  return {
+    open(row) {
+      if (row.sealed_secret === null) return openSubscriptionSecret(secrets, row);
+      let secret = opened.get(row.sealed_secret);
+      if (secret === undefined) {
+        secret = openSubscriptionSecret(secrets, row)!;
+        if (opened.size >= MAX_CACHED_SECRETS) opened.clear();
+        opened.set(row.sealed_secret, secret);
+      }
+      return secret;
+    },
+  };
+}
+
 /**
  * Claims up to `limit` due deliveries in one statement: UPDATE … WHERE id IN (due rows
  * LIMIT n) RETURNING, atomic on both dialects.
@@ -92,7 +124,7 @@ function eventRowToEvent(row: EventRow, deliveries: DeliverySummary[]): LoggedEv
 async function claimDue(
   db: Kysely<Database>,
   dialect: MigrationDialect,
-  secrets: SecretBox,
+  secrets: SecretCache,
   workerId: string,
   { now, claimUntil, limit }: ClaimRequest,
 ): Promise<ClaimedDelivery[]> {
@@ -159,36 +191,6 @@ async function claimDue(
         .as("payload"),
       "subscription_id",
       eb
-        .selectFrom("webhook_subscriptions as s")
-        .select("s.webhook_url")
-        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
-        .as("webhook_url"),
-      eb
-        .selectFrom("webhook_subscriptions as s")
-        .select("s.secret")
-        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
-        .as("secret"),
-      eb
-        .selectFrom("webhook_subscriptions as s")
-        .select("s.sealed_secret")
-        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
-        .as("sealed_secret"),
-      eb
-        .selectFrom("webhook_subscriptions as s")
-        .select("s.active")
-        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
-        .as("active"),
-      eb
-        .selectFrom("webhook_subscriptions as s")
-        .select("s.version")
-        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
-        .as("version"),
-      eb
-        .selectFrom("webhook_subscriptions as s")
-        .select("s.uuid")
-        .whereRef("s.id", "=", "webhook_deliveries.subscription_id")
-        .as("subscription_uuid"),
-      eb
         .selectFrom("webhook_attempts as a")
         .select((c) => c.fn.countAll<number>().as("n"))
         .whereRef("a.event_id", "=", "webhook_deliveries.event_id")
@@ -196,28 +198,46 @@ async function claimDue(
         .as("attempts_before"),
     ])
     .execute();
+  if (claimed.length === 0) return [];
+  // The subscriptions once per claim, not once per delivery: a claim is mostly one or two
+  // subscriptions' deliveries. Read after the claim, so a pause or a new URL committed
+  // before it is seen; one committed while an attempt runs is seen by the next claim.
+  const subscriptionIds = [...new Set(claimed.map((row) => row.subscription_id))];
+  const subscriptions = new Map(
+    (
+      await db
+        .selectFrom("webhook_subscriptions")
+        .select(["id", "uuid", "version", "webhook_url", "secret", "sealed_secret", "active"])
+        .where("id", "in", subscriptionIds)
+        .execute()
+    ).map((row) => [row.id, row]),
+  );
   // RETURNING promises no order; hand them out oldest due first.
   const rows = claimed.sort((a, b) =>
     a.next_attempt_at === b.next_attempt_at ? a.id - b.id : a.next_attempt_at < b.next_attempt_at ? -1 : 1,
   );
-  return rows.map((row) => ({
-    id: row.id,
-    orgId: row.org_id,
-    eventId: row.event_id,
-    eventType: row.event_type!,
-    payload: row.payload!,
-    attemptCount: row.attempt_count,
-    dueAt: new Date(row.next_attempt_at),
-    attemptsBefore: Number(row.attempts_before ?? 0),
-    subscription: {
-      id: row.subscription_id,
-      uuid: row.subscription_uuid ?? "",
-      version: row.version ?? 2,
-      url: row.webhook_url!,
-      secret: openSubscriptionSecret(secrets, { secret: row.secret ?? null, sealed_secret: row.sealed_secret ?? null }),
-      active: row.active === 1,
-    },
-  }));
+  return rows.map((row) => {
+    const subscription = subscriptions.get(row.subscription_id);
+    return {
+      id: row.id,
+      orgId: row.org_id,
+      eventId: row.event_id,
+      eventType: row.event_type!,
+      payload: row.payload!,
+      attemptCount: row.attempt_count,
+      dueAt: new Date(row.next_attempt_at),
+      attemptsBefore: Number(row.attempts_before ?? 0),
+      subscription: {
+        id: row.subscription_id,
+        uuid: subscription?.uuid ?? "",
+        version: subscription?.version ?? 2,
+        url: subscription?.webhook_url ?? "",
+        secret: subscription ? secrets.open(subscription) : null,
+        // Deleted since the claim (its deliveries go with it): nothing to send.
+        active: subscription?.active === 1,
+      },
+    };
+  });
 }
 
 /**
@@ -240,11 +260,7 @@ async function recordAttempts(
   workerId: string,
   results: readonly AttemptResult[],
 ): Promise<number[]> {
-  const bySubscription = new Map<number, AttemptResult[]>();
-  for (const result of results) {
-    const id = result.delivery.subscription.id;
-    bySubscription.set(id, [...(bySubscription.get(id) ?? []), result]);
-  }
+  const bySubscription = groupBy(results, (result) => result.delivery.subscription.id);
   const subscriptionIds = [...bySubscription.keys()].sort((a, b) => a - b);
   if (dialect === "postgres") {
     // SQLite has one writer at a time: a deletion runs wholly before or after this.
@@ -253,12 +269,10 @@ async function recordAttempts(
 
   const held = new Set<number>();
   // Successes move in one statement per (status, note) pair; retries and failures one by one.
-  const successes = new Map<string, AttemptResult[]>();
-  for (const result of results) {
-    if (result.next.status !== "succeeded") continue;
-    const key = JSON.stringify([result.attempt.responseStatus, result.lastError]);
-    successes.set(key, [...(successes.get(key) ?? []), result]);
-  }
+  const successes = groupBy(
+    results.filter((result) => result.next.status === "succeeded"),
+    (result) => JSON.stringify([result.attempt.responseStatus, result.lastError]),
+  );
   for (const group of successes.values()) {
     const [first] = group;
     const moved = await trx
@@ -358,7 +372,8 @@ async function recordAttempts(
  * of waiting. Write transactions start with a write, so on SQLite they take the write
  * lock first (waiting on busy_timeout) instead of failing to upgrade a read snapshot.
  */
-export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDialect, secrets: SecretBox): DeliveryRepository {
+export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDialect, secretBox: SecretBox): DeliveryRepository {
+  const secrets = secretCache(secretBox);
   async function deliveriesFor(eventIds: readonly string[]): Promise<Map<string, DeliverySummary[]>> {
     const byEvent = new Map<string, DeliverySummary[]>();
     if (eventIds.length === 0) return byEvent;

@@ -39,6 +39,18 @@ export const stamp = (value: Date): string => value.toISOString();
 export const maybeStamp = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 export const flag = (value: boolean): number => (value ? 1 : 0);
 
+/** Items by key, each group in the items' order. */
+export function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
 /**
  * Row ids are int4 (`serial`) columns. A larger number names no row, and Postgres refuses
  * to even compare one (22003), so lookups answer "not found" for it without asking.

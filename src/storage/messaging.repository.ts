@@ -15,6 +15,7 @@ import {
   chatRowToChat,
   flag,
   isRowId,
+  groupBy,
   isUuid,
   maybeStamp,
   messageRowToMessage,
@@ -23,17 +24,6 @@ import {
   stamp,
 } from "./mappers.ts";
 import type { Database } from "./schema.ts";
-
-function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = groups.get(k);
-    if (list) list.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-}
 
 export function chatRepository(db: Kysely<Database>): ChatRepository {
   return {
