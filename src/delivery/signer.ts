@@ -20,8 +20,23 @@ const STANDARD_PREFIX = "whsec_";
 /** What the standardwebhooks libraries decode: standard alphabet, padding only at the end. */
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
+/** Decoded keys kept at most; past it the cache starts over. */
+const MAX_CACHED_KEYS = 1000;
+/** Secret → its Standard Webhooks key: decoding it again for every delivery showed in profiles. */
+const standardKeys = new Map<string, Buffer>();
+
 /** The HMAC key of the Standard Webhooks signature for a subscription secret. */
 export function standardWebhooksKey(secret: string): Buffer {
+  let key = standardKeys.get(secret);
+  if (key === undefined) {
+    key = decodeStandardWebhooksKey(secret);
+    if (standardKeys.size >= MAX_CACHED_KEYS) standardKeys.clear();
+    standardKeys.set(secret, key);
+  }
+  return key;
+}
+
+function decodeStandardWebhooksKey(secret: string): Buffer {
   if (secret.startsWith(STANDARD_PREFIX)) {
     const encoded = secret.slice(STANDARD_PREFIX.length);
     if (encoded.length >= 4 && BASE64.test(encoded)) return Buffer.from(encoded, "base64");
