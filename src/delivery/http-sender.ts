@@ -35,7 +35,7 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return flat;
 }
 
-const abandoned: Pick<SendResult, "failure" | "error"> = { failure: "aborted", error: "attempt abandoned: worker shutting down" };
+const ABANDONED: Pick<SendResult, "failure" | "error"> = { failure: "aborted", error: "attempt abandoned: worker shutting down" };
 
 function errorCode(error: unknown): string | undefined {
   const e = error as { code?: string; cause?: { code?: string } } | undefined;
@@ -59,93 +59,16 @@ export function createHttpSender(options: {
   const { dispatcher, timeoutMs, allowPrivate } = options;
   return function send(input) {
     const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
     let url: URL;
     try {
       url = assertAllowedUrl(input.url, allowPrivate);
     } catch (error) {
       const message = error instanceof DomainError ? error.message : String(error);
-      return Promise.resolve({ status: null, headers: null, body: null, failure: "refused", error: message, durationMs: elapsed() });
+      return Promise.resolve({ ...NO_ANSWER, failure: "refused", error: message, durationMs: Math.round(performance.now() - started) });
     }
-    if (input.signal?.aborted) {
-      return Promise.resolve({ status: null, headers: null, body: null, ...abandoned, durationMs: 0 });
-    }
-
+    if (input.signal?.aborted) return Promise.resolve({ ...NO_ANSWER, ...ABANDONED, durationMs: 0 });
     return new Promise<SendResult>((resolve) => {
-      let controller: Dispatcher.DispatchController | undefined;
-      /** Why the attempt was cut short by us (timeout, shutdown), applied once undici hands over its controller. */
-      let cutShort: Error | undefined;
-      let timedOut = false;
-      let status: number | null = null;
-      let headers: Record<string, string> | null = null;
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      let settled = false;
-
-      const cut = (reason: Error) => {
-        if (cutShort) return;
-        cutShort = reason;
-        controller?.abort(reason);
-      };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        cut(new Error("timeout"));
-      }, timeoutMs);
-      const onShutdown = () => cut(new Error("shutdown"));
-      input.signal?.addEventListener("abort", onShutdown, { once: true });
-
-      const finish = (result: Omit<SendResult, "durationMs">) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        input.signal?.removeEventListener("abort", onShutdown);
-        resolve({ ...result, durationMs: elapsed() });
-      };
-      const answered = (error: string | null) =>
-        finish({ status, headers, body: Buffer.concat(chunks, kept).toString("utf8"), failure: null, error });
-      const describe = (error: unknown): Pick<SendResult, "failure" | "error"> => {
-        if (input.signal?.aborted) return abandoned;
-        if (timedOut) return { failure: "timeout", error: `timed out after ${timeoutMs} ms` };
-        const code = errorCode(error);
-        if (code === "EPRIVATEADDRESS") return { failure: "refused", error: (error as Error).message };
-        const message = (error as Error)?.message ?? String(error);
-        return { failure: "connection", error: code && !message.includes(code) ? `${code}: ${message}` : message };
-      };
-
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(requestController) {
-          controller = requestController;
-          if (cutShort) requestController.abort(cutShort);
-        },
-        onResponseStart(_controller, statusCode, responseHeaders) {
-          status = statusCode;
-          headers = flattenHeaders(responseHeaders);
-        },
-        onResponseData(responseController, chunk) {
-          if (kept >= MAX_LOGGED_RESPONSE_BYTES) return;
-          const room = MAX_LOGGED_RESPONSE_BYTES - kept;
-          chunks.push(chunk.byteLength > room ? chunk.subarray(0, room) : chunk);
-          kept += Math.min(chunk.byteLength, room);
-          if (kept >= MAX_LOGGED_RESPONSE_BYTES) {
-            // The status already decided the outcome; the rest of a large body is not worth reading.
-            answered(null);
-            responseController.abort(new Error("response body not needed"));
-          }
-        },
-        onResponseEnd() {
-          answered(null);
-        },
-        onResponseError(_controller, error) {
-          if (settled) return;
-          const failure = describe(error);
-          if (status === null) {
-            finish({ status: null, headers: null, body: null, ...failure });
-          } else {
-            // The status already arrived and decides the outcome; the broken body is only noted.
-            answered(`response body incomplete: ${failure.error}`);
-          }
-        },
-      };
+      const attempt = new Attempt(input.signal, timeoutMs, started, resolve);
       dispatcher.dispatch(
         {
           origin: url.origin,
@@ -156,8 +79,107 @@ export function createHttpSender(options: {
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         },
-        handler,
+        attempt,
       );
     });
   };
+}
+
+const NO_ANSWER = { status: null, headers: null, body: null } as const;
+
+/**
+ * One attempt as undici's dispatch handler: it collects the answer and settles once. A
+ * class rather than closures, because thousands of attempts a second each allocating a
+ * dozen functions showed in profiles.
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  /** Why the attempt was cut short by us (timeout, shutdown), applied once undici hands over its controller. */
+  private cutShort: Error | undefined;
+  private timedOut = false;
+  private status: number | null = null;
+  private headers: Record<string, string> | null = null;
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onShutdown: (() => void) | undefined;
+
+  constructor(
+    private readonly signal: AbortSignal | undefined,
+    private readonly timeoutMs: number,
+    private readonly started: number,
+    private readonly resolve: (result: SendResult) => void,
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.cut(new Error("timeout"));
+    }, timeoutMs);
+    if (signal) {
+      this.onShutdown = () => this.cut(new Error("shutdown"));
+      signal.addEventListener("abort", this.onShutdown, { once: true });
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.cutShort) controller.abort(this.cutShort);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.status = statusCode;
+    this.headers = flattenHeaders(headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.kept >= MAX_LOGGED_RESPONSE_BYTES) return;
+    const room = MAX_LOGGED_RESPONSE_BYTES - this.kept;
+    this.chunks.push(chunk.byteLength > room ? chunk.subarray(0, room) : chunk);
+    this.kept += Math.min(chunk.byteLength, room);
+    if (this.kept >= MAX_LOGGED_RESPONSE_BYTES) {
+      // The status already decided the outcome; the rest of a large body is not worth reading.
+      this.answered(null);
+      controller.abort(new Error("response body not needed"));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.answered(null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.settled) return;
+    const failure = this.describe(error);
+    if (this.status === null) this.finish({ ...NO_ANSWER, ...failure });
+    // The status already arrived and decides the outcome; the broken body is only noted.
+    else this.answered(`response body incomplete: ${failure.error}`);
+  }
+
+  private cut(reason: Error): void {
+    if (this.cutShort) return;
+    this.cutShort = reason;
+    this.controller?.abort(reason);
+  }
+
+  private answered(error: string | null): void {
+    const body = Buffer.concat(this.chunks, this.kept).toString("utf8");
+    this.finish({ status: this.status, headers: this.headers, body, failure: null, error });
+  }
+
+  private finish(result: Omit<SendResult, "durationMs">): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    if (this.onShutdown) this.signal!.removeEventListener("abort", this.onShutdown);
+    this.resolve({ ...result, durationMs: Math.round(performance.now() - this.started) });
+  }
+
+  private describe(error: unknown): Pick<SendResult, "failure" | "error"> {
+    if (this.signal?.aborted) return ABANDONED;
+    if (this.timedOut) return { failure: "timeout", error: `timed out after ${this.timeoutMs} ms` };
+    const code = errorCode(error);
+    if (code === "EPRIVATEADDRESS") return { failure: "refused", error: (error as Error).message };
+    const message = (error as Error)?.message ?? String(error);
+    return { failure: "connection", error: code && !message.includes(code) ? `${code}: ${message}` : message };
+  }
 }
