@@ -55,6 +55,7 @@ for (const dialect of DIALECTS) {
         "slow-network",
         "tapback-fan",
         "scripted",
+        "location-sharer",
       ]);
       const readme = readFileSync(new URL("../docs/simulator.md", import.meta.url), "utf8");
       const documented = [...readme.matchAll(/^\| `(\+1555\d+)` \| ([a-z-]+) \|/gm)].map((m) => [m[1], m[2]]);

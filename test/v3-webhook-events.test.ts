@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { runListen } from "../src/cli/listen.ts";
 import { DIALECTS, OUR_NUMBER } from "./helpers/app.ts";
 import { startReceiver, type Receiver } from "./helpers/receiver.ts";
-import { simulate, SANDBOX } from "./helpers/sandbox.ts";
+import { advance, simulate, SANDBOX } from "./helpers/sandbox.ts";
 import { startBothFaces, text, unwrapDelivery as unwrap, type BothFaces, type V3TestApp } from "./helpers/v3.ts";
 
 /** The V3 events beyond messages: a call's steps, location sharing, who changed a group; and `listen` per payload version. */
@@ -143,6 +143,22 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(badDuration.status, 422, badDuration.raw);
       assert.deepEqual(types((await received()).v3), []);
+    });
+
+    it("the location-sharer magic number shares its location 2 s after a location request; other devices do not", async () => {
+      const sharer = await app.client.chats.create({ from: OUR_NUMBER, to: ["+15550100010"], message: text("hi") });
+      const quiet = await app.client.chats.create({ from: OUR_NUMBER, to: ["+15550050009"], message: text("hi") });
+      await received();
+      await app.client.chats.location.request(sharer.chat.id);
+      await app.client.chats.location.request(quiet.chat.id);
+      assert.deepEqual(types((await received()).v3), [], "not yet");
+      await advance(app.t, 2000);
+      const got = await received();
+      assert.deepEqual(types(got.v3), ["location.sharing.started"]);
+      assert.deepEqual(types(got.v2), []);
+      const { began_at, ends_at, ...data } = got.v3[0]!.data;
+      assert.deepEqual(data, { shared_by: "+15550100010", shared_with: OUR_NUMBER, chat_id: sharer.chat.id });
+      assert.equal(Date.parse(ends_at) - Date.parse(began_at), 60 * 60_000);
     });
 
     it("changed_by_handle: our line for an API change, the participant for a simulated one", async () => {

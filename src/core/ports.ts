@@ -76,7 +76,7 @@ export interface OutboundMessage {
 }
 
 /** Things our side does in a chat that the other side's devices show. */
-export type ChatSignal = "typing_started" | "typing_stopped" | "read" | "contact_card";
+export type ChatSignal = "typing_started" | "typing_stopped" | "read" | "contact_card" | "location_request";
 
 /**
  * The carrier network. Core decides the route before it writes a message, then the outbound

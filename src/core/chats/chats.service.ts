@@ -185,3 +185,16 @@ export async function shareContact(deps: CoreDeps, orgId: number, chatId: number
   await signalChat(deps, orgId, chatId, "contact_card");
 }
 
+/**
+ * Asks the other participant to share their location. Find My shares in direct iMessage chats
+ * only; what the device does with the request is up to the carrier (the simulator's
+ * location-sharer shares, the others ignore it).
+ */
+export async function requestLocation(deps: CoreDeps, orgId: number, chat: ChatWithHandles): Promise<void> {
+  if (chat.chat.isGroup) throw new DomainError("group_chat_not_supported", "Location requests work in direct chats only");
+  if (chat.chat.service !== "iMessage") {
+    throw new DomainError("service_not_supported", `Location requests need iMessage; this chat uses ${chat.chat.service}`);
+  }
+  await signalChat(deps, orgId, chat.chat.id, "location_request");
+}
+

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-js
 import type { JSONSchema } from "json-schema-to-ts";
 import { loadChatByUuid } from "../../core/chats/chat-loading.ts";
 import { requireActiveChat } from "../../core/chats/group-chats.service.ts";
+import { requestLocation } from "../../core/chats/chats.service.ts";
 import {
   createUpload,
   deleteAttachment,
@@ -361,10 +362,7 @@ export const attachmentRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { dep
     },
     async (request) => {
       const chat = requireActiveChat(await loadChatByUuid(deps.store.read, request.caller.orgId, request.params.chatId));
-      if (chat.chat.isGroup) throw new DomainError("group_chat_not_supported", "Location requests work in direct chats only");
-      if (chat.chat.service !== "iMessage") {
-        throw new DomainError("service_not_supported", `Location requests need iMessage; this chat uses ${chat.chat.service}`);
-      }
+      await requestLocation(deps, request.caller.orgId, chat);
       return { success: true, message: "Location request sent" };
     },
   );

@@ -4,11 +4,17 @@ import { TYPING_TIMEOUT_MS } from "../../core/devices/device-signal.ts";
 import { clearDeviceSignal, showDeviceSignal } from "../../core/devices/device-signals.service.ts";
 import { recordDeliveryReceipt } from "../../core/inbound/delivery-status.service.ts";
 import { receiveMessage } from "../../core/inbound/inbound-messages.service.ts";
-import { readByRecipient, receiveCarrierReaction, receiveReaction } from "../../core/inbound/recipient-actions.service.ts";
+import {
+  readByRecipient,
+  receiveCarrierReaction,
+  receiveReaction,
+  recipientLocationSharing,
+} from "../../core/inbound/recipient-actions.service.ts";
 import type { ChatWithHandles, ReactionType } from "../../core/model.ts";
 import type { Clock, NewOutboundJob, Random, SendReceipt, Transport } from "../../core/ports.ts";
 import { commonService, hasRichSignals, type HandleProfile } from "./profiles/profile.ts";
 import { effectiveProfiles } from "./profiles/profiles.service.ts";
+import { magicNumber } from "./profiles/magic-numbers.ts";
 import type { JobHandler } from "../../outbound/worker.ts";
 import { takeAutoReply } from "./auto-reply.ts";
 import { CARRIER_SCENARIO_KINDS, carrierSteps, type CarrierStep } from "../../core/scenarios/delivery-scenario.ts";
@@ -47,6 +53,7 @@ const READ = "simulator.read";
 const REACT = "simulator.react";
 const REPLY = "simulator.reply";
 const SCENARIO_STEP = "simulator.scenario_step";
+const SHARE_LOCATION = "simulator.share_location";
 
 export function createSimulator(options: { clock: Clock; random: Random; store: SimulatorStore }): Simulator {
   const { clock, random, store } = options;
@@ -195,6 +202,20 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
     await showDeviceSignal(deps, orgId, chat.chat.id, handles, "contact_card", { detail: { phone_number: chat.phoneNumber, name } });
   }
 
+  /** A location-sharer starts sharing a while after it was asked; other devices ignore the request. */
+  async function answerLocationRequest(chat: ChatWithHandles): Promise<void> {
+    const { orgId, id: chatId } = chat.chat;
+    const now = clock.now();
+    const jobs: NewOutboundJob[] = [];
+    for (const { handle } of otherParticipants(chat)) {
+      const sharing = magicNumber(handle)?.sharesLocation;
+      if (!sharing) continue;
+      const payload = { from: handle, chatId, durationMinutes: sharing.durationMinutes };
+      jobs.push({ orgId, kind: SHARE_LOCATION, payload, runAt: new Date(now.getTime() + sharing.delayMs) });
+    }
+    if (jobs.length > 0) await store.transaction((tx) => tx.outboundJobs.add(jobs, now));
+  }
+
   const transport: Transport = {
     async serviceFor(orgId, handles) {
       return commonService((await profilesOf(store.read, orgId, handles)).map((p) => p.service));
@@ -233,6 +254,9 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
           return;
         case "contact_card":
           await showContactCard(chat);
+          return;
+        case "location_request":
+          await answerLocationRequest(chat);
           return;
       }
     },
@@ -285,6 +309,14 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
           attachmentUrls: p.attachmentUrls as string[],
           carrierMessageId: str(p.carrierMessageId),
         });
+      },
+    ],
+    [
+      SHARE_LOCATION,
+      async (job) => {
+        const { from, chatId, durationMinutes } = job.payload;
+        const input = { from: str(from), chatId: Number(chatId), state: "started" as const, durationMinutes: Number(durationMinutes) };
+        await recipientLocationSharing(core(), job.orgId, input);
       },
     ],
     [

@@ -11,6 +11,8 @@ export interface MagicNumber {
   name: string;
   description: string;
   settings: HandleProfileSettings;
+  /** Answers a location request by sharing its location (a behaviour of this number only, not a profile setting). */
+  sharesLocation?: { delayMs: number; durationMinutes: number };
 }
 
 const magic = (
@@ -18,7 +20,8 @@ const magic = (
   name: string,
   description: string,
   settings: Partial<HandleProfileSettings>,
-): MagicNumber => ({ handle, name, description, settings: { ...DEFAULT_PROFILE, ...settings } });
+  extra: Pick<MagicNumber, "sharesLocation"> = {},
+): MagicNumber => ({ handle, name, description, settings: { ...DEFAULT_PROFILE, ...settings }, ...extra });
 
 export const MAGIC_NUMBERS: readonly MagicNumber[] = [
   magic("+15550100001", "unreachable", "Every message fails: delivery_status service_unavailable; iMessage check says false", {
@@ -50,6 +53,13 @@ export const MAGIC_NUMBERS: readonly MagicNumber[] = [
       ],
     },
   }),
+  magic(
+    "+15550100010",
+    "location-sharer",
+    "Shares its location for an hour 2 s after you ask for it (location request): location.sharing.started",
+    {},
+    { sharesLocation: { delayMs: 2000, durationMinutes: 60 } },
+  ),
 ];
 
 const BY_HANDLE = new Map(MAGIC_NUMBERS.map((m) => [m.handle, m]));
