@@ -24,7 +24,7 @@ describe("supported Node versions", () => {
   const versions = [...new Set([...floors, "24.0.0"])];
 
   it("package.json accepts Node 20 and 24 (what CI runs)", () => {
-    assert.ok(semver.satisfies("20.18.1", ours), `${pkg.engines.node} accepts Node 20.18.1`);
+    assert.ok(semver.satisfies("20.19.0", ours), `${pkg.engines.node} accepts Node 20.19.0`);
     assert.ok(semver.satisfies("24.0.0", ours), `${pkg.engines.node} accepts Node 24`);
     assert.ok(semver.satisfies(process.version, ours), `${pkg.engines.node} accepts this Node, ${process.version}`);
   });
