@@ -97,6 +97,14 @@ describe("Postgres prepared statements", { skip: !url && "TEST_DATABASE_URL not 
           await db.transaction().execute(async () => undefined);
           await db.transaction().setIsolationLevel("serializable").execute((trx) => addOrg(trx, `after-failure-${round}`));
         }
+        // A first statement the server cannot even parse, often enough to be prepared:
+        // each time its own error, never a prepared statement that went missing.
+        for (let round = 0; round < 4; round++) {
+          await assert.rejects(
+            db.transaction().execute((trx) => sql`select no_such_column from organizations where id = ${taken}`.execute(trx)),
+            /no_such_column/,
+          );
+        }
         const inOne = await db.transaction().execute(async (trx) => {
           const first = await sql<{ id: string }>`select txid_current()::text as id`.execute(trx);
           const second = await sql<{ id: string }>`select txid_current()::text as id`.execute(trx);

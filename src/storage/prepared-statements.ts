@@ -123,6 +123,7 @@ function commandOnly(command: string): pg.QueryResult {
 interface WireConnection {
   stream: { cork?: () => void; uncork?: () => void };
   parsedStatements: Record<string, string>;
+  submittedNamedStatements: Record<string, string>;
   parse(query: { text: string; name?: string }): void;
   bind(config: { portal?: string; statement?: string; values?: unknown[] }): void;
   execute(config: { portal?: string; rows?: number }): void;
@@ -137,9 +138,10 @@ interface WireConnection {
  * the statement fail, the transaction is open and aborted, and Kysely rolls it back.
  *
  * pg hands back one result per command here ([begin, statement]); the caller gets the
- * statement's. A named statement not yet parsed on this connection goes unnamed this once:
- * pg records a name as parsed at the first ParseComplete of the batch (the `begin`'s), so
- * a statement whose own Parse then failed would be remembered as prepared when it is not.
+ * statement's. A named statement not yet parsed on this connection is parsed ahead of the
+ * `begin`: pg records a name as parsed at the first ParseComplete of the batch, which must
+ * be the statement's own (should its Parse fail, nothing after it runs, `begin` included,
+ * and pg forgets the name).
  */
 class AfterBegin extends pg.Query {
   private readonly begin: string;
@@ -151,10 +153,14 @@ class AfterBegin extends pg.Query {
 
   override submit = (connection: pg.Connection): void => {
     const wire = connection as unknown as WireConnection;
-    const self = this as unknown as { name?: string };
-    if (self.name && wire.parsedStatements[self.name] === undefined) self.name = undefined;
+    const { name, text } = this as unknown as { name?: string; text: string };
     wire.stream.cork?.();
     try {
+      if (name && wire.parsedStatements[name] === undefined && wire.submittedNamedStatements[name] === undefined) {
+        wire.parse({ text, name });
+        // pg's own submit then skips the Parse it would have sent.
+        wire.submittedNamedStatements[name] = text;
+      }
       wire.parse({ text: this.begin });
       wire.bind({});
       wire.execute({});
