@@ -1,16 +1,14 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import { FAULT_METHODS, FAULT_STATUSES, isFaultActive, MAX_FAULT_LATENCY_MS, type ApiFault } from "../../core/faults/api-fault.ts";
 import type { ApiFaults } from "../../core/faults/api-faults.service.ts";
 import { isoMillis } from "../../core/time.ts";
-import { errorResponses, idParam } from "../v2/schemas.ts";
+import { emptyBody, errorResponses, idParam, nullable } from "../v2/schemas.ts";
 
 /**
  * /openlinq/v1/faults: make the organization's own Linq API misbehave on purpose, see what
  * was injected, turn it off. Integration-token auth (Bearer too, for the inbox), render_error
  * envelope like the rest of /openlinq/v1.
  */
-
-const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, "null"], ...extra });
 
 const faultSchema = {
   type: "object",
@@ -62,18 +60,7 @@ function toFault(fault: ApiFault) {
   };
 }
 
-interface CreateBody {
-  method?: string;
-  path: string;
-  token?: string;
-  status?: number;
-  retry_after?: number;
-  latency_ms?: number;
-  count?: number;
-  fraction?: number;
-}
-
-export const faultRoutes: FastifyPluginAsync<{ faults: ApiFaults }> = async (app, { faults }) => {
+export const faultRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { faults: ApiFaults } }> = async (app, { faults }) => {
   app.addHook("onRequest", app.auth.authenticate(["integration-header", "bearer"]));
   const tags = ["openlinq: fault injection"];
   const errors = (...statuses: number[]) => errorResponses("render", statuses);
@@ -90,7 +77,7 @@ export const faultRoutes: FastifyPluginAsync<{ faults: ApiFaults }> = async (app
     async (request) => ({ faults: (await faults.list(request.caller.orgId)).map(toFault) }),
   );
 
-  app.post<{ Body: CreateBody }>(
+  app.post(
     "/faults",
     {
       schema: {
@@ -135,14 +122,14 @@ export const faultRoutes: FastifyPluginAsync<{ faults: ApiFaults }> = async (app
     },
   );
 
-  app.delete<{ Params: { fault_id: number } }>(
+  app.delete(
     "/faults/:fault_id",
     {
       schema: {
         tags,
         summary: "Turn one fault off",
         params: idParam("fault_id"),
-        response: { 204: { type: "null" }, ...errors(400, 404) },
+        response: { 204: emptyBody, ...errors(400, 404) },
       },
     },
     async (request, reply) => {
@@ -163,7 +150,7 @@ export const faultRoutes: FastifyPluginAsync<{ faults: ApiFaults }> = async (app
     async (request) => ({ deleted: await faults.deleteAll(request.caller.orgId) }),
   );
 
-  app.get<{ Querystring: { limit: number } }>(
+  app.get(
     "/faults/hits",
     {
       schema: {

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import { isoMillis } from "../../core/time.ts";
 import type { EventListener } from "../../delivery/ports.ts";
 import {
@@ -13,8 +13,8 @@ import {
   type ListenerDeps,
 } from "../../delivery/listeners.service.ts";
 import type { ActivityFeed } from "../../core/ports.ts";
-import { errorResponses } from "../v2/schemas.ts";
-import { DEFAULT_WEBHOOK_VERSION, WEBHOOK_VERSIONS, type WebhookVersion } from "../v3/webhook-payloads.ts";
+import { emptyBody, errorResponses, nullable } from "../v2/schemas.ts";
+import { DEFAULT_WEBHOOK_VERSION, WEBHOOK_VERSIONS } from "../v3/webhook-payloads.ts";
 import { DomainError } from "../../core/errors.ts";
 import { openEventStream } from "../event-stream.ts";
 
@@ -35,7 +35,6 @@ const POLL_MS = 500;
 /** Events read per query; the stream writes them out before reading more. */
 const BATCH = 200;
 
-const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, "null"], ...extra });
 const dateTime = { type: "string", format: "date-time" } as const;
 
 const listenerSchema = {
@@ -80,7 +79,7 @@ export interface ListenerRoutesOptions {
   activity: ActivityFeed;
 }
 
-export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (app, { listeners: deps, activity }) => {
+export const listenerRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ListenerRoutesOptions }> = async (app, { listeners: deps, activity }) => {
   app.addHook("onRequest", app.auth.authenticate(["integration-header", "bearer"]));
   const tags = ["openlinq: listen"];
   const errors = (...statuses: number[]) => errorResponses("render", statuses);
@@ -92,7 +91,7 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
     open.clear();
   });
 
-  app.put<{ Params: { name: string }; Body: { replay_since?: string } | undefined }>(
+  app.put(
     "/listeners/:name",
     {
       schema: {
@@ -145,10 +144,10 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
     async (request) => ({ listeners: (await deps.listeners.list(request.caller.orgId)).map(toListener) }),
   );
 
-  app.delete<{ Params: { name: string } }>(
+  app.delete(
     "/listeners/:name",
     {
-      schema: { tags, summary: "Forget a listener and its cursor", params: nameParams, response: { 204: { type: "null" }, ...errors(400, 404) } },
+      schema: { tags, summary: "Forget a listener and its cursor", params: nameParams, response: { 204: emptyBody, ...errors(400, 404) } },
     },
     async (request, reply) => {
       await deleteListener(deps, request.caller.orgId, request.params.name);
@@ -156,7 +155,7 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
     },
   );
 
-  app.post<{ Params: { name: string }; Body: { position: number } }>(
+  app.post(
     "/listeners/:name/ack",
     {
       schema: {
@@ -178,7 +177,7 @@ export const listenerRoutes: FastifyPluginAsync<ListenerRoutesOptions> = async (
     },
   );
 
-  app.get<{ Params: { name: string }; Querystring: { events?: string; version: 2 | 3; payload_version?: WebhookVersion } }>(
+  app.get(
     "/listeners/:name/stream",
     {
       schema: {

@@ -1,15 +1,14 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import {
   FAILURE_CODES,
   MAX_SCENARIO_DELAY_MS,
   SCENARIO_KINDS,
   type DeliveryScenario,
-  type ScenarioKind,
 } from "../../core/scenarios/delivery-scenario.ts";
 import { armScenario, deleteScenario, getScenario, listScenarios } from "../../core/scenarios/delivery-scenarios.service.ts";
 import { isoMillis } from "../../core/time.ts";
-import { errorResponses, idParam } from "../v2/schemas.ts";
+import { emptyBody, errorResponses, idParam, nullable } from "../v2/schemas.ts";
 
 /**
  * /openlinq/v1/scenarios: make delivery go wrong on purpose for one chat or one message —
@@ -17,8 +16,6 @@ import { errorResponses, idParam } from "../v2/schemas.ts";
  * downgrade to SMS; a webhook delivered twice, late, or out of order. Integration-token auth
  * (Bearer too, for the inbox), render_error envelope like the rest of /openlinq/v1.
  */
-
-const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, "null"], ...extra });
 
 const scenarioSchema = {
   type: "object",
@@ -51,17 +48,9 @@ function toScenario(scenario: DeliveryScenario) {
   };
 }
 
-interface CreateBody {
-  kind: ScenarioKind;
-  chat_id?: number | string;
-  message_id?: number | string;
-  code?: number;
-  delay_ms?: number;
-}
-
 const idRef = { anyOf: [{ type: "integer", minimum: 1 }, { type: "string", minLength: 1, maxLength: 100 }] } as const;
 
-export const scenarioRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const scenarioRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   app.addHook("onRequest", app.auth.authenticate(["integration-header", "bearer"]));
   const tags = ["openlinq: delivery scenarios"];
   const errors = (...statuses: number[]) => errorResponses("render", statuses);
@@ -79,7 +68,7 @@ export const scenarioRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app
     async (request) => ({ scenarios: (await listScenarios(deps, request.caller.orgId)).map(toScenario) }),
   );
 
-  app.post<{ Body: CreateBody }>(
+  app.post(
     "/scenarios",
     {
       schema: {
@@ -130,7 +119,7 @@ export const scenarioRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app
     },
   );
 
-  app.get<{ Params: { scenario_id: number } }>(
+  app.get(
     "/scenarios/:scenario_id",
     {
       schema: { tags, summary: "One scenario", params: idParam("scenario_id"), response: { ...one, ...errors(400, 404) } },
@@ -138,14 +127,14 @@ export const scenarioRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app
     async (request) => ({ scenario: toScenario(await getScenario(deps, request.caller.orgId, request.params.scenario_id)) }),
   );
 
-  app.delete<{ Params: { scenario_id: number } }>(
+  app.delete(
     "/scenarios/:scenario_id",
     {
       schema: {
         tags,
         summary: "Disarm a scenario (an applied one is forgotten; what it did stays in the log)",
         params: idParam("scenario_id"),
-        response: { 204: { type: "null" }, ...errors(400, 404) },
+        response: { 204: emptyBody, ...errors(400, 404) },
       },
     },
     async (request, reply) => {

@@ -1,8 +1,8 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import { revokeToken } from "../../core/accounts/accounts.service.ts";
 import type { CoreDeps } from "../../core/deps.ts";
 import { isoMillis } from "../../core/time.ts";
-import { errorResponses, idParam } from "../v2/schemas.ts";
+import { emptyBody, errorResponses, idParam } from "../v2/schemas.ts";
 
 /**
  * /openlinq/v1/tokens: the organization's integration tokens, and revoking one. Only a keyed
@@ -20,7 +20,7 @@ const tokenSchema = {
   },
 } as const;
 
-export const tokenRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, { deps }) => {
+export const tokenRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: CoreDeps } }> = async (app, { deps }) => {
   app.addHook("onRequest", app.auth.authenticate(["integration-header", "bearer"]));
   const tags = ["openlinq: tokens"];
   const errors = (...statuses: number[]) => errorResponses("render", statuses);
@@ -44,7 +44,7 @@ export const tokenRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, {
     }),
   );
 
-  app.delete<{ Params: { token_id: number } }>(
+  app.delete(
     "/tokens/:token_id",
     {
       schema: {
@@ -55,7 +55,7 @@ export const tokenRoutes: FastifyPluginAsync<{ deps: CoreDeps }> = async (app, {
           "through LISTEN/NOTIFY; should a node miss the notice, within 60 s). A token set with OPENLINQ_TOKEN is " +
           "made valid again by the next start that sets it.",
         params: idParam("token_id"),
-        response: { 204: { type: "null" }, ...errors(400, 404) },
+        response: { 204: emptyBody, ...errors(400, 404) },
       },
     },
     async (request, reply) => {

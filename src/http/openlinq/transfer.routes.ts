@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { ActivityFeed } from "../../core/ports.ts";
 import { sandboxFileToJson } from "../../core/transfer/sandbox-file.ts";
 import { exportSandbox, importSandbox, type TransferDeps } from "../../core/transfer/sandbox-transfer.service.ts";
@@ -13,13 +13,13 @@ import { errorResponses } from "../v2/schemas.ts";
 /** A sandbox file carries its attachments inline (base64): far more than an API request. */
 export const IMPORT_BODY_LIMIT = 512 * 1024 * 1024;
 
-export const transferRoutes: FastifyPluginAsync<{ transfer: TransferDeps; activity: ActivityFeed }> = async (app, { transfer, activity }) => {
+export const transferRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { transfer: TransferDeps; activity: ActivityFeed } }> = async (app, { transfer, activity }) => {
   app.addHook("onRequest", app.auth.authenticate(["integration-header", "bearer"]));
   const tags = ["openlinq: sandbox export and import"];
   const errors = (...statuses: number[]) => errorResponses("render", statuses);
   const anyObject = { type: "object", additionalProperties: true } as const;
 
-  app.get<{ Querystring: { secrets: boolean } }>(
+  app.get(
     "/export",
     {
       schema: {

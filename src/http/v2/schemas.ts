@@ -6,7 +6,7 @@ import type { JSONSchema } from "json-schema-to-ts";
  * here would be dropped by the serializer.
  */
 /** `type` or null; generic so the route types see the literal schema. */
-const nullable = <const Type extends string, const Extra extends object = {}>(type: Type, extra?: Extra) =>
+export const nullable = <const Type extends string, const Extra extends object = {}>(type: Type, extra?: Extra) =>
   ({ type: [type, "null"], ...extra }) as { readonly type: readonly [Type, "null"] } & Extra;
 const dateTime = { type: "string", format: "date-time" } as const;
 
@@ -219,3 +219,5 @@ export function errorResponses(shape: "render" | "standard", statuses: number[])
  * answer `reply.code(204).send()` with no body (`send(null)` would add a JSON content type).
  */
 export const noBody: JSONSchema = { type: "null", description: "No body" };
+/** The same for openlinq's own endpoints, whose 204s carry no description. */
+export const emptyBody: JSONSchema = { type: "null" };
