@@ -10,10 +10,10 @@
  *                     (a payload of `--event-bytes`), [insert one webhook delivery row when
  *                     `?delivery=1`], insert the outbound job — one transaction;
  *                  2. claim the job;
- *                  3. record the carrier's acceptance (the simulator's send row) — one transaction;
- *                  4. store the carrier id and the delivery status on the message, insert the
+ *                  3. record the carrier's acceptance (the simulator's send row), store the
+ *                     carrier id and the delivery status on the message, insert the
  *                     message.delivered event — one transaction;
- *                  5. delete the job.
+ *                  4. delete the job.
  *                It reads nothing it does not need, validates nothing, and answers a body of
  *                `--send-bytes`. It is the ceiling, not a competitor.
  *   GET /bytes/:name   bare Fastify answering fixed bytes (registered with PUT /bytes/:name):
@@ -103,8 +103,8 @@ function sqliteWrites(file: string): SendWrites {
     const { id: jobId } = insertJob.get(orgId, JSON.stringify({ messageId: id }), now, now) as { id: number };
     return { id, uuid, jobId };
   });
-  const recordSend = db.transaction((id: number, now: string) => insertSend.run(id, orgId, `sim-${orgId}-${id}`, now, now));
   const recordDelivered = db.transaction((id: number, now: string) => {
+    insertSend.run(id, orgId, `sim-${orgId}-${id}`, now, now);
     setCarrierId.run(`sim-${orgId}-${id}`, id);
     setDelivered.run(now, id);
     insertDeliveredEvent.run(randomUUID(), orgId, chatId, eventPayload, now);
@@ -114,7 +114,6 @@ function sqliteWrites(file: string): SendWrites {
       const now = new Date().toISOString();
       const { id, uuid, jobId } = accept.immediate("Benchmark message", now, withDelivery);
       claimJob.run(now, jobId);
-      recordSend.immediate(id, now);
       recordDelivered.immediate(id, now);
       deleteJob.run(jobId);
       return { id, uuid, sentAt: now };
@@ -177,8 +176,6 @@ function postgresWrites(url: string, schema: string): SendWrites {
           `insert into simulator_sends (message_id, org_id, carrier_message_id, status, delivered_at, created_at) values ($1, $2, $3, 'delivered', $4, $4)`,
           [id, orgId, `sim-${orgId}-${id}`, now],
         );
-        await client.query("commit");
-        await client.query("begin");
         await q(client, "carrier", `update messages set carrier_message_id = $1 where id = $2 and carrier_message_id is null`, [`sim-${orgId}-${id}`, id]);
         await q(client, "delivered", `update messages set delivery_status = 'delivered', delivered_at = $1 where id = $2`, [now, id]);
         await q(

@@ -49,7 +49,13 @@ import type { SimulatorDeps, SimulatorStore } from "./transport/simulator/ports.
 import { sandboxFace, type SandboxClock } from "./http/sandbox/index.ts";
 import { createSimulator, type Simulator } from "./transport/simulator/simulator.transport.ts";
 import { DomainError } from "./core/errors.ts";
-import { CHAT_SIGNAL_JOB, performChatSignal, performSend, SEND_MESSAGE_JOB } from "./core/messages/outbound.service.ts";
+import {
+  CHAT_SIGNAL_JOB,
+  performChatSignal,
+  performSend,
+  SEND_MESSAGE_JOB,
+  type LoadedSend,
+} from "./core/messages/outbound.service.ts";
 import type { ChatSignal } from "./core/ports.ts";
 import { createOutboundWorker, type JobHandler, type OutboundWorker } from "./outbound/worker.ts";
 import { outboundQueue } from "./storage/outbound/outbound-queue.ts";
@@ -331,7 +337,7 @@ async function buildCore(
 
   // Outbound work: core's sends and signals, and the simulated carrier's schedule.
   const handlers = new Map<string, JobHandler>([
-    [SEND_MESSAGE_JOB, (job) => performSend(deps, job.orgId, Number(job.payload.messageId))],
+    [SEND_MESSAGE_JOB, (job, loaded) => performSend(deps, job.orgId, Number(job.payload.messageId), loaded as LoadedSend | undefined)],
     [CHAT_SIGNAL_JOB, (job) => performChatSignal(deps, job.orgId, Number(job.payload.chatId), job.payload.signal as ChatSignal)],
     ...(simulator?.handlers ?? []),
   ]);
@@ -366,7 +372,7 @@ async function buildCore(
   if (swept.staged + swept.orphans > 0) logger.info(swept, "removed attachment files left behind by an earlier run");
   const deps: CoreDeps = {
     store,
-    outbound: { runNow: (ids) => outboundWorker.runNow(ids) },
+    outbound: { runNow: (ids, loaded) => outboundWorker.runNow(ids, loaded) },
     clock,
     ids,
     transport: overrides.transport ? overrides.transport(clock) : simulator!.transport,

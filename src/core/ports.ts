@@ -73,6 +73,14 @@ export interface OutboundMessage {
   orgId: number;
   chat: ChatWithHandles;
   message: MessageDetails;
+  /**
+   * Records the carrier's answer on our side (carrier id, an outcome known at once, its
+   * event) inside `tx`. A carrier that writes its acceptance to this same database (the
+   * simulator) calls it inside that transaction, so its acceptance and our record of it
+   * commit together; a carrier that does not call it leaves the recording to core, which
+   * does it in a transaction of its own once `send` returned.
+   */
+  recordReceipt?: (tx: Repositories, receipt: SendReceipt) => Promise<void>;
 }
 
 /** Things our side does in a chat that the other side's devices show. */
@@ -142,9 +150,11 @@ export interface OutboundWork {
   /**
    * Performs jobs the caller just committed, if they are due and nobody else holds them
    * (a send request answers with the carrier's first word); whatever it cannot run stays
-   * queued for the worker. Never rejects.
+   * queued for the worker. Never rejects. `loaded`: by job id, what the caller already
+   * holds for it (a send's chat and message, see LoadedSend), handed to the job's handler so
+   * it need not read it again.
    */
-  runNow(jobIds: readonly number[]): Promise<void>;
+  runNow(jobIds: readonly number[], loaded?: ReadonlyMap<number, object>): Promise<void>;
 }
 
 /** Something a person watching the sandbox would see change (the inbox's live feed). */

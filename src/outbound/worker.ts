@@ -5,8 +5,12 @@ import type { Clock } from "../core/ports.ts";
 import { createLocalQueue } from "./local-queue.ts";
 import type { OutboundJob, OutboundQueue } from "./ports.ts";
 
-/** Performs one job. Throwing reschedules it (see `backoffMs`), unless `isSettled` says the error means there is nothing left to do. */
-export type JobHandler = (job: OutboundJob) => Promise<void>;
+/**
+ * Performs one job. Throwing reschedules it (see `backoffMs`), unless `isSettled` says the
+ * error means there is nothing left to do. `loaded`: what the request that queued the job
+ * handed to `runNow` for it (only there; a job run from the queue gets none).
+ */
+export type JobHandler = (job: OutboundJob, loaded?: object) => Promise<void>;
 
 export interface OutboundWorkerOptions {
   queue: OutboundQueue;
@@ -48,8 +52,9 @@ export interface OutboundWorker {
   /**
    * Runs the given jobs now if they are due and nobody holds them (a request performs the
    * send it just committed and answers with the outcome); others are left to the queue.
+   * `loaded`: by job id, what the caller holds for a job, passed to its handler.
    */
-  runNow(ids: readonly number[]): Promise<void>;
+  runNow(ids: readonly number[], loaded?: ReadonlyMap<number, object>): Promise<void>;
   /**
    * Whether it performs jobs: started and not closed where it runs the queue in the
    * background, not closed where it only performs the sends its requests commit.
@@ -105,11 +110,11 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
     return next;
   }
 
-  async function perform(job: OutboundJob): Promise<void> {
+  async function perform(job: OutboundJob, loaded?: object): Promise<void> {
     try {
       const handler = handlers.get(job.kind);
       if (!handler) throw new Error(`no handler for outbound job kind "${job.kind}"`);
-      await handler(job);
+      await handler(job, loaded);
       await queue.completeJobs(id, [job.id]);
     } catch (error) {
       if (options.isSettled?.(error)) {
@@ -190,13 +195,13 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
     },
     runDue,
     running: () => !closed && (started || !background),
-    runNow(ids) {
+    runNow(ids, loaded) {
       return exclusive(async () => {
         if (closed || ids.length === 0) return;
         try {
           const now = clock.now();
           const jobs = await queue.claimJobs(id, ids, { now, claimUntil: new Date(now.getTime() + options.claimTtlMs) });
-          for (const job of jobs) await perform(job);
+          for (const job of jobs) await perform(job, loaded?.get(job.id));
           await armNext();
         } catch (error) {
           logger.error({ err: error }, "outbound worker: could not run new jobs now; the queue keeps them");

@@ -1,7 +1,7 @@
 import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
 import type { CoreDeps } from "../deps.ts";
 import { chatFacts, messageFacts } from "../events/domain-events.ts";
-import type { Message } from "../model.ts";
+import type { ChatWithHandles, Message, MessageDetails } from "../model.ts";
 import type { DeliveryOutcome, Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 
@@ -9,20 +9,24 @@ import { emitEvent } from "../webhooks/events.ts";
  * Moves a pending message of ours to its outcome inside `tx`, with its event:
  * `message.delivered`, or `message.failed`. A message no longer pending is left as it is (a
  * receipt that comes twice changes nothing, and emits nothing). Returns the updated message.
+ * `loaded`: the message's chat and details as the caller already holds them (the send that
+ * just wrote them); the event then takes the chat, attachments and reactions from there
+ * and the message from `message`, instead of reading them again.
  */
 export async function applyDeliveryOutcome(
   tx: Repositories,
   deps: CoreDeps,
   message: Message,
   outcome: DeliveryOutcome,
+  loaded?: { chat: ChatWithHandles; details: MessageDetails },
 ): Promise<Message | undefined> {
   if (!message.isFromMe || message.deliveryStatus !== "pending") return undefined;
   const deliveredAt = outcome.status === "delivered" ? outcome.at : null;
   await tx.messages.updateDelivery(message.id, outcome.status, deliveredAt);
   const updated: Message = { ...message, deliveryStatus: outcome.status, deliveredAt };
-  const chat = await loadChat(tx, message.orgId, message.chatId);
-  const [details] = await loadMessageDetails(tx, [updated], chat.handles);
-  const facts = { chat: chatFacts(chat), message: messageFacts(details!, deps.links) };
+  const chat = loaded?.chat ?? (await loadChat(tx, message.orgId, message.chatId));
+  const details = loaded ? { ...loaded.details, message: updated } : (await loadMessageDetails(tx, [updated], chat.handles))[0]!;
+  const facts = { chat: chatFacts(chat), message: messageFacts(details, deps.links) };
   const event =
     outcome.status === "delivered"
       ? ({ type: "message.delivered", ...facts } as const)

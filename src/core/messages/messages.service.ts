@@ -16,7 +16,7 @@ import { linkUploads } from "../attachments/uploads.service.ts";
 import type { MessageListQuery, Page, Repositories, Route } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { chatFacts, messageFacts } from "../events/domain-events.ts";
-import { sendMessageJob } from "./outbound.service.ts";
+import { sendMessageJob, type LoadedSend } from "./outbound.service.ts";
 import { emitMessageEdited, requireEditable } from "./edit-events.ts";
 
 export interface OutgoingMessage {
@@ -309,8 +309,11 @@ export async function runSend(
   }
   // The carrier gets the message now, so the answer shows its first word (delivered at once,
   // or failed); if it cannot be sent now the queue keeps it and the answer says pending.
-  await deps.outbound.runNow(written.jobIds);
-  const sent = await deps.store.read.messages.findById(orgId, written.message.message.id);
+  // The job gets the chat and message as written (no reading them again); it hands back the
+  // message as the carrier's receipt left it. A job run elsewhere leaves it to be read.
+  const loaded: LoadedSend = { chat: written.chat, message: written.message };
+  await deps.outbound.runNow(written.jobIds, new Map(written.jobIds.map((id) => [id, loaded])));
+  const sent = loaded.recorded ?? (await deps.store.read.messages.findById(orgId, written.message.message.id));
   const details = sent ? { ...written.message, message: sent } : written.message;
   deps.activity.publish({ orgId, kind: "message", chatId: written.chat.chat.id, messageId: details.message.id });
   return { chat: written.chat, message: details, replayed: false };

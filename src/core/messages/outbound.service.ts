@@ -1,7 +1,8 @@
 import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
 import type { CoreDeps } from "../deps.ts";
 import { applyDeliveryOutcome } from "../inbound/delivery-status.service.ts";
-import type { ChatSignal, NewOutboundJob, Repositories, SendReceipt } from "../ports.ts";
+import type { ChatWithHandles, Message, MessageDetails } from "../model.ts";
+import type { ChatSignal, NewOutboundJob, OutboundMessage, Repositories, SendReceipt } from "../ports.ts";
 
 /**
  * Outbound work core queues and performs: handing a message to the carrier and showing our
@@ -27,29 +28,62 @@ export function queueChatSignal(tx: Repositories, deps: CoreDeps, orgId: number,
 }
 
 /**
- * Hands a message to the carrier and records its id (and any outcome it knew at once). A
- * message deleted meanwhile is not sent; one already carrying a carrier id was sent before
- * a crash and is not sent again.
+ * What a send request already holds when it runs its own job (`runNow`): the chat and the
+ * message as its transaction wrote them. `recorded` is filled in with the message as the
+ * carrier's receipt left it, so the request answers without reading it again.
  */
-export async function performSend(deps: CoreDeps, orgId: number, messageId: number): Promise<void> {
-  const read = deps.store.read;
-  const message = await read.messages.findById(orgId, messageId);
-  if (!message || !message.isFromMe || message.carrierMessageId) return;
-  const chat = await loadChat(read, orgId, message.chatId);
-  const [details] = await loadMessageDetails(read, [message], chat.handles);
-  const receipt = await deps.transport.send({ orgId, chat, message: details! });
-  await recordSendReceipt(deps, orgId, messageId, receipt);
+export interface LoadedSend {
+  chat: ChatWithHandles;
+  message: MessageDetails;
+  recorded?: Message;
 }
 
-async function recordSendReceipt(deps: CoreDeps, orgId: number, messageId: number, receipt: SendReceipt): Promise<void> {
-  const changed = await deps.store.transaction(async (tx) => {
-    const message = await tx.messages.findById(orgId, messageId);
-    if (!message) return undefined;
-    await tx.messages.setCarrierId(message.id, receipt.carrierMessageId);
-    if (receipt.outcome) await applyDeliveryOutcome(tx, deps, message, receipt.outcome);
-    return message;
-  });
-  if (changed) deps.activity.publish({ orgId, kind: "message", chatId: changed.chatId, messageId });
+/**
+ * Hands a message to the carrier and records its id (and any outcome it knew at once). A
+ * message deleted meanwhile is not sent; one already carrying a carrier id was sent before
+ * a crash and is not sent again. `loaded` (the request's own job, just committed and
+ * claimed) spares reading the chat and message again; the receipt's transaction still reads
+ * the message row, so a deletion or a repeat in between records nothing twice.
+ */
+export async function performSend(deps: CoreDeps, orgId: number, messageId: number, loaded?: LoadedSend): Promise<void> {
+  let chat: ChatWithHandles;
+  let details: MessageDetails;
+  if (loaded && loaded.message.message.id === messageId) {
+    ({ chat, message: details } = loaded);
+  } else {
+    const read = deps.store.read;
+    const message = await read.messages.findById(orgId, messageId);
+    if (!message || !message.isFromMe || message.carrierMessageId) return;
+    chat = await loadChat(read, orgId, message.chatId);
+    [details] = (await loadMessageDetails(read, [message], chat.handles)) as [MessageDetails];
+  }
+  let recorded: { message: Message | undefined } | undefined;
+  const recordReceipt = async (tx: Repositories, receipt: SendReceipt) => {
+    recorded = { message: await recordSendReceipt(tx, deps, { orgId, chat, message: details }, receipt) };
+  };
+  const receipt = await deps.transport.send({ orgId, chat, message: details, recordReceipt });
+  // A carrier that keeps its acceptance elsewhere did not record it with us: do it now.
+  if (!recorded) await deps.store.transaction((tx) => recordReceipt(tx, receipt));
+  const updated = recorded!.message;
+  if (!updated) return;
+  if (loaded) loaded.recorded = updated;
+  deps.activity.publish({ orgId, kind: "message", chatId: updated.chatId, messageId });
+}
+
+/**
+ * Stores the carrier's id and an outcome it knew at once, inside `tx`; the message row is
+ * read again there (it may be gone, or already carry the receipt). The event's chat and the
+ * message's attachments and reactions are those the send loaded (`sent`). Returns the
+ * message as it now is, or undefined when it no longer exists.
+ */
+async function recordSendReceipt(tx: Repositories, deps: CoreDeps, sent: OutboundMessage, receipt: SendReceipt): Promise<Message | undefined> {
+  const message = await tx.messages.findById(sent.orgId, sent.message.message.id);
+  if (!message) return undefined;
+  const carrierSet = await tx.messages.setCarrierId(message.id, receipt.carrierMessageId);
+  const withCarrier = carrierSet ? { ...message, carrierMessageId: receipt.carrierMessageId } : message;
+  if (!receipt.outcome) return withCarrier;
+  const loaded = message.chatId === sent.chat.chat.id ? { chat: sent.chat, details: sent.message } : undefined;
+  return (await applyDeliveryOutcome(tx, deps, withCarrier, receipt.outcome, loaded)) ?? withCarrier;
 }
 
 /** Shows a signal of ours on the other side; a chat deleted meanwhile shows nothing. */

@@ -10,8 +10,8 @@ import {
   receiveReaction,
   recipientLocationSharing,
 } from "../../core/inbound/recipient-actions.service.ts";
-import type { ChatWithHandles, ReactionType } from "../../core/model.ts";
-import type { Clock, NewOutboundJob, Random, SendReceipt, Transport } from "../../core/ports.ts";
+import type { ChatWithHandles, Message, ReactionType } from "../../core/model.ts";
+import type { Clock, NewOutboundJob, OutboundMessage, Random, SendReceipt, Transport } from "../../core/ports.ts";
 import { commonService, hasRichSignals, type HandleProfile } from "./profiles/profile.ts";
 import { effectiveProfiles } from "./profiles/profiles.service.ts";
 import { magicNumber } from "./profiles/magic-numbers.ts";
@@ -81,107 +81,119 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
   }
 
   /**
-   * Accepts a message once: its carrier id and immediate outcome, and the jobs that play
-   * what follows, commit together; a repeated send (after a crash) gets the stored answer.
+   * Accepts a message once: its carrier id and immediate outcome, the jobs that play what
+   * follows, and core's record of the answer (`recordReceipt`) commit together; a repeated
+   * send (after a crash) gets the stored answer.
    */
-  async function accept(orgId: number, chat: ChatWithHandles, messageId: number, text: string, sentAt: Date): Promise<SendReceipt> {
-    const chatId = chat.chat.id;
-    const now = clock.now();
+  async function accept(outbound: OutboundMessage): Promise<SendReceipt> {
     return store.transaction(async (tx) => {
-      const known = await tx.sends.find(messageId);
-      if (known) {
-        const outcome =
-          known.status === "delivered"
-            ? { status: "delivered" as const, at: known.deliveredAt! }
-            : known.status === "service_unavailable"
-              ? { status: "service_unavailable" as const }
-              : undefined;
-        return { carrierMessageId: known.carrierMessageId, ...(outcome ? { outcome } : {}) };
-      }
-      const carrierMessageId = `sim-${orgId}-${messageId}`;
-      const profiles = await profilesOf(tx, orgId, otherParticipants(chat).map((h) => h.handle));
-      const reachable = profiles.filter((p) => p.reachable);
-      const jobs: NewOutboundJob[] = [];
-      const job = (kind: string, at: number, payload: Record<string, unknown>) =>
-        jobs.push({ orgId, kind, payload, runAt: new Date(at) });
-      const start = Math.max(sentAt.getTime(), now.getTime());
-
-      // A carrier scenario armed for the chat takes this message: its steps replace what the
-      // profiles would do (no receipt, reaction or reply follows), from the usual travel time on.
-      const scenario = await tx.deliveryScenarios.nextArmed(chatId, CARRIER_SCENARIO_KINDS);
-      if (scenario) {
-        const travelling = reachable.length > 0 ? reachable : profiles;
-        let at = start + Math.max(0, ...travelling.map((p) => p.latencyMs + jitter(p)));
-        for (const { step, afterMs } of carrierSteps(scenario)) {
-          at += afterMs;
-          job(SCENARIO_STEP, at, { scenarioId: scenario.id, messageId, step });
-        }
-        await tx.deliveryScenarios.recordApplied(scenario.id, { messageId, eventIds: [] }, now);
-        await tx.sends.create({ messageId, orgId, carrierMessageId, status: "pending", deliveredAt: null }, now);
-        await tx.outboundJobs.add(jobs, now);
-        return { carrierMessageId };
-      }
-
-      let receipt: SendReceipt;
-      let deliveredAt: number | null = null;
-      if (reachable.length > 0 && reachable.every(isInstant)) {
-        deliveredAt = now.getTime();
-        receipt = { carrierMessageId, outcome: { status: "delivered", at: now } };
-      } else if (reachable.length === 0 && profiles.every(isInstant)) {
-        receipt = { carrierMessageId, outcome: { status: "service_unavailable" } };
-      } else {
-        const travelling = reachable.length > 0 ? reachable : profiles;
-        const at = start + Math.max(0, ...travelling.map((p) => p.latencyMs + jitter(p)));
-        if (reachable.length > 0) {
-          deliveredAt = at;
-          job(DELIVER, at, { carrierMessageId, at: new Date(at).toISOString() });
-        } else {
-          job(FAIL, at, { carrierMessageId });
-        }
-        receipt = { carrierMessageId };
-      }
-
-      if (deliveredAt !== null) {
-        for (const profile of reachable) {
-          const from = profile.handle;
-          const readsReceipts = chat.chat.service !== "SMS" && hasRichSignals(profile.service) && profile.readAfterMs !== null;
-          if (readsReceipts) job(READ, deliveredAt + profile.readAfterMs! + jitter(profile), { from, chatId, carrierMessageId });
-          if (profile.autoReaction) {
-            job(REACT, deliveredAt + profile.autoReaction.delayMs + jitter(profile), {
-              from,
-              messageId,
-              type: profile.autoReaction.type,
-              // Applied once however often the job runs (see receiveCarrierReaction).
-              carrierEventId: `${carrierMessageId}-reaction-${from}`,
-            });
-          }
-          const reply = profile.autoReply.type === "none" ? null : await takeAutoReply(tx, orgId, from, text, now);
-          if (reply) {
-            job(REPLY, deliveredAt + reply.delayMs + jitter(profile), {
-              from,
-              chatId,
-              text: reply.text,
-              attachmentUrls: reply.attachmentUrls,
-              // Answering means having read: the receipt comes first when receipts are on.
-              readFirst: readsReceipts,
-              carrierMessageId: `${carrierMessageId}-reply-${from}`,
-            });
-          }
-        }
-      }
-      await tx.sends.create(
-        {
-          messageId,
-          orgId,
-          carrierMessageId,
-          status: receipt.outcome?.status ?? "pending",
-          deliveredAt: receipt.outcome?.status === "delivered" ? receipt.outcome.at : null,
-        },
-        now,
-      );
-      await tx.outboundJobs.add(jobs, now);
+      const receipt = await acceptIn(tx, outbound.orgId, outbound.chat, outbound.message.message);
+      await outbound.recordReceipt?.(tx, receipt);
       return receipt;
     });
+  }
+
+  async function acceptIn(
+    tx: SimulatorRepositories,
+    orgId: number,
+    chat: ChatWithHandles,
+    { id: messageId, text, sentAt }: Message,
+  ): Promise<SendReceipt> {
+    const chatId = chat.chat.id;
+    const now = clock.now();
+    const known = await tx.sends.find(messageId);
+    if (known) {
+      const outcome =
+        known.status === "delivered"
+          ? { status: "delivered" as const, at: known.deliveredAt! }
+          : known.status === "service_unavailable"
+            ? { status: "service_unavailable" as const }
+            : undefined;
+      return { carrierMessageId: known.carrierMessageId, ...(outcome ? { outcome } : {}) };
+    }
+    const carrierMessageId = `sim-${orgId}-${messageId}`;
+    const profiles = await profilesOf(tx, orgId, otherParticipants(chat).map((h) => h.handle));
+    const reachable = profiles.filter((p) => p.reachable);
+    const jobs: NewOutboundJob[] = [];
+    const job = (kind: string, at: number, payload: Record<string, unknown>) =>
+      jobs.push({ orgId, kind, payload, runAt: new Date(at) });
+    const start = Math.max(sentAt.getTime(), now.getTime());
+
+    // A carrier scenario armed for the chat takes this message: its steps replace what the
+    // profiles would do (no receipt, reaction or reply follows), from the usual travel time on.
+    const scenario = await tx.deliveryScenarios.nextArmed(chatId, CARRIER_SCENARIO_KINDS);
+    if (scenario) {
+      const travelling = reachable.length > 0 ? reachable : profiles;
+      let at = start + Math.max(0, ...travelling.map((p) => p.latencyMs + jitter(p)));
+      for (const { step, afterMs } of carrierSteps(scenario)) {
+        at += afterMs;
+        job(SCENARIO_STEP, at, { scenarioId: scenario.id, messageId, step });
+      }
+      await tx.deliveryScenarios.recordApplied(scenario.id, { messageId, eventIds: [] }, now);
+      await tx.sends.create({ messageId, orgId, carrierMessageId, status: "pending", deliveredAt: null }, now);
+      await tx.outboundJobs.add(jobs, now);
+      return { carrierMessageId };
+    }
+
+    let receipt: SendReceipt;
+    let deliveredAt: number | null = null;
+    if (reachable.length > 0 && reachable.every(isInstant)) {
+      deliveredAt = now.getTime();
+      receipt = { carrierMessageId, outcome: { status: "delivered", at: now } };
+    } else if (reachable.length === 0 && profiles.every(isInstant)) {
+      receipt = { carrierMessageId, outcome: { status: "service_unavailable" } };
+    } else {
+      const travelling = reachable.length > 0 ? reachable : profiles;
+      const at = start + Math.max(0, ...travelling.map((p) => p.latencyMs + jitter(p)));
+      if (reachable.length > 0) {
+        deliveredAt = at;
+        job(DELIVER, at, { carrierMessageId, at: new Date(at).toISOString() });
+      } else {
+        job(FAIL, at, { carrierMessageId });
+      }
+      receipt = { carrierMessageId };
+    }
+
+    if (deliveredAt !== null) {
+      for (const profile of reachable) {
+        const from = profile.handle;
+        const readsReceipts = chat.chat.service !== "SMS" && hasRichSignals(profile.service) && profile.readAfterMs !== null;
+        if (readsReceipts) job(READ, deliveredAt + profile.readAfterMs! + jitter(profile), { from, chatId, carrierMessageId });
+        if (profile.autoReaction) {
+          job(REACT, deliveredAt + profile.autoReaction.delayMs + jitter(profile), {
+            from,
+            messageId,
+            type: profile.autoReaction.type,
+            // Applied once however often the job runs (see receiveCarrierReaction).
+            carrierEventId: `${carrierMessageId}-reaction-${from}`,
+          });
+        }
+        const reply = profile.autoReply.type === "none" ? null : await takeAutoReply(tx, orgId, from, text, now);
+        if (reply) {
+          job(REPLY, deliveredAt + reply.delayMs + jitter(profile), {
+            from,
+            chatId,
+            text: reply.text,
+            attachmentUrls: reply.attachmentUrls,
+            // Answering means having read: the receipt comes first when receipts are on.
+            readFirst: readsReceipts,
+            carrierMessageId: `${carrierMessageId}-reply-${from}`,
+          });
+        }
+      }
+    }
+    await tx.sends.create(
+      {
+        messageId,
+        orgId,
+        carrierMessageId,
+        status: receipt.outcome?.status ?? "pending",
+        deliveredAt: receipt.outcome?.status === "delivered" ? receipt.outcome.at : null,
+      },
+      now,
+    );
+    await tx.outboundJobs.add(jobs, now);
+    return receipt;
   }
 
   /** Recipients whose devices show typing and read receipts (not over SMS). */
@@ -227,13 +239,14 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
         handleServices: new Map(profiles.map((p) => [p.handle, p.service])),
       };
     },
-    async send({ orgId, chat, message }) {
+    async send(outbound) {
+      const { orgId, chat } = outbound;
       const chatId = chat.chat.id;
       // Sending ends our typing indicator.
       if (typingShown.delete(chatId)) {
         await clearDeviceSignal(core(), orgId, chatId, otherParticipants(chat).map((h) => h.handle), "our_typing");
       }
-      return accept(orgId, chat, message.message.id, message.message.text, message.message.sentAt);
+      return accept(outbound);
     },
     async signal(chat, signal) {
       const deps = core();
