@@ -324,7 +324,11 @@ async function buildCore(
 ): Promise<CoreRuntime> {
   const { clock, random, overrides } = options;
   // The simulator's own tables beside core's; the sandbox endpoints use them even when a test replaced the transport.
-  const simulatorStore = createSimulatorStore(storage.db, { secrets: options.secrets, onDeliveriesCommitted: () => outbox.notify() });
+  const simulatorStore = createSimulatorStore(storage.db, {
+    secrets: options.secrets,
+    onDeliveriesCommitted: () => outbox.notify(),
+    onJobsCommitted: (at) => outboundWorker.jobsAdded(at),
+  });
   const simulator = overrides.transport ? undefined : createSimulator({ clock, random, store: simulatorStore });
   const ids = overrides.ids ?? cryptoIds;
   const dispatcher = createDispatcher({ allowPrivate: config.allowPrivateUrls, network: overrides.network });

@@ -45,6 +45,12 @@ export interface OutboundWorker {
   /** Jobs may be due now or later (another part of this process added some). */
   wake(): void;
   /**
+   * This process committed jobs that nobody runs at once (the simulated carrier's
+   * schedule), the earliest due at `earliestRunAt`: arms the timer for it without asking
+   * the queue. Jobs a request runs itself (`runNow`) need no call.
+   */
+  jobsAdded(earliestRunAt: Date): void;
+  /**
    * Runs every job due at `clock.now()`, including jobs that fall due on the way, one at a
    * time; resolves once none is left. A virtual or fake clock calls it after moving time.
    */
@@ -100,6 +106,8 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
   let started = false;
   let chain: Promise<unknown> = Promise.resolve();
   let wakeQueued = false;
+  /** A drain is running: it arms the timer itself when done (armNext). */
+  let draining = false;
   let timer: { at: number; cancel: () => void } | undefined;
   let cancelPoll: (() => void) | undefined;
 
@@ -130,11 +138,13 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
         final ? "outbound job failed for good" : "outbound job failed; retrying",
       );
       await queue.failJobs(id, [{ id: job.id, error: error instanceof Error ? error.message : String(error), runAt }]);
+      if (!final) arm(runAt);
     }
   }
 
   async function drain(): Promise<number> {
     let count = 0;
+    draining = true;
     try {
       await queue.resetExpiredClaims(clock.now());
       for (;;) {
@@ -148,14 +158,22 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
     } catch (error) {
       // The database failed us: claims taken lapse on their own, the next poll tries again.
       if (!closed) logger.error({ err: error }, "outbound worker: queue unavailable; trying again at the next poll");
+    } finally {
+      draining = false;
     }
     return count;
   }
 
+  /** After a drain: the next due job or lapsing claim, whoever added it. */
   async function armNext(): Promise<void> {
     if (!background) return;
     const due = await queue.nextDueAt();
     if (due) wakeAt(due);
+  }
+
+  /** A moment known to have work (a retry, jobs this process added); nothing to ask the queue. */
+  function arm(at: Date): void {
+    if (background) wakeAt(at);
   }
 
   function wakeAt(due: Date): void {
@@ -193,6 +211,9 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
         if (!closed) await drain();
       });
     },
+    jobsAdded(earliestRunAt) {
+      if (!draining) arm(earliestRunAt);
+    },
     runDue,
     running: () => !closed && (started || !background),
     runNow(ids, loaded) {
@@ -201,8 +222,10 @@ export function createOutboundWorker(options: OutboundWorkerOptions): OutboundWo
         try {
           const now = clock.now();
           const jobs = await queue.claimJobs(id, ids, { now, claimUntil: new Date(now.getTime() + options.claimTtlMs) });
+          // No armNext here: what these jobs leave for later arms the timer as it is
+          // committed (jobsAdded) or rescheduled (perform), which spares two queries a send.
+          // Lapsed claims of other workers wait for the poll.
           for (const job of jobs) await perform(job, loaded?.get(job.id));
-          await armNext();
         } catch (error) {
           logger.error({ err: error }, "outbound worker: could not run new jobs now; the queue keeps them");
         }

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { DeliveryStatus } from "../core/model.ts";
+import type { NewOutboundJob } from "../core/ports.ts";
 import type { SimulatedSendRepository, SimulatorStore } from "../transport/simulator/ports.ts";
 import { maybeStamp, stamp } from "./mappers.ts";
 import type { Database } from "./schema.ts";
@@ -36,20 +37,54 @@ function simulatedSendRepository(db: Kysely<Database>): SimulatedSendRepository 
   };
 }
 
+export interface SimulatorStoreOptions extends StoreOptions {
+  /**
+   * Called after a commit that queued outbound jobs (the carrier's schedule: deliveries,
+   * reads, replies), with the earliest run_at among them, so the outbound worker arms its
+   * timer without asking the queue.
+   */
+  onJobsCommitted?: (earliestRunAt: Date) => void;
+}
+
 /** The simulated carrier's storage beside core's (see src/transport/simulator/ports.ts); the same hooks as the core store. */
-export function createSimulatorStore(db: Kysely<Database>, options: StoreOptions): SimulatorStore {
+export function createSimulatorStore(db: Kysely<Database>, options: SimulatorStoreOptions): SimulatorStore {
   const committed = () => options.onDeliveriesCommitted?.();
-  const bind = (conn: Kysely<Database>, onDeliveriesWritten: () => void) => ({
-    ...repositories(conn, options.secrets, onDeliveriesWritten),
-    handleProfiles: handleProfileRepository(conn),
-    sends: simulatedSendRepository(conn),
-  });
+  const bind = (conn: Kysely<Database>, onDeliveriesWritten: () => void, onJobsWritten: (jobs: readonly NewOutboundJob[]) => void) => {
+    const core = repositories(conn, options.secrets, onDeliveriesWritten);
+    return {
+      ...core,
+      outboundJobs: {
+        async add(jobs: readonly NewOutboundJob[], now: Date) {
+          const ids = await core.outboundJobs.add(jobs, now);
+          onJobsWritten(jobs);
+          return ids;
+        },
+      },
+      handleProfiles: handleProfileRepository(conn),
+      sends: simulatedSendRepository(conn),
+    };
+  };
+  const earliest = (jobs: readonly NewOutboundJob[], before?: Date) =>
+    jobs.reduce<Date | undefined>((at, job) => (at === undefined || job.runAt < at ? job.runAt : at), before);
   return {
-    read: bind(db, committed),
+    read: bind(db, committed, (jobs) => {
+      const at = earliest(jobs);
+      if (at) options.onJobsCommitted?.(at);
+    }),
     async transaction(work) {
       let queuedDeliveries = false;
-      const result = await db.transaction().execute((trx) => work(bind(trx, () => (queuedDeliveries = true))));
+      let jobsAt: Date | undefined;
+      const result = await db.transaction().execute((trx) =>
+        work(
+          bind(
+            trx,
+            () => (queuedDeliveries = true),
+            (jobs) => (jobsAt = earliest(jobs, jobsAt)),
+          ),
+        ),
+      );
       if (queuedDeliveries) committed();
+      if (jobsAt) options.onJobsCommitted?.(jobsAt);
       return result;
     },
   };
