@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Kysely } from "kysely";
+import type { Insertable, Kysely } from "kysely";
 import { DomainError } from "../core/errors.ts";
 import type { Attachment, ChatHandle, Reaction } from "../core/model.ts";
 import type {
@@ -23,7 +23,57 @@ import {
   reactionRowToReaction,
   stamp,
 } from "./mappers.ts";
-import type { Database } from "./schema.ts";
+import type { Database, MessageTable } from "./schema.ts";
+import { compiledOnce } from "./compiled-once.ts";
+
+// The send path's fixed-shape statements, compiled once (see compiled-once.ts).
+const findChatById = compiledOnce((db, a: { orgId: number; id: number }) =>
+  db.selectFrom("chats").selectAll().where("org_id", "=", a.orgId).where("id", "=", a.id),
+);
+const recordChatActivity = compiledOnce((db, a: { chatId: number; delta: number; at: string }) =>
+  db
+    .updateTable("chats")
+    .set((eb) => ({ message_count: eb("message_count", "+", a.delta), last_activity_at: a.at, updated_at: a.at }))
+    .where("id", "=", a.chatId),
+);
+/** Every column but the generated id and edit_count (0 by default); spelled out, as the placeholders have no keys to copy. */
+type MessageInsert = Required<Omit<Insertable<MessageTable>, "id" | "edit_count">>;
+const insertMessage = compiledOnce((db, row: MessageInsert) =>
+  db
+    .insertInto("messages")
+    .values({
+      uuid: row.uuid,
+      org_id: row.org_id,
+      chat_id: row.chat_id,
+      chat_handle_id: row.chat_handle_id,
+      is_from_me: row.is_from_me,
+      text: row.text,
+      sent_at: row.sent_at,
+      delivered_at: row.delivered_at,
+      delivery_status: row.delivery_status,
+      edited_at: row.edited_at,
+      is_read: row.is_read,
+      read_at: row.read_at,
+      idempotency_key: row.idempotency_key,
+      carrier_message_id: row.carrier_message_id,
+      created_at: row.created_at,
+      parts: row.parts,
+      effect: row.effect,
+      reply_to_uuid: row.reply_to_uuid,
+      reply_to_part_index: row.reply_to_part_index,
+      preferred_service: row.preferred_service,
+    } satisfies Record<keyof MessageInsert, unknown>)
+    .returningAll(),
+);
+const findMessageById = compiledOnce((db, a: { orgId: number; id: number }) =>
+  db.selectFrom("messages").selectAll().where("org_id", "=", a.orgId).where("id", "=", a.id),
+);
+const setMessageCarrierId = compiledOnce((db, a: { id: number; carrierMessageId: string }) =>
+  db.updateTable("messages").set({ carrier_message_id: a.carrierMessageId }).where("id", "=", a.id).where("carrier_message_id", "is", null),
+);
+const setMessageDelivery = compiledOnce((db, a: { id: number; status: string; deliveredAt: string | null }) =>
+  db.updateTable("messages").set({ delivery_status: a.status, delivered_at: a.deliveredAt }).where("id", "=", a.id),
+);
 
 export function chatRepository(db: Kysely<Database>): ChatRepository {
   return {
@@ -70,12 +120,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
     },
     async findById(orgId, id) {
       if (!isRowId(id)) return undefined;
-      const row = await db
-        .selectFrom("chats")
-        .selectAll()
-        .where("org_id", "=", orgId)
-        .where("id", "=", id)
-        .executeTakeFirst();
+      const [row] = (await findChatById(db, { orgId, id })).rows;
       return row && chatRowToChat(row);
     },
     async findByUuid(orgId, uuid) {
@@ -223,6 +268,10 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
       await db.updateTable("chat_handles").set({ left_at: stamp(now) }).where("id", "=", handleId).execute();
     },
     async recordActivity(chatId, delta, at) {
+      if (at) {
+        await recordChatActivity(db, { chatId, delta, at: stamp(at) });
+        return;
+      }
       await db
         .updateTable("chats")
         .set((eb) => ({
@@ -245,9 +294,8 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
   return {
     async create(message) {
       try {
-        const row = await db
-          .insertInto("messages")
-          .values({
+        const [row] = (
+          await insertMessage(db, {
             uuid: randomUUID(),
             org_id: message.orgId,
             chat_id: message.chatId,
@@ -269,9 +317,8 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
             reply_to_part_index: message.replyTo?.partIndex ?? null,
             preferred_service: message.preferredService ?? null,
           })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return messageRowToMessage(row);
+        ).rows;
+        return messageRowToMessage(row!);
       } catch (error) {
         if (isUniqueViolation(error)) throw new DomainError("conflict", "idempotency key already used", { resource: "message" });
         throw error;
@@ -279,12 +326,7 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
     },
     async findById(orgId, id) {
       if (!isRowId(id)) return undefined;
-      const row = await db
-        .selectFrom("messages")
-        .selectAll()
-        .where("org_id", "=", orgId)
-        .where("id", "=", id)
-        .executeTakeFirst();
+      const [row] = (await findMessageById(db, { orgId, id })).rows;
       return row && messageRowToMessage(row);
     },
     async findByCarrierId(orgId, carrierMessageId) {
@@ -297,13 +339,8 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
       return row && messageRowToMessage(row);
     },
     async setCarrierId(id, carrierMessageId) {
-      const result = await db
-        .updateTable("messages")
-        .set({ carrier_message_id: carrierMessageId })
-        .where("id", "=", id)
-        .where("carrier_message_id", "is", null)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      const result = await setMessageCarrierId(db, { id, carrierMessageId });
+      return Number(result.numAffectedRows) === 1;
     },
     async findByUuid(orgId, uuid) {
       if (!isUuid(uuid)) return undefined;
@@ -390,11 +427,7 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
       return rows.map(messageRowToMessage);
     },
     async updateDelivery(id, status, deliveredAt) {
-      await db
-        .updateTable("messages")
-        .set({ delivery_status: status, delivered_at: maybeStamp(deliveredAt) })
-        .where("id", "=", id)
-        .execute();
+      await setMessageDelivery(db, { id, status, deliveredAt: maybeStamp(deliveredAt) });
     },
     async delete(id) {
       await db.deleteFrom("reactions").where("message_id", "=", id).execute();

@@ -1,4 +1,5 @@
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
+import { compiledOnce } from "./compiled-once.ts";
 import type { DeliveryStatus } from "../core/model.ts";
 import type { NewOutboundJob } from "../core/ports.ts";
 import type { SimulatedSendRepository, SimulatorStore } from "../transport/simulator/ports.ts";
@@ -7,10 +8,23 @@ import type { Database } from "./schema.ts";
 import { handleProfileRepository } from "./simulator.repository.ts";
 import { repositories, type StoreOptions } from "./store.ts";
 
+// Once per send each: compiled once (see compiled-once.ts).
+const findSend = compiledOnce((db, a: { messageId: number }) => db.selectFrom("simulator_sends").selectAll().where("message_id", "=", a.messageId));
+const insertSend = compiledOnce((db, row: Selectable<Database["simulator_sends"]>) =>
+  db.insertInto("simulator_sends").values({
+    message_id: row.message_id,
+    org_id: row.org_id,
+    carrier_message_id: row.carrier_message_id,
+    status: row.status,
+    delivered_at: row.delivered_at,
+    created_at: row.created_at,
+  } satisfies Record<keyof Selectable<Database["simulator_sends"]>, unknown>),
+);
+
 function simulatedSendRepository(db: Kysely<Database>): SimulatedSendRepository {
   return {
     async find(messageId) {
-      const row = await db.selectFrom("simulator_sends").selectAll().where("message_id", "=", messageId).executeTakeFirst();
+      const [row] = (await findSend(db, { messageId })).rows;
       return (
         row && {
           messageId: row.message_id,
@@ -22,17 +36,14 @@ function simulatedSendRepository(db: Kysely<Database>): SimulatedSendRepository 
       );
     },
     async create(send, now) {
-      await db
-        .insertInto("simulator_sends")
-        .values({
-          message_id: send.messageId,
-          org_id: send.orgId,
-          carrier_message_id: send.carrierMessageId,
-          status: send.status,
-          delivered_at: maybeStamp(send.deliveredAt),
-          created_at: stamp(now),
-        })
-        .execute();
+      await insertSend(db, {
+        message_id: send.messageId,
+        org_id: send.orgId,
+        carrier_message_id: send.carrierMessageId,
+        status: send.status,
+        delivered_at: maybeStamp(send.deliveredAt),
+        created_at: stamp(now),
+      });
     },
   };
 }

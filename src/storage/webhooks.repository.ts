@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { compiledOnce } from "./compiled-once.ts";
 import type { EventRepository, WebhookSubscriptionRepository } from "../core/ports.ts";
 import { randomUUID } from "node:crypto";
 import { flag, isRowId, isUuid, stamp, subscriptionRowToSubscription } from "./mappers.ts";
@@ -94,13 +95,7 @@ export function webhookSubscriptionRepository(db: Kysely<Database>, secrets: Sec
       await db.deleteFrom("webhook_subscriptions").where("org_id", "=", orgId).where("id", "=", id).execute();
     },
     async listActive(orgId) {
-      const rows = await db
-        .selectFrom("webhook_subscriptions")
-        .selectAll()
-        .where("org_id", "=", orgId)
-        .where("active", "=", 1)
-        .orderBy("id")
-        .execute();
+      const { rows } = await selectActiveSubscriptions(db, { orgId });
       return rows.map(toSubscription);
     },
   };
@@ -111,24 +106,41 @@ export function phoneNumbersColumn(numbers: readonly string[] | null | undefined
   return numbers && numbers.length > 0 ? JSON.stringify(numbers) : null;
 }
 
+// Every change that emits an event runs these two: compiled once (see compiled-once.ts).
+const selectActiveSubscriptions = compiledOnce((db, a: { orgId: number }) =>
+  db.selectFrom("webhook_subscriptions").selectAll().where("org_id", "=", a.orgId).where("active", "=", 1).orderBy("id"),
+);
+const insertEvent = compiledOnce(
+  (
+    db,
+    a: { id: string; orgId: number; eventType: string; chatId: number | null; payload: string; createdAt: string; scenarioId: number | null },
+  ) =>
+    db.insertInto("events").values({
+      id: a.id,
+      org_id: a.orgId,
+      event_type: a.eventType,
+      chat_id: a.chatId,
+      payload: a.payload,
+      payload_format: "domain",
+      created_at: a.createdAt,
+      scenario_id: a.scenarioId,
+    }),
+);
+
 /** `onDeliveriesWritten` is told when an append queued deliveries (the store wakes the worker after commit). */
 export function eventRepository(db: Kysely<Database>, onDeliveriesWritten: () => void = () => {}): EventRepository {
   return {
     async append(event, deliveries) {
       const createdAt = stamp(event.createdAt);
-      await db
-        .insertInto("events")
-        .values({
-          id: event.id,
-          org_id: event.orgId,
-          event_type: event.eventType,
-          chat_id: event.chatId,
-          payload: event.payload,
-          payload_format: "domain",
-          created_at: createdAt,
-          scenario_id: event.scenarioId ?? null,
-        })
-        .execute();
+      await insertEvent(db, {
+        id: event.id,
+        orgId: event.orgId,
+        eventType: event.eventType,
+        chatId: event.chatId,
+        payload: event.payload,
+        createdAt,
+        scenarioId: event.scenarioId ?? null,
+      });
       if (deliveries.length === 0) return;
       onDeliveriesWritten();
       await db

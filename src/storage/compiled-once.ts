@@ -1,0 +1,44 @@
+import { createQueryId, type Compilable, type CompiledQuery, type Kysely, type QueryResult } from "kysely";
+import type { Database } from "./schema.ts";
+
+/** Stands in for the argument named `name` while a query is built and compiled once. */
+class Slot {
+  constructor(readonly name: string) {}
+}
+
+interface Compiled<Row> {
+  query: CompiledQuery<Row>;
+  /** For each parameter of the compiled query: the argument it takes, or undefined for a constant. */
+  sources: (string | undefined)[];
+}
+
+/**
+ * A query of fixed shape, built and compiled by Kysely once per database (per dialect
+ * adapter) instead of at every call: building the operation tree and compiling it to SQL
+ * costs more than SQLite takes to run a small indexed query from its statement cache
+ * (statement-cache.ts), and the send path runs a couple of dozen. `build` is called once,
+ * with placeholders in place of the named arguments (`args.orgId`); each call then runs the
+ * same SQL with the arguments in their places.
+ *
+ * Only for queries whose SQL does not depend on the arguments' values: no `in (…)` lists,
+ * no optional clauses, no argument inspected or converted while building (a placeholder is
+ * not a value: convert before the call). Constants written in `build` stay as compiled.
+ */
+export function compiledOnce<Args extends Record<string, unknown>, Row>(
+  build: (db: Kysely<Database>, args: Args) => Compilable<Row>,
+): (db: Kysely<Database>, args: Args) => Promise<QueryResult<Row>> {
+  const byAdapter = new WeakMap<object, Compiled<Row>>();
+  return (db, args) => {
+    const adapter = db.getExecutor().adapter;
+    let compiled = byAdapter.get(adapter);
+    if (!compiled) {
+      const placeholders = new Proxy({}, { get: (_, name) => new Slot(String(name)) }) as Args;
+      const query = build(db, placeholders).compile();
+      compiled = { query, sources: query.parameters.map((p) => (p instanceof Slot ? p.name : undefined)) };
+      byAdapter.set(adapter, compiled);
+    }
+    const { query, sources } = compiled;
+    const parameters = sources.map((name, i) => (name === undefined ? query.parameters[i] : args[name]));
+    return db.executeQuery<Row>({ ...query, parameters, queryId: createQueryId() });
+  };
+}
