@@ -209,7 +209,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
     maxAttachmentBytes: config.maxAttachmentBytes,
     baseUrl: () => baseUrl,
-    readVersion: storage.readVersion,
+    // On Postgres with shared rate limits every request commits its count, so the snapshot
+    // never repeats and no kept answer would ever be served: the token would only cost a query.
+    readVersion: storage.dialect === "postgres" && config.rateLimit > 0 ? undefined : storage.readVersion,
     metrics,
     extensions: [
       async (app) => {
