@@ -152,7 +152,9 @@ for (const dialect of DIALECTS) {
         config: { WORKER: "false" },
         overrides: { clock, transport: carrier, logger: pino({ level: "silent" }) },
       });
-      const worker = await buildWorker(t.openlinq.config, { clock, transport: carrier, logger: pino({ level: "silent" }) });
+      // Started only once the API node has shown it leaves the retry alone: a worker running
+      // meanwhile could take the due retry on its own wall-clock poll.
+      let worker: Awaited<ReturnType<typeof buildWorker>> | undefined;
       try {
         const sent = await createChat(t, ["+15557780002"], "Try again later");
         const messageId = sent.message.id;
@@ -164,12 +166,13 @@ for (const dialect of DIALECTS) {
         assert.equal(await status(), "pending");
         assert.equal(calls, 1);
 
+        worker = await buildWorker(t.openlinq.config, { clock, transport: carrier, logger: pino({ level: "silent" }) });
         // The worker's own poll may have taken it already; runDue waits for that or does it.
         await worker.outbound.runDue();
         assert.equal(calls, 2, "sent once more, by the worker");
         assert.equal(await status(), "delivered");
       } finally {
-        await worker.close();
+        await worker?.close();
         await t.close();
       }
     });
