@@ -14,6 +14,9 @@
  *                  the same process posting every message.sent to a local receiver
  *   list chats     GET /api/partner/v2/chats?phone_number=… (a full first page: 25 chats)
  *   list messages  GET /api/partner/v2/chats/{id}/chat_messages (a full first page: 25 messages)
+ *   …, recomputed  the same two pages from a second server on the same store started with
+ *                  OPENLINQ_READ_CACHE=false: every page queried and serialized again, what a
+ *                  page costs when something was committed since it was last asked
  *
  * Writes are held against the durable-write limit (bench/reference-server.ts: bare Fastify
  * and the raw driver committing the same writes in the same transactions on openlinq's own
@@ -191,6 +194,11 @@ async function startReference(
   return { base: `http://127.0.0.1:${port}`, child };
 }
 
+/** The same request sent to another server. */
+function onServer(target: Target, from: string, to: string): Target {
+  return { ...target, url: to + target.url.slice(from.length) };
+}
+
 function sqliteFileOf(spot: StoreSpot): string {
   return join(spot.config.DATA_DIR!, "openlinq.db");
 }
@@ -220,6 +228,10 @@ async function setUpServers(
   cleanups.unshift(() => stopGracefully(plain));
   const hooked: Spawned = await spawnOpenlinq(["serve"], hookSpot.env);
   cleanups.unshift(() => stopGracefully(hooked));
+  // The same store, read with the list answers recomputed at every request
+  // (OPENLINQ_READ_CACHE=false): what a page costs when the store changed since it was asked.
+  const recomputing: Spawned = await spawnOpenlinq(["serve"], { ...plainSpot.env, OPENLINQ_READ_CACHE: "false", OPENLINQ_WORKER: "false" });
+  cleanups.unshift(() => stopGracefully(recomputing));
   const base = plain.baseUrl!;
   const hookBase = hooked.baseUrl!;
 
@@ -286,6 +298,8 @@ async function setUpServers(
     { dialect, name: "V2 send, 1 webhook subscription", kind: "write", ours: hookSend, reference: limitWithDelivery, runs: [] },
     { dialect, name: "list chats (25)", kind: "read", ours: listChats, reference: { url: `${reference.base}/bytes/chats`, method: "GET" }, runs: [] },
     { dialect, name: "list messages (25)", kind: "read", ours: listMessages, reference: { url: `${reference.base}/bytes/messages`, method: "GET" }, runs: [] },
+    { dialect, name: "list chats, recomputed", kind: "read", ours: onServer(listChats, base, recomputing.baseUrl!), reference: { url: `${reference.base}/bytes/chats`, method: "GET" }, runs: [] },
+    { dialect, name: "list messages, recomputed", kind: "read", ours: onServer(listMessages, base, recomputing.baseUrl!), reference: { url: `${reference.base}/bytes/messages`, method: "GET" }, runs: [] },
   ];
   return {
     paths,

@@ -211,7 +211,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     baseUrl: () => baseUrl,
     // On Postgres with shared rate limits every request commits its count, so the snapshot
     // never repeats and no kept answer would ever be served: the token would only cost a query.
-    readVersion: storage.dialect === "postgres" && config.rateLimit > 0 ? undefined : storage.readVersion,
+    readVersion: !config.readCache || (storage.dialect === "postgres" && config.rateLimit > 0) ? undefined : storage.readVersion,
     metrics,
     extensions: [
       async (app) => {

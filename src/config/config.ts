@@ -39,6 +39,8 @@ export interface Config {
   readonly allowPrivateUrls: boolean;
   /** Run the webhook delivery worker inside this process. */
   readonly worker: boolean;
+  /** List answers kept while the store is unchanged (src/http/plugins/read-cache.ts). */
+  readonly readCache: boolean;
   /** Run the HTTP API in this process. */
   readonly api: boolean;
   /** Delays between webhook delivery attempts, in milliseconds. */
@@ -107,6 +109,10 @@ export const CONFIG_KEYS = {
   },
   LOG_LEVEL: { default: "info", doc: "pino log level (fatal, error, warn, info, debug, trace, silent)" },
   ALLOW_PRIVATE_URLS: { default: "true", doc: "Allow webhook and attachment URLs on loopback/private addresses" },
+  READ_CACHE: {
+    default: "true",
+    doc: "Keep answers of the list routes (chats, messages) and send them again while nothing was committed to the store since; false recomputes every page",
+  },
   WORKER: {
     default: "true",
     doc: "Run the background work in the API process: webhook delivery, and queued outbound work (the simulator's schedule, retried sends); with false the node only performs the sends its requests commit, and `openlinq worker` does the rest",
@@ -341,6 +347,7 @@ export function loadConfig(
     logLevel,
     allowPrivateUrls: boolean("ALLOW_PRIVATE_URLS"),
     worker: boolean("WORKER"),
+    readCache: boolean("READ_CACHE"),
     api: true,
     webhookRetrySchedule,
     v3WebhookRetrySchedule,
