@@ -34,6 +34,8 @@ const AUTH = { "x-linq-integration-token": TOKEN, authorization: `Bearer ${TOKEN
 
 let counting = false;
 const executed: string[] = [];
+/** Time inside the driver per statement text (SQLite only: pg's work is spread over its socket callbacks). */
+const driverNs = new Map<string, number>();
 function record(text: unknown): void {
   if (counting) executed.push(typeof text === "string" ? text : String((text as { text?: string })?.text ?? text));
 }
@@ -46,7 +48,13 @@ for (const method of ["run", "get", "all", "iterate"] as const) {
   const original = statementProto[method];
   statementProto[method] = function (this: { source: string }, ...args: unknown[]) {
     record(this.source);
-    return original.apply(this, args);
+    if (!counting) return original.apply(this, args);
+    const started = process.hrtime.bigint();
+    try {
+      return original.apply(this, args);
+    } finally {
+      driverNs.set(this.source, (driverNs.get(this.source) ?? 0) + Number(process.hrtime.bigint() - started));
+    }
   };
 }
 const originalQuery = pg.Client.prototype.query;
@@ -93,6 +101,7 @@ const isTransaction = (text: string) => /^\s*begin\b/i.test(text);
 async function measure(name: string, send: () => Promise<unknown>): Promise<void> {
   for (let i = 0; i < 50; i++) await send(); // warm-up: JIT, statement caches, lazy schemas
   executed.length = 0;
+  driverNs.clear();
   counting = true;
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
@@ -107,6 +116,13 @@ async function measure(name: string, send: () => Promise<unknown>): Promise<void
     `${name.padEnd(8)} ${statements.toFixed(1).padStart(6)} statements/send  ${transactions.toFixed(1).padStart(4)} transactions/send  ` +
       `${cpuMs.toFixed(3)} ms CPU/send  ${(wallNs / 1e6 / SENDS).toFixed(3)} ms wall/send`,
   );
+  if (values.trace && driverNs.size > 0) {
+    const inDriver = [...driverNs.values()].reduce((sum, ns) => sum + ns, 0);
+    console.log(`         of it inside better-sqlite3: ${(inDriver / 1e6 / SENDS).toFixed(3)} ms/send; the costliest statements (µs per send):`);
+    for (const [text, ns] of [...driverNs].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+      console.log(`  ${(ns / 1e3 / SENDS).toFixed(1).padStart(7)}  ${text.replace(/\s+/g, " ").slice(0, 140)}`);
+    }
+  }
 }
 
 try {
