@@ -89,10 +89,14 @@ export interface Chat {
   updatedAt: Date;
 }
 
-/** A chat with its participants (active and former), ours included (isMe). */
-export interface ChatWithHandles {
+/** A chat with its participants (active and former), ours included (isMe), in join order. */
+export interface ChatParticipants {
   chat: Chat;
   handles: ChatHandle[];
+}
+
+/** A chat with its participants and the contact names they are shown with. */
+export interface ChatWithHandles extends ChatParticipants {
   /** Our own number, the sender of outbound messages. */
   phoneNumber: string;
   /** Names of the org's contacts for the chat's handles (handle → "First Last"); see handleName. */

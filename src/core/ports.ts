@@ -8,6 +8,7 @@ import type {
   ContactCard,
   Chat,
   ChatHandle,
+  ChatParticipants,
   ChatWithHandles,
   Contact,
   DeliveryStatus,
@@ -274,6 +275,10 @@ export interface ChatRepository {
   create(chat: NewChat): Promise<Chat>;
   findById(orgId: number, id: number): Promise<Chat | undefined>;
   findByUuid(orgId: number, uuid: string): Promise<Chat | undefined>;
+  /** The chat with its handles (ours included, in join order), in one read. */
+  findWithHandles(orgId: number, id: number): Promise<ChatParticipants | undefined>;
+  /** The same, addressed by the chat's UUID. */
+  findByUuidWithHandles(orgId: number, uuid: string): Promise<ChatParticipants | undefined>;
   findByParticipants(phoneNumberId: number, participantsKey: string): Promise<Chat | undefined>;
   /** How many chats one of our lines has. */
   countByPhoneNumber(phoneNumberId: number): Promise<number>;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Insertable, Kysely } from "kysely";
 import { DomainError } from "../core/errors.ts";
-import type { Attachment, ChatHandle, Reaction } from "../core/model.ts";
+import type { Attachment, ChatHandle, ChatParticipants, Reaction } from "../core/model.ts";
 import type {
   AttachmentRepository,
   ChatRepository,
@@ -36,6 +36,56 @@ const recordChatActivity = compiledOnce((db, a: { chatId: number; delta: number;
     .set((eb) => ({ message_count: eb("message_count", "+", a.delta), last_activity_at: a.at, updated_at: a.at }))
     .where("id", "=", a.chatId),
 );
+/**
+ * A chat's row joined with its participants' (one row each, in join order; a chat without
+ * any gives one row of nulls for them): loading a chat is one statement, not two.
+ */
+function chatWithHandlesQuery(db: Kysely<Database>) {
+  return db
+    .selectFrom("chats")
+    .leftJoin("chat_handles", "chat_handles.chat_id", "chats.id")
+    .selectAll("chats")
+    .select([
+      "chat_handles.id as handle_id",
+      "chat_handles.uuid as handle_uuid",
+      "chat_handles.handle as handle_handle",
+      "chat_handles.service as handle_service",
+      "chat_handles.is_me as handle_is_me",
+      "chat_handles.joined_at as handle_joined_at",
+      "chat_handles.left_at as handle_left_at",
+    ])
+    .orderBy("chat_handles.id");
+}
+const findChatWithHandlesById = compiledOnce((db, a: { orgId: number; id: number }) =>
+  chatWithHandlesQuery(db).where("chats.org_id", "=", a.orgId).where("chats.id", "=", a.id),
+);
+const findChatWithHandlesByUuid = compiledOnce((db, a: { orgId: number; uuid: string }) =>
+  chatWithHandlesQuery(db).where("chats.org_id", "=", a.orgId).where("chats.uuid", "=", a.uuid),
+);
+type ChatWithHandlesRow = Awaited<ReturnType<typeof findChatWithHandlesById>>["rows"][number];
+
+function chatWithHandlesOf(rows: readonly ChatWithHandlesRow[]): ChatParticipants | undefined {
+  const first = rows[0];
+  if (!first) return undefined;
+  const handles: ChatHandle[] = [];
+  for (const row of rows) {
+    if (row.handle_id === null) continue;
+    handles.push(
+      chatHandleRowToChatHandle({
+        id: row.handle_id,
+        uuid: row.handle_uuid!,
+        chat_id: row.id,
+        handle: row.handle_handle!,
+        service: row.handle_service!,
+        is_me: row.handle_is_me!,
+        joined_at: row.handle_joined_at!,
+        left_at: row.handle_left_at,
+      }),
+    );
+  }
+  return { chat: chatRowToChat(first), handles };
+}
+
 /** Every column but the generated id and edit_count (0 by default); spelled out, as the placeholders have no keys to copy. */
 type MessageInsert = Required<Omit<Insertable<MessageTable>, "id" | "edit_count">>;
 const insertMessage = compiledOnce((db, row: MessageInsert) =>
@@ -122,6 +172,14 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
       if (!isRowId(id)) return undefined;
       const [row] = (await findChatById(db, { orgId, id })).rows;
       return row && chatRowToChat(row);
+    },
+    async findWithHandles(orgId, id) {
+      if (!isRowId(id)) return undefined;
+      return chatWithHandlesOf((await findChatWithHandlesById(db, { orgId, id })).rows);
+    },
+    async findByUuidWithHandles(orgId, uuid) {
+      if (!isUuid(uuid)) return undefined;
+      return chatWithHandlesOf((await findChatWithHandlesByUuid(db, { orgId, uuid })).rows);
     },
     async findByUuid(orgId, uuid) {
       if (!isUuid(uuid)) return undefined;

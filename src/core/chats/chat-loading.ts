@@ -1,5 +1,5 @@
 import { notFound } from "../errors.ts";
-import type { Chat, ChatHandle, ChatWithHandles, Message, MessageDetails } from "../model.ts";
+import type { Chat, ChatHandle, ChatParticipants, ChatWithHandles, Message, MessageDetails } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 
 /** Chats with their participants and the contact names of those participants (one query each). */
@@ -17,12 +17,29 @@ export async function withHandles(repos: Repositories, chats: Chat[]): Promise<C
   });
 }
 
+/** The contact names of a chat's participants, with them. */
+async function withContactNames(repos: Repositories, { chat, handles }: ChatParticipants): Promise<ChatWithHandles> {
+  const contactNames = await repos.contacts.namesFor(chat.orgId, handles.map((h) => h.handle));
+  return { chat, handles, phoneNumber: handles.find((h) => h.isMe)?.handle ?? "", contactNames };
+}
+
+/** The org's chat and its participants without their names, or chat_not_found (also for other orgs' ids). */
+export async function loadParticipants(repos: Repositories, orgId: number, chatId: number): Promise<ChatParticipants> {
+  const found = await repos.chats.findWithHandles(orgId, chatId);
+  if (!found) throw notFound("chat_not_found", "Chat not found");
+  return found;
+}
+
+/** The same, addressed by the chat's UUID (V3). */
+export async function loadParticipantsByUuid(repos: Repositories, orgId: number, uuid: string): Promise<ChatParticipants> {
+  const found = await repos.chats.findByUuidWithHandles(orgId, uuid);
+  if (!found) throw notFound("chat_not_found", "Chat not found");
+  return found;
+}
+
 /** The org's chat with its participants, or chat_not_found (also for other orgs' ids). */
 export async function loadChat(repos: Repositories, orgId: number, chatId: number): Promise<ChatWithHandles> {
-  const chat = await repos.chats.findById(orgId, chatId);
-  if (!chat) throw notFound("chat_not_found", "Chat not found");
-  const [loaded] = await withHandles(repos, [chat]);
-  return loaded!;
+  return withContactNames(repos, await loadParticipants(repos, orgId, chatId));
 }
 
 /**
@@ -55,8 +72,5 @@ export async function loadMessageDetails(
 
 /** The same, addressed by the chat's UUID (V3). */
 export async function loadChatByUuid(repos: Repositories, orgId: number, uuid: string): Promise<ChatWithHandles> {
-  const chat = await repos.chats.findByUuid(orgId, uuid);
-  if (!chat) throw notFound("chat_not_found", "Chat not found");
-  const [loaded] = await withHandles(repos, [chat]);
-  return loaded!;
+  return withContactNames(repos, await loadParticipantsByUuid(repos, orgId, uuid));
 }

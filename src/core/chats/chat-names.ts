@@ -1,13 +1,13 @@
 import { prettyHandle } from "../handles.ts";
-import type { ChatHandle, ChatWithHandles } from "../model.ts";
+import type { ChatHandle, ChatParticipants, ChatWithHandles } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 
 /** Participants other than us who are still in the chat. */
-export function otherParticipants(chat: ChatWithHandles): ChatHandle[] {
+export function otherParticipants(chat: ChatParticipants): ChatHandle[] {
   return chat.handles.filter((h) => !h.isMe && h.leftAt === null);
 }
 
-export function ourHandle(chat: ChatWithHandles): ChatHandle {
+export function ourHandle(chat: ChatParticipants): ChatHandle {
   const mine = chat.handles.find((h) => h.isMe);
   if (!mine) throw new Error(`chat ${chat.chat.id} has no handle for our number`);
   return mine;

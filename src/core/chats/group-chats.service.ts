@@ -1,6 +1,6 @@
 import type { CoreDeps } from "../deps.ts";
 import { DomainError } from "../errors.ts";
-import type { ChatWithHandles } from "../model.ts";
+import type { ChatParticipants, ChatWithHandles } from "../model.ts";
 import type { Repositories } from "../ports.ts";
 import { emitEvent } from "../webhooks/events.ts";
 import { chatFacts, handleFacts, type DomainEvent } from "../events/domain-events.ts";
@@ -10,7 +10,7 @@ import { loadChat } from "./chat-loading.ts";
 import { otherParticipants, ourHandle } from "./chat-names.ts";
 
 /** A group we left answers chat_unavailable to everything that would act in it. */
-export function requireActiveChat(chat: ChatWithHandles): ChatWithHandles {
+export function requireActiveChat<C extends ChatParticipants>(chat: C): C {
   if (ourHandle(chat).leftAt !== null) {
     throw new DomainError("chat_unavailable", "You left this chat; it is no longer available");
   }

@@ -6,11 +6,11 @@ import {
   type IncomingFile,
   type PreparedAttachment,
 } from "../attachments/attachments.ts";
-import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
+import { loadChat, loadMessageDetails, loadParticipants } from "../chats/chat-loading.ts";
 import { otherParticipants, ourHandle } from "../chats/chat-names.ts";
 import type { CoreDeps } from "../deps.ts";
 import { DomainError, fieldError, notFound } from "../errors.ts";
-import type { Attachment, ChatWithHandles, MessageDetails, MessageEffect, MessagePart, ReplyTo, Service } from "../model.ts";
+import type { Attachment, ChatParticipants, ChatWithHandles, MessageDetails, MessageEffect, MessagePart, ReplyTo, Service } from "../model.ts";
 import { appCardOf, messageParts, validateEffect, validateParts, type OutgoingPart } from "./parts.ts";
 import { linkUploads } from "../attachments/uploads.service.ts";
 import type { MessageListQuery, Page, Repositories, Route } from "../ports.ts";
@@ -319,16 +319,21 @@ export async function runSend(
   return { chat: written.chat, message: details, replayed: false };
 }
 
+/**
+ * `checked`: the chat as the caller already read it to check it (V3 asks whether we left it);
+ * otherwise it is read here. Either way the transaction reads it again.
+ */
 export async function sendMessage(
   deps: CoreDeps,
   orgId: number,
   chatId: number,
   message: OutgoingMessage,
+  checked?: ChatParticipants,
 ): Promise<SendResult> {
   validateOutgoing(message);
   // An unknown chat is reported before any download (the transaction checks again), and
-  // the route is decided before the transaction.
-  const current = await loadChat(deps.store.read, orgId, chatId);
+  // the route is decided before the transaction: it needs the participants, not their names.
+  const current = checked ?? (await loadParticipants(deps.store.read, orgId, chatId));
   const route = await deps.transport.route(orgId, otherParticipants(current).map((h) => h.handle));
   return runSend(deps, orgId, message, async (tx, attachmentRows) => {
     const chat = await loadChat(tx, orgId, chatId);

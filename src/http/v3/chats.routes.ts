@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { FastifyReply } from "fastify";
-import { loadChatByUuid } from "../../core/chats/chat-loading.ts";
+import { loadChatByUuid, loadParticipantsByUuid } from "../../core/chats/chat-loading.ts";
 import { listChatPage, listMessagePage } from "../../core/chats/chat-pages.ts";
 import {
   createChat,
@@ -326,8 +326,9 @@ export const chatRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: { deps: Cor
     },
     async (request, reply) => {
       const outgoing = toOutgoingMessage(request.body.message);
-      const chat = await activeChat(request.caller.orgId, request.params.chatId);
-      const result = await sendMessage(deps, request.caller.orgId, chat.chat.id, outgoing);
+      const orgId = request.caller.orgId;
+      const chat = requireActiveChat(await loadParticipantsByUuid(deps.store.read, orgId, request.params.chatId));
+      const result = await sendMessage(deps, orgId, chat.chat.id, outgoing, chat);
       return reply.code(202).send({ chat_id: result.chat.chat.uuid, message: toV3SentMessage(result.message, result.chat, links) });
     },
   );
