@@ -193,7 +193,6 @@ async function claimDue(
       eb
         .selectFrom("webhook_attempts as a")
         .select((c) => c.fn.countAll<number>().as("n"))
-        .whereRef("a.event_id", "=", "webhook_deliveries.event_id")
         .whereRef("a.delivery_id", "=", "webhook_deliveries.id")
         .as("attempts_before"),
     ])
@@ -547,7 +546,14 @@ export function deliveryRepository(db: Kysely<Database>, dialect: MigrationDiale
       if (!row) return undefined;
       const [deliveries, attempts, bodies] = await Promise.all([
         deliveriesFor([row.id]),
-        db.selectFrom("webhook_attempts").selectAll().where("event_id", "=", row.id).orderBy("id").execute(),
+        // Through the event's deliveries: attempts carry no index by event (see the migration
+        // 2026-12-02-1445-attempts-by-delivery).
+        db
+          .selectFrom("webhook_attempts")
+          .selectAll()
+          .where("delivery_id", "in", (eb) => eb.selectFrom("webhook_deliveries").select("id").where("event_id", "=", row.id))
+          .orderBy("id")
+          .execute(),
         db.selectFrom("webhook_deliveries").select(["id", "body"]).where("event_id", "=", row.id).execute(),
       ]);
       const bodyOf = new Map(bodies.map((d) => [d.id, d.body ?? row.payload]));

@@ -17,6 +17,7 @@ import * as v3WebhookSubscriptions from "./2026-12-02-0915-v3-webhook-subscripti
 import * as rateLimits from "./2026-12-02-0920-rate-limits.ts";
 import * as eventListeners from "./2026-12-02-0925-event-listeners.ts";
 import * as messageEditCount from "./2026-12-02-1030-message-edit-count.ts";
+import * as attemptsByDelivery from "./2026-12-02-1445-attempts-by-delivery.ts";
 
 export type MigrationDialect = "sqlite" | "postgres";
 
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "2026-12-02-0920-rate-limits": rateLimits,
   "2026-12-02-0925-event-listeners": eventListeners,
   "2026-12-02-1030-message-edit-count": messageEditCount,
+  "2026-12-02-1445-attempts-by-delivery": attemptsByDelivery,
 };
 
 /** Static provider: no directory scanning, so bundling or running from TS both work. */
