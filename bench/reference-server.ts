@@ -11,8 +11,8 @@
  *                     `?delivery=1`], insert the outbound job — one transaction;
  *                  2. claim the job;
  *                  3. record the carrier's acceptance (the simulator's send row), store the
- *                     carrier id and the delivery status on the message, insert the
- *                     message.delivered event — one transaction;
+ *                     carrier id and the delivery status on the message (one update), insert
+ *                     the message.delivered event — one transaction;
  *                  4. delete the job.
  *                It reads nothing it does not need, validates nothing, and answers a body of
  *                `--send-bytes`. It is the ceiling, not a competitor.
@@ -86,8 +86,9 @@ function sqliteWrites(file: string): SendWrites {
   const insertSend = db.prepare(
     `insert into simulator_sends (message_id, org_id, carrier_message_id, status, delivered_at, created_at) values (?, ?, ?, 'delivered', ?, ?)`,
   );
-  const setCarrierId = db.prepare(`update messages set carrier_message_id = ? where id = ? and carrier_message_id is null`);
-  const setDelivered = db.prepare(`update messages set delivery_status = 'delivered', delivered_at = ? where id = ?`);
+  const setDelivered = db.prepare(
+    `update messages set carrier_message_id = ?, delivery_status = 'delivered', delivered_at = ? where id = ? and carrier_message_id is null`,
+  );
   const deleteJob = db.prepare(`delete from outbound_jobs where id = ?`);
   const insertDeliveredEvent = db.prepare(
     `insert into events (id, org_id, event_type, chat_id, payload, payload_format, created_at) values (?, ?, 'message.delivered', ?, ?, 'domain', ?)`,
@@ -105,8 +106,7 @@ function sqliteWrites(file: string): SendWrites {
   });
   const recordDelivered = db.transaction((id: number, now: string) => {
     insertSend.run(id, orgId, `sim-${orgId}-${id}`, now, now);
-    setCarrierId.run(`sim-${orgId}-${id}`, id);
-    setDelivered.run(now, id);
+    setDelivered.run(`sim-${orgId}-${id}`, now, id);
     insertDeliveredEvent.run(randomUUID(), orgId, chatId, eventPayload, now);
   });
   return {
@@ -176,8 +176,12 @@ function postgresWrites(url: string, schema: string): SendWrites {
           `insert into simulator_sends (message_id, org_id, carrier_message_id, status, delivered_at, created_at) values ($1, $2, $3, 'delivered', $4, $4)`,
           [id, orgId, `sim-${orgId}-${id}`, now],
         );
-        await q(client, "carrier", `update messages set carrier_message_id = $1 where id = $2 and carrier_message_id is null`, [`sim-${orgId}-${id}`, id]);
-        await q(client, "delivered", `update messages set delivery_status = 'delivered', delivered_at = $1 where id = $2`, [now, id]);
+        await q(
+          client,
+          "delivered",
+          `update messages set carrier_message_id = $1, delivery_status = 'delivered', delivered_at = $2 where id = $3 and carrier_message_id is null`,
+          [`sim-${orgId}-${id}`, now, id],
+        );
         await q(
           client,
           "delivered-event",

@@ -324,6 +324,13 @@ export interface MessageRepository {
   findByCarrierId(orgId: number, carrierMessageId: string): Promise<Message | undefined>;
   /** Records the carrier's id unless the message has one already; true when it was set. */
   setCarrierId(id: number, carrierMessageId: string): Promise<boolean>;
+  /**
+   * The carrier's first answer in one write: its id and, with `outcome`, the delivery
+   * status, stored only while the message is ours, has no carrier id and (with an outcome)
+   * is still pending. Returns the message as it now is; undefined when nothing was changed
+   * (gone, sent before, no longer pending), for the caller to look at the row itself.
+   */
+  recordCarrierReceipt(orgId: number, id: number, carrierMessageId: string, outcome?: DeliveryOutcome): Promise<Message | undefined>;
   listByChat(chatId: number, query: MessageListQuery): Promise<Page<Message>>;
   /** Marks unread inbound messages of a chat read; returns those it changed. */
   markChatRead(chatId: number, at: Date): Promise<Message[]>;

@@ -121,6 +121,29 @@ const findMessageById = compiledOnce((db, a: { orgId: number; id: number }) =>
 const setMessageCarrierId = compiledOnce((db, a: { id: number; carrierMessageId: string }) =>
   db.updateTable("messages").set({ carrier_message_id: a.carrierMessageId }).where("id", "=", a.id).where("carrier_message_id", "is", null),
 );
+// The carrier's first answer: its id, with or without the outcome it knew at once.
+const setCarrierReceipt = compiledOnce((db, a: { orgId: number; id: number; carrierMessageId: string }) =>
+  db
+    .updateTable("messages")
+    .set({ carrier_message_id: a.carrierMessageId })
+    .where("org_id", "=", a.orgId)
+    .where("id", "=", a.id)
+    .where("is_from_me", "=", 1)
+    .where("carrier_message_id", "is", null)
+    .returningAll(),
+);
+const setCarrierReceiptWithOutcome = compiledOnce(
+  (db, a: { orgId: number; id: number; carrierMessageId: string; status: string; deliveredAt: string | null }) =>
+    db
+      .updateTable("messages")
+      .set({ carrier_message_id: a.carrierMessageId, delivery_status: a.status, delivered_at: a.deliveredAt })
+      .where("org_id", "=", a.orgId)
+      .where("id", "=", a.id)
+      .where("is_from_me", "=", 1)
+      .where("carrier_message_id", "is", null)
+      .where("delivery_status", "=", "pending")
+      .returningAll(),
+);
 const setMessageDelivery = compiledOnce((db, a: { id: number; status: string; deliveredAt: string | null }) =>
   db.updateTable("messages").set({ delivery_status: a.status, delivered_at: a.deliveredAt }).where("id", "=", a.id),
 );
@@ -399,6 +422,18 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
     async setCarrierId(id, carrierMessageId) {
       const result = await setMessageCarrierId(db, { id, carrierMessageId });
       return Number(result.numAffectedRows) === 1;
+    },
+    async recordCarrierReceipt(orgId, id, carrierMessageId, outcome) {
+      const { rows } = outcome
+        ? await setCarrierReceiptWithOutcome(db, {
+            orgId,
+            id,
+            carrierMessageId,
+            status: outcome.status,
+            deliveredAt: outcome.status === "delivered" ? stamp(outcome.at) : null,
+          })
+        : await setCarrierReceipt(db, { orgId, id, carrierMessageId });
+      return rows[0] && messageRowToMessage(rows[0]);
     },
     async findByUuid(orgId, uuid) {
       if (!isUuid(uuid)) return undefined;

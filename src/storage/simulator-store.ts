@@ -10,15 +10,21 @@ import { repositories, type StoreOptions } from "./store.ts";
 
 // Once per send each: compiled once (see compiled-once.ts).
 const findSend = compiledOnce((db, a: { messageId: number }) => db.selectFrom("simulator_sends").selectAll().where("message_id", "=", a.messageId));
+// A repeat (the same message accepted again) inserts nothing and says so, in one statement:
+// no read before the insert, and no unique violation (which would abort a Postgres transaction).
 const insertSend = compiledOnce((db, row: Selectable<Database["simulator_sends"]>) =>
-  db.insertInto("simulator_sends").values({
-    message_id: row.message_id,
-    org_id: row.org_id,
-    carrier_message_id: row.carrier_message_id,
-    status: row.status,
-    delivered_at: row.delivered_at,
-    created_at: row.created_at,
-  } satisfies Record<keyof Selectable<Database["simulator_sends"]>, unknown>),
+  db
+    .insertInto("simulator_sends")
+    .values({
+      message_id: row.message_id,
+      org_id: row.org_id,
+      carrier_message_id: row.carrier_message_id,
+      status: row.status,
+      delivered_at: row.delivered_at,
+      created_at: row.created_at,
+    } satisfies Record<keyof Selectable<Database["simulator_sends"]>, unknown>)
+    .onConflict((oc) => oc.column("message_id").doNothing())
+    .returning("message_id"),
 );
 
 function simulatedSendRepository(db: Kysely<Database>): SimulatedSendRepository {
@@ -36,7 +42,7 @@ function simulatedSendRepository(db: Kysely<Database>): SimulatedSendRepository 
       );
     },
     async create(send, now) {
-      await insertSend(db, {
+      const { rows } = await insertSend(db, {
         message_id: send.messageId,
         org_id: send.orgId,
         carrier_message_id: send.carrierMessageId,
@@ -44,6 +50,7 @@ function simulatedSendRepository(db: Kysely<Database>): SimulatedSendRepository 
         delivered_at: maybeStamp(send.deliveredAt),
         created_at: stamp(now),
       });
+      return rows.length === 1;
     },
   };
 }

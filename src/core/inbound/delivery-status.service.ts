@@ -24,15 +24,29 @@ export async function applyDeliveryOutcome(
   const deliveredAt = outcome.status === "delivered" ? outcome.at : null;
   await tx.messages.updateDelivery(message.id, outcome.status, deliveredAt);
   const updated: Message = { ...message, deliveryStatus: outcome.status, deliveredAt };
+  await emitDeliveryOutcome(tx, deps, updated, outcome, loaded);
+  return updated;
+}
+
+/**
+ * The event of a delivery outcome already stored on `message` (`message.delivered` or
+ * `message.failed`), inside `tx`; `loaded` as for applyDeliveryOutcome.
+ */
+export async function emitDeliveryOutcome(
+  tx: Repositories,
+  deps: CoreDeps,
+  message: Message,
+  outcome: DeliveryOutcome,
+  loaded?: { chat: ChatWithHandles; details: MessageDetails },
+): Promise<void> {
   const chat = loaded?.chat ?? (await loadChat(tx, message.orgId, message.chatId));
-  const details = loaded ? { ...loaded.details, message: updated } : (await loadMessageDetails(tx, [updated], chat.handles))[0]!;
+  const details = loaded ? { ...loaded.details, message } : (await loadMessageDetails(tx, [message], chat.handles))[0]!;
   const facts = { chat: chatFacts(chat), message: messageFacts(details, deps.links) };
   const event =
     outcome.status === "delivered"
       ? ({ type: "message.delivered", ...facts } as const)
       : ({ type: "message.failed", ...facts, failure: outcome.status, at: deps.clock.now().toISOString() } as const);
   await emitEvent(tx, deps, message.orgId, event, message.chatId);
-  return updated;
 }
 
 /**

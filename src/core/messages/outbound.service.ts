@@ -1,6 +1,6 @@
 import { loadChat, loadMessageDetails } from "../chats/chat-loading.ts";
 import type { CoreDeps } from "../deps.ts";
-import { applyDeliveryOutcome } from "../inbound/delivery-status.service.ts";
+import { applyDeliveryOutcome, emitDeliveryOutcome } from "../inbound/delivery-status.service.ts";
 import type { ChatWithHandles, Message, MessageDetails } from "../model.ts";
 import type { ChatSignal, NewOutboundJob, OutboundMessage, Repositories, SendReceipt } from "../ports.ts";
 
@@ -71,19 +71,27 @@ export async function performSend(deps: CoreDeps, orgId: number, messageId: numb
 }
 
 /**
- * Stores the carrier's id and an outcome it knew at once, inside `tx`; the message row is
- * read again there (it may be gone, or already carry the receipt). The event's chat and the
- * message's attachments and reactions are those the send loaded (`sent`). Returns the
- * message as it now is, or undefined when it no longer exists.
+ * Stores the carrier's id and an outcome it knew at once, inside `tx`. The usual case (our
+ * message, pending, no carrier id yet) is one write that hands back the row; anything else
+ * (gone, already recorded, no longer pending) reads the row and records what still applies.
+ * The event's chat and the message's attachments and reactions are those the send loaded
+ * (`sent`). Returns the message as it now is, or undefined when it no longer exists.
  */
 async function recordSendReceipt(tx: Repositories, deps: CoreDeps, sent: OutboundMessage, receipt: SendReceipt): Promise<Message | undefined> {
-  const message = await tx.messages.findById(sent.orgId, sent.message.message.id);
+  const { orgId } = sent;
+  const id = sent.message.message.id;
+  const loadedFor = (message: Message) => (message.chatId === sent.chat.chat.id ? { chat: sent.chat, details: sent.message } : undefined);
+  const recorded = await tx.messages.recordCarrierReceipt(orgId, id, receipt.carrierMessageId, receipt.outcome);
+  if (recorded) {
+    if (receipt.outcome) await emitDeliveryOutcome(tx, deps, recorded, receipt.outcome, loadedFor(recorded));
+    return recorded;
+  }
+  const message = await tx.messages.findById(orgId, id);
   if (!message) return undefined;
   const carrierSet = await tx.messages.setCarrierId(message.id, receipt.carrierMessageId);
   const withCarrier = carrierSet ? { ...message, carrierMessageId: receipt.carrierMessageId } : message;
   if (!receipt.outcome) return withCarrier;
-  const loaded = message.chatId === sent.chat.chat.id ? { chat: sent.chat, details: sent.message } : undefined;
-  return (await applyDeliveryOutcome(tx, deps, withCarrier, receipt.outcome, loaded)) ?? withCarrier;
+  return (await applyDeliveryOutcome(tx, deps, withCarrier, receipt.outcome, loadedFor(message))) ?? withCarrier;
 }
 
 /** Shows a signal of ours on the other side; a chat deleted meanwhile shows nothing. */

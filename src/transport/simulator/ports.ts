@@ -33,7 +33,8 @@ export interface SimulatedSend {
 
 export interface SimulatedSendRepository {
   find(messageId: number): Promise<SimulatedSend | undefined>;
-  create(send: SimulatedSend, now: Date): Promise<void>;
+  /** Records the send; false (and nothing written) when the message was accepted before. */
+  create(send: SimulatedSend, now: Date): Promise<boolean>;
 }
 
 /** Core's repositories plus the simulator's own, bound to one connection or transaction. */

@@ -10,7 +10,7 @@ import {
   receiveReaction,
   recipientLocationSharing,
 } from "../../core/inbound/recipient-actions.service.ts";
-import type { ChatWithHandles, Message, ReactionType } from "../../core/model.ts";
+import type { ChatWithHandles, DeliveryStatus, Message, ReactionType } from "../../core/model.ts";
 import type { Clock, NewOutboundJob, OutboundMessage, Random, SendReceipt, Transport } from "../../core/ports.ts";
 import { commonService, hasRichSignals, type HandleProfile } from "./profiles/profile.ts";
 import { effectiveProfiles } from "./profiles/profiles.service.ts";
@@ -101,16 +101,6 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
   ): Promise<SendReceipt> {
     const chatId = chat.chat.id;
     const now = clock.now();
-    const known = await tx.sends.find(messageId);
-    if (known) {
-      const outcome =
-        known.status === "delivered"
-          ? { status: "delivered" as const, at: known.deliveredAt! }
-          : known.status === "service_unavailable"
-            ? { status: "service_unavailable" as const }
-            : undefined;
-      return { carrierMessageId: known.carrierMessageId, ...(outcome ? { outcome } : {}) };
-    }
     const carrierMessageId = `sim-${orgId}-${messageId}`;
     const profiles = await profilesOf(tx, orgId, otherParticipants(chat).map((h) => h.handle));
     const reachable = profiles.filter((p) => p.reachable);
@@ -118,6 +108,23 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
     const job = (kind: string, at: number, payload: Record<string, unknown>) =>
       jobs.push({ orgId, kind, payload, runAt: new Date(at) });
     const start = Math.max(sentAt.getTime(), now.getTime());
+    /**
+     * Records the send row before anything else is written: when the message was accepted
+     * before (a repeat after a crash) nothing is, and the stored answer is returned instead.
+     * The insert tells which, so a first send reads nothing back.
+     */
+    const recordSend = async (status: DeliveryStatus, deliveredAt: Date | null): Promise<SendReceipt | undefined> => {
+      if (await tx.sends.create({ messageId, orgId, carrierMessageId, status, deliveredAt }, now)) return undefined;
+      const known = await tx.sends.find(messageId);
+      if (!known) throw new Error(`simulator: send of message ${messageId} neither recorded nor found`);
+      const outcome =
+        known.status === "delivered"
+          ? { status: "delivered" as const, at: known.deliveredAt! }
+          : known.status === "service_unavailable"
+            ? { status: "service_unavailable" as const }
+            : undefined;
+      return { carrierMessageId: known.carrierMessageId, ...(outcome ? { outcome } : {}) };
+    };
 
     // A carrier scenario armed for the chat takes this message: its steps replace what the
     // profiles would do (no receipt, reaction or reply follows), from the usual travel time on.
@@ -129,8 +136,9 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
         at += afterMs;
         job(SCENARIO_STEP, at, { scenarioId: scenario.id, messageId, step });
       }
+      const known = await recordSend("pending", null);
+      if (known) return known;
       await tx.deliveryScenarios.recordApplied(scenario.id, { messageId, eventIds: [] }, now);
-      await tx.sends.create({ messageId, orgId, carrierMessageId, status: "pending", deliveredAt: null }, now);
       await tx.outboundJobs.add(jobs, now);
       return { carrierMessageId };
     }
@@ -153,6 +161,11 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
       }
       receipt = { carrierMessageId };
     }
+    const known = await recordSend(
+      receipt.outcome?.status ?? "pending",
+      receipt.outcome?.status === "delivered" ? receipt.outcome.at : null,
+    );
+    if (known) return known;
 
     if (deliveredAt !== null) {
       for (const profile of reachable) {
@@ -182,16 +195,6 @@ export function createSimulator(options: { clock: Clock; random: Random; store: 
         }
       }
     }
-    await tx.sends.create(
-      {
-        messageId,
-        orgId,
-        carrierMessageId,
-        status: receipt.outcome?.status ?? "pending",
-        deliveredAt: receipt.outcome?.status === "delivered" ? receipt.outcome.at : null,
-      },
-      now,
-    );
     await tx.outboundJobs.add(jobs, now);
     return receipt;
   }
