@@ -93,6 +93,7 @@ export async function buildServer() {
       // CommonJS packages inside an ES module still call require() for Node's own modules.
       banner: { js: 'import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);' },
       sourcemap: "linked",
+      minifyWhitespace: true,
       legalComments: "none",
       logLevel: "warning",
     });
