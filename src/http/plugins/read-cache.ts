@@ -42,13 +42,21 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * else of the caller, and on nothing outside the store but the base URL of links
  * (`context`). Only routes whose answer is a function of those may use it. Bounded in
  * entries and bytes, least recently used dropped first.
+ *
+ * A token, once it has changed, never comes back (the commits it did not include stay
+ * committed), so answers kept under any other token than the one last read can never be
+ * served again: they are all dropped when a new token is read instead of waiting to be
+ * pushed out, and a store being written to keeps only answers of its current state.
  */
 export const readCachePlugin = fp<ReadCacheOptions>(
   async (app, { readVersion, context, maxEntries = 256, maxBytes = 4 * 1024 * 1024 }) => {
     const entries = new Map<string, { version: string; body: string }>();
     let bytes = 0;
+    /** The token last read: only answers computed under it are kept. */
+    let current: string | undefined;
 
     function keep(key: string, version: string, body: string): void {
+      if (version !== current) return;
       const old = entries.get(key);
       if (old) {
         entries.delete(key);
@@ -68,6 +76,11 @@ export const readCachePlugin = fp<ReadCacheOptions>(
       if (!readVersion) return reply.send(await compute());
       const key = `${request.caller.orgId} ${context()} ${request.url}`;
       const version = await readVersion();
+      if (version !== current) {
+        current = version;
+        entries.clear();
+        bytes = 0;
+      }
       const kept = entries.get(key);
       if (kept && kept.version === version) {
         // Re-inserted: Map order is the recency order.
