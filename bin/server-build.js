@@ -93,6 +93,11 @@ export async function buildServer() {
       // CommonJS packages inside an ES module still call require() for Node's own modules.
       banner: { js: 'import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);' },
       sourcemap: "linked",
+      // V8 keeps a script's whole source for as long as it runs (functions compile lazily
+      // from it). Without comments and indentation the bundle is a third of the size, and
+      // plain ASCII (the packages' comments carry "—", "≥", …; esbuild escapes the rest), so
+      // V8 keeps it one byte per character: 3.6 MB of heap instead of 10.3 MB. Names are
+      // kept (no identifier minification), so stack traces still read; the map has the rest.
       minifyWhitespace: true,
       legalComments: "none",
       logLevel: "warning",
