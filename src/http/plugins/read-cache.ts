@@ -47,6 +47,12 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * committed), so answers kept under any other token than the one last read can never be
  * served again: they are all dropped when a new token is read instead of waiting to be
  * pushed out, and a store being written to keeps only answers of its current state.
+ *
+ * An answer is kept only for a URL asked before (among the last `maxEntries × 4` distinct
+ * URLs asked): a page asked once, as most pages of a store paged through at random
+ * are, is not worth keeping, and every answer kept outlives V8's young generation, so it
+ * is copied into the old one and lies there as garbage until the next full collection,
+ * which lets the heap (and the RSS) grow by its size at every such request.
  */
 export const readCachePlugin = fp<ReadCacheOptions>(
   async (app, { readVersion, context, maxEntries = 256, maxBytes = 4 * 1024 * 1024 }) => {
@@ -54,9 +60,17 @@ export const readCachePlugin = fp<ReadCacheOptions>(
     let bytes = 0;
     /** The token last read: only answers computed under it are kept. */
     let current: string | undefined;
+    /** The URLs asked lately, in the order they were first asked. */
+    const asked = new Set<string>();
+    const maxAsked = maxEntries * 4;
 
     function keep(key: string, version: string, body: string): void {
       if (version !== current) return;
+      if (!asked.has(key)) {
+        asked.add(key);
+        if (asked.size > maxAsked) asked.delete(asked.values().next().value!);
+        return;
+      }
       const old = entries.get(key);
       if (old) {
         entries.delete(key);
