@@ -471,6 +471,27 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    describe("contact names of a loaded chat", () => {
+      it("a handle shows its oldest named contact, matched by phone number or email", async () => {
+        const [number, email] = ["+14155550211", "names.test@example.com"];
+        for (const contact of [
+          { first_name: "", last_name: "", phone_number: number },
+          { first_name: "First", last_name: "Named", phone_number: number },
+          { first_name: "Later", last_name: "Named", phone_number: number },
+          { first_name: "Mail", last_name: "Only", email },
+        ]) {
+          const res = await t.request("POST", `${V2}/contacts`, { body: { contact } });
+          assert.equal(res.status, 201, res.raw);
+        }
+        const chat = await createChat(t, [number, email], "Hi");
+        const loaded = (await t.request("GET", `${V2}/chats/${chat.id}`)).body.data;
+        assert.equal(loaded.display_name, "First Named, Mail Only");
+        const sent = await t.request("POST", `${V2}/chats/${chat.id}/chat_messages`, { body: { text: "again" } });
+        assert.equal(sent.status, 201, sent.raw);
+        assert.equal((await t.request("GET", `${V2}/chats/${chat.id}`)).body.data.display_name, "First Named, Mail Only");
+      });
+    });
+
     describe("chat actions", () => {
       it("mark_as_read 204, start_typing 201, stop_typing 204, share_contact 201, all without a body", async () => {
         const chat = await createChat(t, ["+19175550001"]);

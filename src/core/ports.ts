@@ -270,6 +270,9 @@ export interface ChatPageRequest {
   limit: number;
 }
 
+/** A chat, its participants and their contact names. */
+export type ChatNamed = Omit<ChatWithHandles, "phoneNumber">;
+
 export interface ChatRepository {
   /** Throws DomainError("conflict") when the participant set already has a chat. */
   create(chat: NewChat): Promise<Chat>;
@@ -279,6 +282,10 @@ export interface ChatRepository {
   findWithHandles(orgId: number, id: number): Promise<ChatParticipants | undefined>;
   /** The same, addressed by the chat's UUID. */
   findByUuidWithHandles(orgId: number, uuid: string): Promise<ChatParticipants | undefined>;
+  /** The chat with its handles and their contact names (as ContactRepository.namesFor), in one read. */
+  findWithContactNames(orgId: number, id: number): Promise<ChatNamed | undefined>;
+  /** The same, addressed by the chat's UUID. */
+  findByUuidWithContactNames(orgId: number, uuid: string): Promise<ChatNamed | undefined>;
   findByParticipants(phoneNumberId: number, participantsKey: string): Promise<Chat | undefined>;
   /** How many chats one of our lines has. */
   countByPhoneNumber(phoneNumberId: number): Promise<number>;

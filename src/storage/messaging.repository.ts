@@ -3,6 +3,7 @@ import type { Insertable, Kysely } from "kysely";
 import { DomainError } from "../core/errors.ts";
 import type { Attachment, ChatHandle, ChatParticipants, Reaction } from "../core/model.ts";
 import type {
+  ChatNamed,
   AttachmentRepository,
   ChatRepository,
   MessageRepository,
@@ -62,14 +63,68 @@ const findChatWithHandlesById = compiledOnce((db, a: { orgId: number; id: number
 const findChatWithHandlesByUuid = compiledOnce((db, a: { orgId: number; uuid: string }) =>
   chatWithHandlesQuery(db).where("chats.org_id", "=", a.orgId).where("chats.uuid", "=", a.uuid),
 );
+/**
+ * The same with the org's contacts whose phone number, or else email, is a participant's
+ * handle (one row per participant and pair of such contacts; each join is an index lookup
+ * on `(org_id, phone_number)` or `(org_id, email)`): a chat as it is shown, in one statement.
+ */
+function chatWithContactsQuery(db: Kysely<Database>) {
+  return chatWithHandlesQuery(db)
+    .leftJoin("contacts as by_phone", (join) =>
+      join.onRef("by_phone.org_id", "=", "chats.org_id").onRef("by_phone.phone_number", "=", "chat_handles.handle"),
+    )
+    .leftJoin("contacts as by_email", (join) =>
+      join.onRef("by_email.org_id", "=", "chats.org_id").onRef("by_email.email", "=", "chat_handles.handle"),
+    )
+    .select([
+      "by_phone.id as phone_contact_id",
+      "by_phone.first_name as phone_contact_first_name",
+      "by_phone.last_name as phone_contact_last_name",
+      "by_email.id as email_contact_id",
+      "by_email.first_name as email_contact_first_name",
+      "by_email.last_name as email_contact_last_name",
+    ]);
+}
+const findChatWithContactsById = compiledOnce((db, a: { orgId: number; id: number }) =>
+  chatWithContactsQuery(db).where("chats.org_id", "=", a.orgId).where("chats.id", "=", a.id),
+);
+const findChatWithContactsByUuid = compiledOnce((db, a: { orgId: number; uuid: string }) =>
+  chatWithContactsQuery(db).where("chats.org_id", "=", a.orgId).where("chats.uuid", "=", a.uuid),
+);
 type ChatWithHandlesRow = Awaited<ReturnType<typeof findChatWithHandlesById>>["rows"][number];
+type ChatWithContactsRow = Awaited<ReturnType<typeof findChatWithContactsById>>["rows"][number];
+
+/**
+ * Each handle's name: that of its first contact (by id) with a name, whether the handle is
+ * its phone number or its email, as ContactRepository.namesFor.
+ */
+function chatWithNamesOf(rows: readonly ChatWithContactsRow[]): ChatNamed | undefined {
+  const loaded = chatWithHandlesOf(rows);
+  if (!loaded) return undefined;
+  const first = new Map<string, { id: number; name: string }>();
+  const consider = (handle: string, id: number | null, firstName: string | null, lastName: string | null) => {
+    if (id === null) return;
+    const name = `${firstName} ${lastName}`.trim();
+    const known = first.get(handle);
+    if (name !== "" && (known === undefined || id < known.id)) first.set(handle, { id, name });
+  };
+  for (const row of rows) {
+    if (row.handle_handle === null) continue;
+    consider(row.handle_handle, row.phone_contact_id, row.phone_contact_first_name, row.phone_contact_last_name);
+    consider(row.handle_handle, row.email_contact_id, row.email_contact_first_name, row.email_contact_last_name);
+  }
+  return { ...loaded, contactNames: new Map([...first].map(([handle, { name }]) => [handle, name])) };
+}
 
 function chatWithHandlesOf(rows: readonly ChatWithHandlesRow[]): ChatParticipants | undefined {
   const first = rows[0];
   if (!first) return undefined;
   const handles: ChatHandle[] = [];
+  let previous: number | null = null;
   for (const row of rows) {
-    if (row.handle_id === null) continue;
+    // A participant comes once per pair of their contacts (rows in participant order).
+    if (row.handle_id === null || row.handle_id === previous) continue;
+    previous = row.handle_id;
     handles.push(
       chatHandleRowToChatHandle({
         id: row.handle_id,
@@ -203,6 +258,14 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
     async findByUuidWithHandles(orgId, uuid) {
       if (!isUuid(uuid)) return undefined;
       return chatWithHandlesOf((await findChatWithHandlesByUuid(db, { orgId, uuid })).rows);
+    },
+    async findWithContactNames(orgId, id) {
+      if (!isRowId(id)) return undefined;
+      return chatWithNamesOf((await findChatWithContactsById(db, { orgId, id })).rows);
+    },
+    async findByUuidWithContactNames(orgId, uuid) {
+      if (!isUuid(uuid)) return undefined;
+      return chatWithNamesOf((await findChatWithContactsByUuid(db, { orgId, uuid })).rows);
     },
     async findByUuid(orgId, uuid) {
       if (!isUuid(uuid)) return undefined;

@@ -1,6 +1,6 @@
 import { notFound } from "../errors.ts";
 import type { Chat, ChatHandle, ChatParticipants, ChatWithHandles, Message, MessageDetails } from "../model.ts";
-import type { Repositories } from "../ports.ts";
+import type { ChatNamed, Repositories } from "../ports.ts";
 
 /** Chats with their participants and the contact names of those participants (one query each). */
 export async function withHandles(repos: Repositories, chats: Chat[]): Promise<ChatWithHandles[]> {
@@ -17,10 +17,9 @@ export async function withHandles(repos: Repositories, chats: Chat[]): Promise<C
   });
 }
 
-/** The contact names of a chat's participants, with them. */
-async function withContactNames(repos: Repositories, { chat, handles }: ChatParticipants): Promise<ChatWithHandles> {
-  const contactNames = await repos.contacts.namesFor(chat.orgId, handles.map((h) => h.handle));
-  return { chat, handles, phoneNumber: handles.find((h) => h.isMe)?.handle ?? "", contactNames };
+/** A chat as loaded with its participants' contact names, with our own number. */
+function withPhoneNumber(named: ChatNamed): ChatWithHandles {
+  return { ...named, phoneNumber: named.handles.find((h) => h.isMe)?.handle ?? "" };
 }
 
 /** The org's chat and its participants without their names, or chat_not_found (also for other orgs' ids). */
@@ -39,7 +38,9 @@ export async function loadParticipantsByUuid(repos: Repositories, orgId: number,
 
 /** The org's chat with its participants, or chat_not_found (also for other orgs' ids). */
 export async function loadChat(repos: Repositories, orgId: number, chatId: number): Promise<ChatWithHandles> {
-  return withContactNames(repos, await loadParticipants(repos, orgId, chatId));
+  const found = await repos.chats.findWithContactNames(orgId, chatId);
+  if (!found) throw notFound("chat_not_found", "Chat not found");
+  return withPhoneNumber(found);
 }
 
 /**
@@ -72,5 +73,7 @@ export async function loadMessageDetails(
 
 /** The same, addressed by the chat's UUID (V3). */
 export async function loadChatByUuid(repos: Repositories, orgId: number, uuid: string): Promise<ChatWithHandles> {
-  return withContactNames(repos, await loadParticipantsByUuid(repos, orgId, uuid));
+  const found = await repos.chats.findByUuidWithContactNames(orgId, uuid);
+  if (!found) throw notFound("chat_not_found", "Chat not found");
+  return withPhoneNumber(found);
 }
