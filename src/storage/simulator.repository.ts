@@ -7,6 +7,7 @@ import type { HandleProfileRepository } from "../transport/simulator/ports.ts";
 import type { AutoReaction, AutoReply, HandleProfileSettings, StoredHandleProfile } from "../transport/simulator/profiles/profile.ts";
 import { flag, maybeStamp, stamp } from "./mappers.ts";
 import type { CallRow, Database, DeviceSignalRow, HandleProfileRow } from "./schema.ts";
+import { compiledPerLength } from "./compiled-once.ts";
 
 /** Storage of the simulated recipient network: profiles, device signals, calls, and the sandbox reset. */
 
@@ -41,6 +42,11 @@ function settingsColumns(settings: HandleProfileSettings) {
   };
 }
 
+// A send's route and the simulator's acceptance both ask it: compiled once per number of handles.
+const selectProfiles = compiledPerLength("handles", (db, a: { orgId: number; handles: readonly string[] }) =>
+  db.selectFrom("handle_profiles").selectAll().where("org_id", "=", a.orgId).where("handle", "in", a.handles),
+);
+
 export function handleProfileRepository(db: Kysely<Database>): HandleProfileRepository {
   return {
     async find(orgId, handle) {
@@ -54,12 +60,7 @@ export function handleProfileRepository(db: Kysely<Database>): HandleProfileRepo
     },
     async findMany(orgId, handles) {
       if (handles.length === 0) return [];
-      const rows = await db
-        .selectFrom("handle_profiles")
-        .selectAll()
-        .where("org_id", "=", orgId)
-        .where("handle", "in", handles)
-        .execute();
+      const { rows } = await selectProfiles(db, { orgId, handles });
       return rows.map(handleProfileRowToProfile);
     },
     async list(orgId) {
