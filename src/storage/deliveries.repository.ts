@@ -11,9 +11,17 @@ import type {
   LoggedEvent,
   RequeueOutcome,
 } from "../delivery/ports.ts";
+import { compiledOnce, compiledPerLength } from "./compiled-once.ts";
 import { groupBy, pageWindow, stamp } from "./mappers.ts";
 import type { MigrationDialect } from "./migrations/index.ts";
-import type { Database, EventRow, WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow } from "./schema.ts";
+import type {
+  Database,
+  EventRow,
+  WebhookAttemptRow,
+  WebhookAttemptTable,
+  WebhookDeliveryRow,
+  WebhookSubscriptionRow,
+} from "./schema.ts";
 import type { SecretBox } from "./secret-box.ts";
 import { openSubscriptionSecret } from "./webhooks.repository.ts";
 
@@ -117,10 +125,100 @@ function secretCache(secrets: SecretBox): SecretCache {
   };
 }
 
+type ClaimArgs = {
+  workerId: string;
+  claimUntil: string;
+  at: string;
+  limit: number;
+};
+
 /**
- * Claims up to `limit` due deliveries in one statement: UPDATE … WHERE id IN (due rows
- * LIMIT n) RETURNING, atomic on both dialects.
+ * The claim: up to `limit` due deliveries in one statement, UPDATE … WHERE id IN (due rows
+ * LIMIT n) RETURNING, atomic on both dialects. Fixed shape, so compiled once per database
+ * (see compiled-once.ts).
  */
+function claimStatement(dialect: MigrationDialect) {
+  return compiledOnce((db, a: ClaimArgs) =>
+    db
+      .updateTable("webhook_deliveries")
+      .set({ claimed_by: a.workerId, claimed_until: a.claimUntil, updated_at: a.at })
+      .where((eb) => {
+        const due = eb
+          .selectFrom("webhook_deliveries as d")
+          .select("d.id")
+          .where("d.status", "=", "pending")
+          .where("d.next_attempt_at", "<=", a.at)
+          .where((w) => w.or([w("d.claimed_until", "is", null), w("d.claimed_until", "<=", a.at)]))
+          // A chat's events reach each subscription in commit order: only the oldest pending
+          // delivery of a (subscription, chat) is claimable, so the next waits until it
+          // succeeded or failed for good. One probe of webhook_deliveries_chat_queue each.
+          .where((w) =>
+            w.or([
+              w("d.chat_id", "is", null),
+              w.not(
+                w.exists(
+                  w
+                    .selectFrom("webhook_deliveries as earlier")
+                    .select("earlier.id")
+                    .whereRef("earlier.subscription_id", "=", "d.subscription_id")
+                    .whereRef("earlier.chat_id", "=", "d.chat_id")
+                    .where("earlier.status", "=", "pending")
+                    .whereRef("earlier.id", "<", "d.id"),
+                ),
+              ),
+            ]),
+          )
+          .orderBy("d.next_attempt_at")
+          .orderBy("d.id")
+          .limit(a.limit);
+        // On Postgres `id IN (subquery)` plans as a hash join over the whole table, whose
+        // finished rows only grow until the retention sweep; `= ANY(ARRAY(subquery))` looks
+        // the few claimed ids up by primary key.
+        return dialect === "postgres"
+          ? eb("id", "=", eb.fn.any(sql<number[]>`array(${due.forUpdate().skipLocked()})`))
+          : eb("id", "in", due);
+      })
+      // One statement claims and fetches: scalar subqueries in RETURNING (both dialects)
+      // spare a second round trip per claim.
+      .returning((eb) => [
+        "id",
+        "org_id",
+        "event_id",
+        "attempt_count",
+        "next_attempt_at",
+        // Deliveries from before domain events have no body: they send the event's V2 envelope.
+        eb.fn
+          .coalesce(
+            "webhook_deliveries.event_type",
+            eb.selectFrom("events as e").select("e.event_type").whereRef("e.id", "=", "webhook_deliveries.event_id"),
+          )
+          .as("event_type"),
+        eb.fn
+          .coalesce(
+            "webhook_deliveries.body",
+            eb.selectFrom("events as e").select("e.payload").whereRef("e.id", "=", "webhook_deliveries.event_id"),
+          )
+          .as("payload"),
+        "subscription_id",
+        eb
+          .selectFrom("webhook_attempts as a")
+          .select((c) => c.fn.countAll<number>().as("n"))
+          .whereRef("a.delivery_id", "=", "webhook_deliveries.id")
+          .as("attempts_before"),
+      ]),
+  );
+}
+const claimSqlite = claimStatement("sqlite");
+const claimPostgres = claimStatement("postgres");
+
+const selectClaimedSubscriptions = compiledPerLength("ids", (db, a: { ids: number[] }) =>
+  db
+    .selectFrom("webhook_subscriptions")
+    .select(["id", "uuid", "version", "webhook_url", "secret", "sealed_secret", "active"])
+    .where("id", "in", a.ids),
+);
+
+/** Claims up to `limit` due deliveries (claimStatement), with their subscriptions. */
 async function claimDue(
   db: Kysely<Database>,
   dialect: MigrationDialect,
@@ -128,89 +226,18 @@ async function claimDue(
   workerId: string,
   { now, claimUntil, limit }: ClaimRequest,
 ): Promise<ClaimedDelivery[]> {
-  const at = stamp(now);
-  const claimed = await db
-    .updateTable("webhook_deliveries")
-    .set({ claimed_by: workerId, claimed_until: stamp(claimUntil), updated_at: at })
-    .where((eb) => {
-      const due = eb
-        .selectFrom("webhook_deliveries as d")
-        .select("d.id")
-        .where("d.status", "=", "pending")
-        .where("d.next_attempt_at", "<=", at)
-        .where((w) => w.or([w("d.claimed_until", "is", null), w("d.claimed_until", "<=", at)]))
-        // A chat's events reach each subscription in commit order: only the oldest pending
-        // delivery of a (subscription, chat) is claimable, so the next waits until it
-        // succeeded or failed for good. One probe of webhook_deliveries_chat_queue each.
-        .where((w) =>
-          w.or([
-            w("d.chat_id", "is", null),
-            w.not(
-              w.exists(
-                w
-                  .selectFrom("webhook_deliveries as earlier")
-                  .select("earlier.id")
-                  .whereRef("earlier.subscription_id", "=", "d.subscription_id")
-                  .whereRef("earlier.chat_id", "=", "d.chat_id")
-                  .where("earlier.status", "=", "pending")
-                  .whereRef("earlier.id", "<", "d.id"),
-              ),
-            ),
-          ]),
-        )
-        .orderBy("d.next_attempt_at")
-        .orderBy("d.id")
-        .limit(limit);
-      // On Postgres `id IN (subquery)` plans as a hash join over the whole table, whose
-      // finished rows only grow until the retention sweep; `= ANY(ARRAY(subquery))` looks
-      // the few claimed ids up by primary key.
-      return dialect === "postgres"
-        ? eb("id", "=", eb.fn.any(sql<number[]>`array(${due.forUpdate().skipLocked()})`))
-        : eb("id", "in", due);
-    })
-    // One statement claims and fetches: scalar subqueries in RETURNING (both dialects)
-    // spare a second round trip per claim.
-    .returning((eb) => [
-      "id",
-      "org_id",
-      "event_id",
-      "attempt_count",
-      "next_attempt_at",
-      // Deliveries from before domain events have no body: they send the event's V2 envelope.
-      eb.fn
-        .coalesce(
-          "webhook_deliveries.event_type",
-          eb.selectFrom("events as e").select("e.event_type").whereRef("e.id", "=", "webhook_deliveries.event_id"),
-        )
-        .as("event_type"),
-      eb.fn
-        .coalesce(
-          "webhook_deliveries.body",
-          eb.selectFrom("events as e").select("e.payload").whereRef("e.id", "=", "webhook_deliveries.event_id"),
-        )
-        .as("payload"),
-      "subscription_id",
-      eb
-        .selectFrom("webhook_attempts as a")
-        .select((c) => c.fn.countAll<number>().as("n"))
-        .whereRef("a.delivery_id", "=", "webhook_deliveries.id")
-        .as("attempts_before"),
-    ])
-    .execute();
+  const { rows: claimed } = await (dialect === "postgres" ? claimPostgres : claimSqlite)(db, {
+    workerId,
+    claimUntil: stamp(claimUntil),
+    at: stamp(now),
+    limit,
+  });
   if (claimed.length === 0) return [];
   // The subscriptions once per claim, not once per delivery: a claim is mostly one or two
   // subscriptions' deliveries. Read after the claim, so a pause or a new URL committed
   // before it is seen; one committed while an attempt runs is seen by the next claim.
   const subscriptionIds = [...new Set(claimed.map((row) => row.subscription_id))];
-  const subscriptions = new Map(
-    (
-      await db
-        .selectFrom("webhook_subscriptions")
-        .select(["id", "uuid", "version", "webhook_url", "secret", "sealed_secret", "active"])
-        .where("id", "in", subscriptionIds)
-        .execute()
-    ).map((row) => [row.id, row]),
-  );
+  const subscriptions = new Map((await selectClaimedSubscriptions(db, { ids: subscriptionIds })).rows.map((row) => [row.id, row]));
   // RETURNING promises no order; hand them out oldest due first.
   const rows = claimed.sort((a, b) =>
     a.next_attempt_at === b.next_attempt_at ? a.id - b.id : a.next_attempt_at < b.next_attempt_at ? -1 : 1,
@@ -263,7 +290,7 @@ async function recordAttempts(
   const subscriptionIds = [...bySubscription.keys()].sort((a, b) => a - b);
   if (dialect === "postgres") {
     // SQLite has one writer at a time: a deletion runs wholly before or after this.
-    await trx.selectFrom("webhook_subscriptions").select("id").where("id", "in", subscriptionIds).orderBy("id").forKeyShare().execute();
+    await lockSubscriptions(trx, { ids: subscriptionIds });
   }
 
   const held = new Set<number>();
@@ -274,46 +301,33 @@ async function recordAttempts(
   );
   for (const group of successes.values()) {
     const [first] = group;
-    const moved = await trx
-      .updateTable("webhook_deliveries")
-      .set((eb) => ({
-        status: "succeeded",
-        attempt_count: eb("attempt_count", "+", 1),
-        claimed_by: null,
-        claimed_until: null,
-        last_response_status: first!.attempt.responseStatus,
-        last_error: first!.lastError,
-        updated_at: stamp(latest(group)),
-      }))
-      .where(
-        "id",
-        "in",
-        group.map((r) => r.delivery.id),
-      )
-      .where("claimed_by", "=", workerId)
-      .returning("id")
-      .execute();
-    moved.forEach((row) => held.add(row.id));
+    const ids = group.map((r) => r.delivery.id);
+    const { rows } = await (dialect === "postgres" ? succeedPostgres : succeedSqlite)(trx, {
+      // One parameter for the whole list (a JSON array on SQLite), so the statement is compiled once.
+      ids: dialect === "postgres" ? ids : JSON.stringify(ids),
+      workerId,
+      responseStatus: first!.attempt.responseStatus,
+      lastError: first!.lastError,
+      updatedAt: stamp(latest(group)),
+    });
+    for (const row of rows) held.add(row.id);
   }
   for (const result of results) {
     const { next, attempt, delivery } = result;
     if (next.status === "succeeded") continue;
-    const moved = await trx
-      .updateTable("webhook_deliveries")
-      .set({
-        status: next.status,
-        attempt_count: delivery.attemptCount + 1,
-        ...(next.status === "pending" ? { next_attempt_at: stamp(next.nextAttemptAt) } : {}),
-        claimed_by: null,
-        claimed_until: null,
-        last_response_status: attempt.responseStatus,
-        last_error: result.lastError,
-        updated_at: stamp(attempt.attemptedAt),
-      })
-      .where("id", "=", delivery.id)
-      .where("claimed_by", "=", workerId)
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) === 1) held.add(delivery.id);
+    const args = {
+      id: delivery.id,
+      workerId,
+      attemptCount: delivery.attemptCount + 1,
+      responseStatus: attempt.responseStatus,
+      lastError: result.lastError,
+      updatedAt: stamp(attempt.attemptedAt),
+    };
+    const moved =
+      next.status === "pending"
+        ? await moveToRetry(trx, { ...args, nextAttemptAt: stamp(next.nextAttemptAt) })
+        : await moveToFailed(trx, args);
+    if (Number(moved.numAffectedRows ?? 0) === 1) held.add(delivery.id);
   }
 
   // A lost claim's attempt still happened and is logged; a vanished delivery's is not.
@@ -324,45 +338,172 @@ async function recordAttempts(
     rows.forEach((row) => stillThere.add(row.id));
   }
   const logged = results.filter((r) => stillThere.has(r.delivery.id));
-  for (let offset = 0; offset < logged.length; offset += INSERT_BATCH) {
-    await trx
-      .insertInto("webhook_attempts")
-      .values(
-        logged.slice(offset, offset + INSERT_BATCH).map(({ delivery, attempt }) => ({
-          delivery_id: delivery.id,
-          event_id: delivery.eventId,
-          subscription_id: delivery.subscription.id,
-          attempt_number: delivery.attemptsBefore + 1,
-          url: attempt.url,
-          request_headers: JSON.stringify(attempt.requestHeaders),
-          request_body: attempt.requestBody === delivery.payload ? SAME_AS_PAYLOAD : attempt.requestBody,
-          response_status: attempt.responseStatus,
-          response_headers: attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
-          response_body: attempt.responseBody,
-          duration_ms: attempt.durationMs,
-          error: attempt.error,
-          attempted_at: stamp(attempt.attemptedAt),
-        })),
-      )
-      .execute();
+  const rows = logged.map(attemptRow);
+  if (dialect === "sqlite") {
+    // SQLite runs in process: one compiled statement per row costs less than building and
+    // compiling a statement of as many rows at every turn.
+    for (const row of rows) await insertAttempt(trx, row);
+  } else {
+    // Postgres: one round trip for the batch.
+    for (let offset = 0; offset < rows.length; offset += INSERT_BATCH) {
+      await trx.insertInto("webhook_attempts").values(rows.slice(offset, offset + INSERT_BATCH)).execute();
+    }
   }
 
   for (const subscriptionId of subscriptionIds) {
     const group = bySubscription.get(subscriptionId)!;
     const delivered = group.filter((r) => r.next.status === "succeeded");
     const deactivated = group.find((r) => r.deactivateSubscription);
-    await trx
-      .updateTable("webhook_subscriptions")
-      .set((eb) => ({
-        delivery_attempts: eb("delivery_attempts", "+", group.length),
-        ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
-        ...(deactivated ? { active: 0, updated_at: stamp(deactivated.attempt.attemptedAt) } : {}),
-      }))
-      .where("id", "=", subscriptionId)
-      .execute();
+    if (deactivated) {
+      await trx
+        .updateTable("webhook_subscriptions")
+        .set((eb) => ({
+          delivery_attempts: eb("delivery_attempts", "+", group.length),
+          ...(delivered.length > 0 ? { last_delivered_at: stamp(latest(delivered)) } : {}),
+          active: 0,
+          updated_at: stamp(deactivated.attempt.attemptedAt),
+        }))
+        .where("id", "=", subscriptionId)
+        .execute();
+    } else if (delivered.length > 0) {
+      await countDelivered(trx, { id: subscriptionId, attempts: group.length, lastDeliveredAt: stamp(latest(delivered)) });
+    } else {
+      await countAttempts(trx, { id: subscriptionId, attempts: group.length });
+    }
   }
   return results.map((r) => r.delivery.id).filter((id) => !held.has(id));
 }
+
+function attemptRow({ delivery, attempt }: AttemptResult): AttemptRowArgs {
+  return {
+    delivery_id: delivery.id,
+    event_id: delivery.eventId,
+    subscription_id: delivery.subscription.id,
+    attempt_number: delivery.attemptsBefore + 1,
+    url: attempt.url,
+    request_headers: JSON.stringify(attempt.requestHeaders),
+    request_body: attempt.requestBody === delivery.payload ? SAME_AS_PAYLOAD : attempt.requestBody,
+    response_status: attempt.responseStatus,
+    response_headers: attempt.responseHeaders === null ? null : JSON.stringify(attempt.responseHeaders),
+    response_body: attempt.responseBody,
+    duration_ms: attempt.durationMs,
+    error: attempt.error,
+    attempted_at: stamp(attempt.attemptedAt),
+  };
+}
+
+// What a turn records, compiled once per database (see compiled-once.ts): fixed shapes only.
+const lockSubscriptions = compiledPerLength("ids", (db, a: { ids: number[] }) =>
+  db.selectFrom("webhook_subscriptions").select("id").where("id", "in", a.ids).orderBy("id").forKeyShare(),
+);
+
+type SucceedArgs = {
+  /** The deliveries' ids: an array on Postgres, a JSON array on SQLite. */
+  ids: number[] | string;
+  workerId: string;
+  responseStatus: number | null;
+  lastError: string | null;
+  updatedAt: string;
+};
+
+/** Successes with the same answer, in one statement; only deliveries still claimed by the worker move. */
+function succeedStatement(dialect: MigrationDialect) {
+  return compiledOnce((db, a: SucceedArgs) =>
+    db
+      .updateTable("webhook_deliveries")
+      .set((eb) => ({
+        status: "succeeded",
+        attempt_count: eb("attempt_count", "+", 1),
+        claimed_by: null,
+        claimed_until: null,
+        last_response_status: a.responseStatus,
+        last_error: a.lastError,
+        updated_at: a.updatedAt,
+      }))
+      .where(
+        dialect === "postgres"
+          ? sql<boolean>`"id" = any(${a.ids}::integer[])`
+          : sql<boolean>`"id" in (select "value" from json_each(${a.ids}))`,
+      )
+      .where("claimed_by", "=", a.workerId)
+      .returning("id"),
+  );
+}
+const succeedSqlite = succeedStatement("sqlite");
+const succeedPostgres = succeedStatement("postgres");
+
+type MoveArgs = {
+  id: number;
+  workerId: string;
+  attemptCount: number;
+  responseStatus: number | null;
+  lastError: string | null;
+  updatedAt: string;
+};
+const moveToRetry = compiledOnce((db, a: MoveArgs & { nextAttemptAt: string }) =>
+  db
+    .updateTable("webhook_deliveries")
+    .set({
+      status: "pending",
+      attempt_count: a.attemptCount,
+      next_attempt_at: a.nextAttemptAt,
+      claimed_by: null,
+      claimed_until: null,
+      last_response_status: a.responseStatus,
+      last_error: a.lastError,
+      updated_at: a.updatedAt,
+    })
+    .where("id", "=", a.id)
+    .where("claimed_by", "=", a.workerId),
+);
+const moveToFailed = compiledOnce((db, a: MoveArgs) =>
+  db
+    .updateTable("webhook_deliveries")
+    .set({
+      status: "failed",
+      attempt_count: a.attemptCount,
+      claimed_by: null,
+      claimed_until: null,
+      last_response_status: a.responseStatus,
+      last_error: a.lastError,
+      updated_at: a.updatedAt,
+    })
+    .where("id", "=", a.id)
+    .where("claimed_by", "=", a.workerId),
+);
+
+/** An attempt row as written: every column but the generated id. */
+type AttemptRowArgs = Omit<Selectable<WebhookAttemptTable>, "id">;
+const insertAttempt = compiledOnce((db, a: AttemptRowArgs) =>
+  db.insertInto("webhook_attempts").values({
+    delivery_id: a.delivery_id,
+    event_id: a.event_id,
+    subscription_id: a.subscription_id,
+    attempt_number: a.attempt_number,
+    url: a.url,
+    request_headers: a.request_headers,
+    request_body: a.request_body,
+    response_status: a.response_status,
+    response_headers: a.response_headers,
+    response_body: a.response_body,
+    duration_ms: a.duration_ms,
+    error: a.error,
+    attempted_at: a.attempted_at,
+  }),
+);
+
+const countDelivered = compiledOnce((db, a: { id: number; attempts: number; lastDeliveredAt: string }) =>
+  db
+    .updateTable("webhook_subscriptions")
+    .set((eb) => ({ delivery_attempts: eb("delivery_attempts", "+", a.attempts), last_delivered_at: a.lastDeliveredAt }))
+    .where("id", "=", a.id),
+);
+const countAttempts = compiledOnce((db, a: { id: number; attempts: number }) =>
+  db
+    .updateTable("webhook_subscriptions")
+    .set((eb) => ({ delivery_attempts: eb("delivery_attempts", "+", a.attempts) }))
+    .where("id", "=", a.id),
+);
 
 /**
  * The outbox queue and the delivery log. Claims are a single UPDATE … WHERE id IN (due
