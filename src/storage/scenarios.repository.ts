@@ -1,8 +1,24 @@
-import type { Kysely, Selectable } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import type { DeliveryScenarioRepository } from "../core/ports.ts";
 import type { DeliveryScenario, ScenarioKind, ScenarioStatus } from "../core/scenarios/delivery-scenario.ts";
+import { compiledPerLength } from "./compiled-once.ts";
 import { stamp } from "./mappers.ts";
 import type { Database } from "./schema.ts";
+
+// Every send asks it (the carrier's step) and every event with a webhook delivery: compiled
+// once per number of kinds (see compiled-once.ts).
+const selectNextArmed = compiledPerLength("kinds", (db, a: { chatId: number; kinds: readonly ScenarioKind[] }) =>
+  db
+    .selectFrom("delivery_scenarios")
+    .selectAll()
+    .where("chat_id", "=", a.chatId)
+    .where("status", "=", "armed")
+    .where("kind", "in", a.kinds)
+    .orderBy("id")
+    // A literal: SQLite plans with a bound LIMIT's value and prepares such a statement
+    // again at every execution (measured: 3–4× the time of the same query with `limit 1`).
+    .limit(sql.lit(1)),
+);
 
 function scenarioRowToScenario(row: Selectable<Database["delivery_scenarios"]>): DeliveryScenario {
   return {
@@ -59,15 +75,7 @@ export function deliveryScenarioRepository(db: Kysely<Database>): DeliveryScenar
 
     async nextArmed(chatId, kinds) {
       if (kinds.length === 0) return undefined;
-      const row = await db
-        .selectFrom("delivery_scenarios")
-        .selectAll()
-        .where("chat_id", "=", chatId)
-        .where("status", "=", "armed")
-        .where("kind", "in", kinds)
-        .orderBy("id")
-        .limit(1)
-        .executeTakeFirst();
+      const [row] = (await selectNextArmed(db, { chatId, kinds })).rows;
       return row && scenarioRowToScenario(row);
     },
 

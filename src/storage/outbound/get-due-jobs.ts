@@ -33,7 +33,9 @@ export async function getDueJobs(
         .where((w) => w("attempts", "<", w.ref("max_attempts")))
         .orderBy("run_at")
         .orderBy("id")
-        .limit(limit);
+        // A literal (an integer of ours): SQLite prepares a statement with a bound LIMIT
+        // again at every execution, as it plans with the value.
+        .limit(sql.lit(Math.trunc(limit)));
       if (onlyIds) due = due.where("id", "in", [...onlyIds]);
       return dialect === "postgres"
         ? eb("id", "=", eb.fn.any(sql<number[]>`array(${due.forUpdate().skipLocked()})`))
