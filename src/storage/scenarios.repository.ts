@@ -4,7 +4,6 @@ import type { DeliveryScenario, ScenarioKind, ScenarioStatus } from "../core/sce
 import { compiledPerLength } from "./compiled-once.ts";
 import { stamp } from "./mappers.ts";
 import type { Database } from "./schema.ts";
-import { compiledPerLength } from "./compiled-once.ts";
 
 // Every send asks it (the carrier's step) and every event with a webhook delivery: compiled
 // once per number of kinds (see compiled-once.ts).
@@ -36,18 +35,6 @@ function scenarioRowToScenario(row: Selectable<Database["delivery_scenarios"]>):
     appliedAt: row.applied_at === null ? null : new Date(row.applied_at),
   };
 }
-
-// Asked by every event with a delivery and every carrier acceptance: compiled once per number of kinds.
-const selectNextArmed = compiledPerLength("kinds", (db, a: { chatId: number; kinds: readonly ScenarioKind[] }) =>
-  db
-    .selectFrom("delivery_scenarios")
-    .selectAll()
-    .where("chat_id", "=", a.chatId)
-    .where("status", "=", "armed")
-    .where("kind", "in", a.kinds)
-    .orderBy("id")
-    .limit(1),
-);
 
 export function deliveryScenarioRepository(db: Kysely<Database>): DeliveryScenarioRepository {
   return {
