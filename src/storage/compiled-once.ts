@@ -23,6 +23,8 @@ interface Compiled<Row> {
  * Only for queries whose SQL does not depend on the arguments' values: no `in (…)` lists,
  * no optional clauses, no argument inspected or converted while building (a placeholder is
  * not a value: convert before the call). Constants written in `build` stay as compiled.
+ * They stay bound parameters, though: write a LIMIT as `sql.lit(n)`, since SQLite plans
+ * with a bound LIMIT's value and so prepares the statement again at every execution.
  */
 export function compiledOnce<Args extends Record<string, unknown>, Row>(
   build: (db: Kysely<Database>, args: Args) => Compilable<Row>,
