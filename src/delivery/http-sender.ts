@@ -68,7 +68,7 @@ export function createHttpSender(options: {
     }
     if (input.signal?.aborted) return Promise.resolve({ ...NO_ANSWER, ...ABANDONED, durationMs: 0 });
     return new Promise<SendResult>((resolve) => {
-      const attempt = new Attempt(input.signal, timeoutMs, started, resolve);
+      const attempt = new Attempt(input.signal ? live(input.signal) : undefined, timeoutMs, started, resolve);
       dispatcher.dispatch(
         {
           origin: url.origin,
@@ -87,6 +87,31 @@ export function createHttpSender(options: {
 
 const NO_ANSWER = { status: null, headers: null, body: null } as const;
 
+/** The attempts in flight under one shutdown signal, and whether it fired. */
+interface LiveAttempts {
+  signal: AbortSignal;
+  attempts: Set<Attempt>;
+}
+
+const liveBySignal = new WeakMap<AbortSignal, LiveAttempts>();
+
+/**
+ * One listener per shutdown signal (a worker passes the same one to all its attempts) that
+ * cuts every attempt still in flight, instead of a listener added and removed per attempt.
+ */
+function live(signal: AbortSignal): LiveAttempts {
+  let entry = liveBySignal.get(signal);
+  if (!entry) {
+    const created: LiveAttempts = { signal, attempts: new Set() };
+    signal.addEventListener("abort", () => {
+      for (const attempt of created.attempts) attempt.shutdown();
+    }, { once: true });
+    liveBySignal.set(signal, created);
+    entry = created;
+  }
+  return entry;
+}
+
 /**
  * One attempt as undici's dispatch handler: it collects the answer and settles once. A
  * class rather than closures, because thousands of attempts a second each allocating a
@@ -103,10 +128,9 @@ class Attempt implements Dispatcher.DispatchHandler {
   private kept = 0;
   private settled = false;
   private readonly timer: NodeJS.Timeout;
-  private readonly onShutdown: (() => void) | undefined;
 
   constructor(
-    private readonly signal: AbortSignal | undefined,
+    private readonly live: LiveAttempts | undefined,
     private readonly timeoutMs: number,
     private readonly started: number,
     private readonly resolve: (result: SendResult) => void,
@@ -115,10 +139,12 @@ class Attempt implements Dispatcher.DispatchHandler {
       this.timedOut = true;
       this.cut(new Error("timeout"));
     }, timeoutMs);
-    if (signal) {
-      this.onShutdown = () => this.cut(new Error("shutdown"));
-      signal.addEventListener("abort", this.onShutdown, { once: true });
-    }
+    live?.attempts.add(this);
+  }
+
+  /** The worker is shutting down: abandon the attempt. */
+  shutdown(): void {
+    this.cut(new Error("shutdown"));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -170,12 +196,12 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
-    if (this.onShutdown) this.signal!.removeEventListener("abort", this.onShutdown);
+    this.live?.attempts.delete(this);
     this.resolve({ ...result, durationMs: Math.round(performance.now() - this.started) });
   }
 
   private describe(error: unknown): Pick<SendResult, "failure" | "error"> {
-    if (this.signal?.aborted) return ABANDONED;
+    if (this.live?.signal.aborted) return ABANDONED;
     if (this.timedOut) return { failure: "timeout", error: `timed out after ${this.timeoutMs} ms` };
     const code = errorCode(error);
     if (code === "EPRIVATEADDRESS") return { failure: "refused", error: (error as Error).message };
