@@ -9,6 +9,12 @@ import type {
 import type { Database } from "./schema.ts";
 import type { SecretBox } from "./secret-box.ts";
 import { isRowId, isUuid, phoneNumberRowToPhoneNumber, stamp, userRowToUser } from "./mappers.ts";
+import { compiledOnce } from "./compiled-once.ts";
+
+// Every V2 chat list resolves its number: compiled once (see compiled-once.ts).
+const findNumberOfOrg = compiledOnce((db, a: { orgId: number; phoneNumber: string }) =>
+  db.selectFrom("phone_numbers").selectAll().where("org_id", "=", a.orgId).where("phone_number", "=", a.phoneNumber),
+);
 
 export function organizationRepository(db: Kysely<Database>): OrganizationRepository {
   const toOrg = (row: { id: number; name: string; created_at: string }) => ({
@@ -178,12 +184,7 @@ export function phoneNumberRepository(db: Kysely<Database>): PhoneNumberReposito
       return row && phoneNumberRowToPhoneNumber(row);
     },
     async findByNumber(orgId, phoneNumber) {
-      const row = await db
-        .selectFrom("phone_numbers")
-        .selectAll()
-        .where("org_id", "=", orgId)
-        .where("phone_number", "=", phoneNumber)
-        .executeTakeFirst();
+      const [row] = (await findNumberOfOrg(db, { orgId, phoneNumber })).rows;
       return row && phoneNumberRowToPhoneNumber(row);
     },
     async findAnyByNumber(phoneNumber) {

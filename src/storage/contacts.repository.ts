@@ -3,15 +3,15 @@ import type { ContactOwner } from "../core/model.ts";
 import type { ContactFields, ContactRepository } from "../core/ports.ts";
 import { contactRowToContact, isRowId, pageWindow, stamp } from "./mappers.ts";
 import type { ContactRow, ContactUpdate, Database } from "./schema.ts";
-import { compiledPerLength } from "./compiled-once.ts";
+import { anyOf, compiledOnce } from "./compiled-once.ts";
 
-// Every chat load asks it (the send path among them): compiled once per number of handles.
-const selectNamedContacts = compiledPerLength("handles", (db, a: { orgId: number; handles: readonly string[] }) =>
+// Every chat load asks it (list pages, the send path): compiled once for any number of handles (anyOf).
+const contactsOfHandles = compiledOnce((db, a: { orgId: number; handles: readonly string[] }) =>
   db
     .selectFrom("contacts")
     .select(["phone_number", "email", "first_name", "last_name"])
     .where("org_id", "=", a.orgId)
-    .where((eb) => eb.or([eb("phone_number", "in", a.handles), eb("email", "in", a.handles)]))
+    .where((eb) => eb.or([anyOf(db, "phone_number", a.handles), anyOf(db, "email", a.handles)]))
     .orderBy("id"),
 );
 
@@ -136,7 +136,7 @@ export function contactRepository(db: Kysely<Database>): ContactRepository {
       const names = new Map<string, string>();
       if (handles.length === 0) return names;
       const wanted = [...new Set(handles)];
-      const { rows } = await selectNamedContacts(db, { orgId, handles: wanted });
+      const { rows } = await contactsOfHandles(db, { orgId, handles: wanted });
       const set = new Set(wanted);
       for (const row of rows) {
         const name = `${row.first_name} ${row.last_name}`.trim();

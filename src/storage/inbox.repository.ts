@@ -3,6 +3,17 @@ import type { Message } from "../core/model.ts";
 import type { InboxRepository } from "../core/ports.ts";
 import { chatRowToChat, messageRowToMessage, stamp } from "./mappers.ts";
 import type { Database } from "./schema.ts";
+import { compiledPerVariant } from "./compiled-once.ts";
+
+/** A chat's messages newest first (V3 pages), compiled once per variant: with a keyset bound (` before`) or without. */
+const threadPage = compiledPerVariant((db, a: { chatId: number; sentAt: string; id: number; limit: number }, variant: "" | " before") => {
+  let query = db.selectFrom("messages").selectAll().where("chat_id", "=", a.chatId);
+  if (variant === " before") {
+    // Keyset on (sent_at, id): messages sent in the same millisecond are neither lost nor repeated.
+    query = query.where((eb) => eb.or([eb("sent_at", "<", a.sentAt), eb.and([eb("sent_at", "=", a.sentAt), eb("id", "<", a.id)])]));
+  }
+  return query.orderBy("sent_at", "desc").orderBy("id", "desc").limit(a.limit);
+});
 
 /** `%needle%` for LIKE with `\` escaping %, _ and itself (declared with ESCAPE on both dialects). */
 function containsPattern(needle: string): string {
@@ -87,15 +98,12 @@ export function inboxRepository(db: Kysely<Database>): InboxRepository {
     },
 
     async listThreadPage(chatId, limit, before) {
-      let query = db.selectFrom("messages").selectAll().where("chat_id", "=", chatId);
-      if (before) {
-        // Keyset on (sent_at, id): messages sent in the same millisecond are neither lost nor repeated.
-        const sentAt = stamp(before.sentAt);
-        query = query.where((eb) =>
-          eb.or([eb("sent_at", "<", sentAt), eb.and([eb("sent_at", "=", sentAt), eb("id", "<", before.id)])]),
-        );
-      }
-      const rows = await query.orderBy("sent_at", "desc").orderBy("id", "desc").limit(limit).execute();
+      const { rows } = await threadPage(db, before ? " before" : "", {
+        chatId,
+        sentAt: before ? stamp(before.sentAt) : "",
+        id: before?.id ?? 0,
+        limit,
+      });
       return rows.map(messageRowToMessage);
     },
   };

@@ -25,7 +25,7 @@ import {
   stamp,
 } from "./mappers.ts";
 import type { Database, MessageTable } from "./schema.ts";
-import { compiledOnce } from "./compiled-once.ts";
+import { anyOf, compiledOnce, compiledPerVariant } from "./compiled-once.ts";
 
 // The send path's fixed-shape statements, compiled once (see compiled-once.ts).
 const findChatById = compiledOnce((db, a: { orgId: number; id: number }) =>
@@ -203,6 +203,127 @@ const setMessageDelivery = compiledOnce((db, a: { id: number; status: string; de
   db.updateTable("messages").set({ delivery_status: a.status, delivered_at: a.deliveredAt }).where("id", "=", a.id),
 );
 
+// The list pages' statements, compiled once per shape (see compiled-once.ts): a page runs
+// several, and building each through Kysely cost more than SQLite takes to run it.
+const findChatByUuid = compiledOnce((db, a: { orgId: number; uuid: string }) =>
+  db.selectFrom("chats").selectAll().where("org_id", "=", a.orgId).where("uuid", "=", a.uuid),
+);
+const handlesOfChats = compiledOnce((db, a: { chatIds: readonly number[] }) =>
+  db.selectFrom("chat_handles").selectAll().where(anyOf(db, "chat_id", a.chatIds)).orderBy("id"),
+);
+/** The handle takes part (not as us, not left) in a chat of the org. */
+const participatesInOrg = compiledOnce((db, a: { orgId: number; handle: string }) =>
+  db
+    .selectFrom("chat_handles")
+    .innerJoin("chats", "chats.id", "chat_handles.chat_id")
+    .select("chat_handles.chat_id")
+    .where("chat_handles.handle", "=", a.handle)
+    .where("chat_handles.is_me", "=", 0)
+    .where("chat_handles.left_at", "is", null)
+    .where("chats.org_id", "=", a.orgId)
+    .limit(1),
+);
+/** `line`: the line's own chats only; `line+participant`: those and the handle's; `participant`: the handle's only. */
+type Involving = "line" | "line+participant" | "participant";
+interface InvolvingArgs extends Record<string, unknown> {
+  orgId: number;
+  handle: string;
+  phoneNumberId: number;
+}
+function involvingChats(db: Kysely<Database>, a: InvolvingArgs, variant: Involving) {
+  const participatesIn = db
+    .selectFrom("chat_handles")
+    .select("chat_handles.chat_id")
+    .where("chat_handles.handle", "=", a.handle)
+    .where("chat_handles.is_me", "=", 0)
+    .where("chat_handles.left_at", "is", null);
+  return db.selectFrom("chats").where((eb) =>
+    variant === "line"
+      ? eb("phone_number_id", "=", a.phoneNumberId)
+      : eb.and([
+          eb("org_id", "=", a.orgId),
+          eb.or([
+            ...(variant === "line+participant" ? [eb("phone_number_id", "=", a.phoneNumberId)] : []),
+            eb("id", "in", participatesIn),
+          ]),
+        ]),
+  );
+}
+const involvingPage = compiledPerVariant((db, a: InvolvingArgs & { limit: number; offset: number }, variant: Involving) =>
+  involvingChats(db, a, variant)
+    .selectAll()
+    .orderBy("last_activity_at", "desc")
+    .orderBy("id", "desc")
+    .limit(a.limit)
+    .offset(a.offset),
+);
+const involvingCount = compiledPerVariant((db, a: InvolvingArgs, variant: Involving) =>
+  involvingChats(db, a, variant).select((eb) => eb.fn.countAll<number>().as("count")),
+);
+interface ChatPageArgs extends Record<string, unknown> {
+  orgId: number;
+  phoneNumberId: number;
+  participant: string;
+  at: string;
+  id: number;
+  limit: number;
+}
+/** The variant lists the filters that apply: ` line`, ` participant`, ` after` (a keyset). */
+const chatPage = compiledPerVariant((db, a: ChatPageArgs, variant: string) => {
+  let select = db.selectFrom("chats").selectAll().where("org_id", "=", a.orgId);
+  if (variant.includes(" line")) select = select.where("phone_number_id", "=", a.phoneNumberId);
+  if (variant.includes(" participant")) {
+    select = select.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom("chat_handles")
+          .select("chat_handles.id")
+          .whereRef("chat_handles.chat_id", "=", "chats.id")
+          .where("chat_handles.handle", "=", a.participant)
+          .where("chat_handles.is_me", "=", 0)
+          .where("chat_handles.left_at", "is", null),
+      ),
+    );
+  }
+  if (variant.includes(" after")) {
+    select = select.where((eb) =>
+      eb.or([eb("last_activity_at", "<", a.at), eb.and([eb("last_activity_at", "=", a.at), eb("id", "<", a.id)])]),
+    );
+  }
+  return select.orderBy("last_activity_at", "desc").orderBy("id", "desc").limit(a.limit);
+});
+interface MessagesOfChatArgs extends Record<string, unknown> {
+  chatId: number;
+  before: string;
+  after: string;
+}
+/** The variant: the sort direction, then ` before` and ` after` when those bounds apply. */
+function messagesOfChat(db: Kysely<Database>, a: MessagesOfChatArgs, variant: string) {
+  let filtered = db.selectFrom("messages").where("chat_id", "=", a.chatId);
+  if (variant.includes(" before")) filtered = filtered.where("sent_at", "<", a.before);
+  if (variant.includes(" after")) filtered = filtered.where("sent_at", ">", a.after);
+  return filtered;
+}
+const messagesPage = compiledPerVariant((db, a: MessagesOfChatArgs & { limit: number; offset: number }, variant: string) => {
+  const sort = variant.startsWith("asc") ? "asc" : "desc";
+  return messagesOfChat(db, a, variant).selectAll().orderBy("sent_at", sort).orderBy("id", sort).limit(a.limit).offset(a.offset);
+});
+const messagesCount = compiledPerVariant((db, a: MessagesOfChatArgs, variant: string) =>
+  messagesOfChat(db, a, variant).select((eb) => eb.fn.countAll<number>().as("count")),
+);
+const sendersOfMessages = compiledOnce((db, a: { messageIds: readonly number[] }) =>
+  db
+    .selectFrom("messages")
+    .innerJoin("chat_handles", "chat_handles.id", "messages.chat_handle_id")
+    .select(["messages.id as id", "chat_handles.handle as handle"])
+    .where(anyOf(db, "messages.id", a.messageIds)),
+);
+const attachmentsOfMessages = compiledOnce((db, a: { messageIds: readonly number[] }) =>
+  db.selectFrom("attachments").selectAll().where(anyOf(db, "message_id", a.messageIds)).orderBy("position").orderBy("id"),
+);
+const reactionsOfMessages = compiledOnce((db, a: { messageIds: readonly number[] }) =>
+  db.selectFrom("reactions").selectAll().where(anyOf(db, "message_id", a.messageIds)).orderBy("id"),
+);
+
 export function chatRepository(db: Kysely<Database>): ChatRepository {
   return {
     async create(chat) {
@@ -269,12 +390,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
     },
     async findByUuid(orgId, uuid) {
       if (!isUuid(uuid)) return undefined;
-      const row = await db
-        .selectFrom("chats")
-        .selectAll()
-        .where("org_id", "=", orgId)
-        .where("uuid", "=", uuid)
-        .executeTakeFirst();
+      const [row] = (await findChatByUuid(db, { orgId, uuid })).rows;
       return row && chatRowToChat(row);
     },
     async findByParticipants(phoneNumberId, participantsKey) {
@@ -295,47 +411,22 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
       }
     },
     async listInvolving(orgId, involved, page) {
-      const participatesIn = db
-        .selectFrom("chat_handles")
-        .select("chat_handles.chat_id")
-        .where("chat_handles.handle", "=", involved.handle)
-        .where("chat_handles.is_me", "=", 0)
-        .where("chat_handles.left_at", "is", null);
+      const { handle, phoneNumberId } = involved;
       // A line's own chats are the common case and have their own index: take that path
       // unless the line also takes part in chats as a participant (a chat between two lines).
-      const lineOnly =
-        involved.phoneNumberId !== null &&
-        !(await participatesIn
-          .innerJoin("chats", "chats.id", "chat_handles.chat_id")
-          .where("chats.org_id", "=", orgId)
-          .limit(1)
-          .executeTakeFirst());
-      const phoneNumberId = involved.phoneNumberId;
-      const filtered = db.selectFrom("chats").where((eb) =>
-        lineOnly
-          ? eb("phone_number_id", "=", phoneNumberId!)
-          : eb.and([
-              eb("org_id", "=", orgId),
-              eb.or([
-                ...(phoneNumberId !== null ? [eb("phone_number_id", "=", phoneNumberId)] : []),
-                eb("id", "in", participatesIn),
-              ]),
-            ]),
-      );
+      const variant: Involving =
+        phoneNumberId === null
+          ? "participant"
+          : (await participatesInOrg(db, { orgId, handle })).rows.length > 0
+            ? "line+participant"
+            : "line";
+      const args = { orgId, handle, phoneNumberId: phoneNumberId ?? 0 };
       const window = pageWindow(page);
       const [rows, count] = await Promise.all([
-        window
-          ? filtered
-              .selectAll()
-              .orderBy("last_activity_at", "desc")
-              .orderBy("id", "desc")
-              .limit(window.limit)
-              .offset(window.offset)
-              .execute()
-          : [],
-        filtered.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
+        window ? involvingPage(db, variant, { ...args, ...window }).then((r) => r.rows) : [],
+        involvingCount(db, variant, args),
       ]);
-      return { items: rows.map(chatRowToChat), total: Number(count.count) };
+      return { items: rows.map(chatRowToChat), total: Number(count.rows[0]!.count) };
     },
     async countByPhoneNumber(phoneNumberId) {
       const row = await db
@@ -346,29 +437,16 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
       return Number(row.count);
     },
     async listPage(query) {
-      let select = db.selectFrom("chats").selectAll().where("org_id", "=", query.orgId);
-      if (query.phoneNumberId !== undefined) select = select.where("phone_number_id", "=", query.phoneNumberId);
-      if (query.participant !== undefined) {
-        const participant = query.participant;
-        select = select.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom("chat_handles")
-              .select("chat_handles.id")
-              .whereRef("chat_handles.chat_id", "=", "chats.id")
-              .where("chat_handles.handle", "=", participant)
-              .where("chat_handles.is_me", "=", 0)
-              .where("chat_handles.left_at", "is", null),
-          ),
-        );
-      }
-      if (query.after) {
-        const at = stamp(query.after.at);
-        const id = query.after.id;
-        select = select.where((eb) =>
-          eb.or([eb("last_activity_at", "<", at), eb.and([eb("last_activity_at", "=", at), eb("id", "<", id)])]),
-        );
-      }
-      const rows = await select.orderBy("last_activity_at", "desc").orderBy("id", "desc").limit(query.limit).execute();
+      const variant =
+        (query.phoneNumberId !== undefined ? " line" : "") + (query.participant !== undefined ? " participant" : "") + (query.after ? " after" : "");
+      const { rows } = await chatPage(db, variant, {
+        orgId: query.orgId,
+        phoneNumberId: query.phoneNumberId ?? 0,
+        participant: query.participant ?? "",
+        at: query.after ? stamp(query.after.at) : "",
+        id: query.after?.id ?? 0,
+        limit: query.limit,
+      });
       return rows.map(chatRowToChat);
     },
     async updateGroup(chatId, changes, now) {
@@ -384,12 +462,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
     },
     async handlesFor(chatIds) {
       if (chatIds.length === 0) return new Map<number, ChatHandle[]>();
-      const rows = await db
-        .selectFrom("chat_handles")
-        .selectAll()
-        .where("chat_id", "in", chatIds)
-        .orderBy("id")
-        .execute();
+      const { rows } = await handlesOfChats(db, { chatIds });
       return groupBy(rows.map(chatHandleRowToChatHandle), (h) => h.chatId);
     },
     async addHandle(chatId, handle, now) {
@@ -518,23 +591,18 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
       return row && messageRowToMessage(row);
     },
     async listByChat(chatId, query) {
-      let filtered = db.selectFrom("messages").where("chat_id", "=", chatId);
-      if (query.before) filtered = filtered.where("sent_at", "<", stamp(query.before));
-      if (query.after) filtered = filtered.where("sent_at", ">", stamp(query.after));
+      const variant = query.sort + (query.before ? " before" : "") + (query.after ? " after" : "");
+      const args = {
+        chatId,
+        before: query.before ? stamp(query.before) : "",
+        after: query.after ? stamp(query.after) : "",
+      };
       const window = pageWindow(query);
       const [rows, count] = await Promise.all([
-        window
-          ? filtered
-              .selectAll()
-              .orderBy("sent_at", query.sort)
-              .orderBy("id", query.sort)
-              .limit(window.limit)
-              .offset(window.offset)
-              .execute()
-          : [],
-        filtered.select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow(),
+        window ? messagesPage(db, variant, { ...args, ...window }).then((r) => r.rows) : [],
+        messagesCount(db, variant, args),
       ]);
-      return { items: rows.map(messageRowToMessage), total: Number(count.count) };
+      return { items: rows.map(messageRowToMessage), total: Number(count.rows[0]!.count) };
     },
     async markChatRead(chatId, at) {
       const rows = await db
@@ -592,12 +660,7 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
     },
     async sendersFor(messageIds) {
       if (messageIds.length === 0) return new Map<number, string>();
-      const rows = await db
-        .selectFrom("messages")
-        .innerJoin("chat_handles", "chat_handles.id", "messages.chat_handle_id")
-        .select(["messages.id as id", "chat_handles.handle as handle"])
-        .where("messages.id", "in", messageIds)
-        .execute();
+      const { rows } = await sendersOfMessages(db, { messageIds });
       return new Map(rows.map((r) => [r.id, r.handle]));
     },
   };
@@ -626,13 +689,7 @@ export function attachmentRepository(db: Kysely<Database>): AttachmentRepository
     },
     async listForMessages(messageIds) {
       if (messageIds.length === 0) return new Map<number, Attachment[]>();
-      const rows = await db
-        .selectFrom("attachments")
-        .selectAll()
-        .where("message_id", "in", messageIds)
-        .orderBy("position")
-        .orderBy("id")
-        .execute();
+      const { rows } = await attachmentsOfMessages(db, { messageIds });
       return groupBy(rows.map(attachmentRowToAttachment), (a) => a.messageId);
     },
     async delete(id) {
@@ -686,12 +743,7 @@ export function reactionRepository(db: Kysely<Database>): ReactionRepository {
     },
     async listForMessages(messageIds) {
       if (messageIds.length === 0) return new Map<number, Reaction[]>();
-      const rows = await db
-        .selectFrom("reactions")
-        .selectAll()
-        .where("message_id", "in", messageIds)
-        .orderBy("id")
-        .execute();
+      const { rows } = await reactionsOfMessages(db, { messageIds });
       return groupBy(rows.map(reactionRowToReaction), (r) => r.messageId);
     },
     async listByHandle(messageId, chatHandleId) {
