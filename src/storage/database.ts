@@ -8,6 +8,7 @@ import type { Database } from "./schema.ts";
 import { migrationProvider, type MigrationDialect } from "./migrations/index.ts";
 import { withPreparedStatements } from "./prepared-statements.ts";
 import { withStatementCache } from "./statement-cache.ts";
+import { withRowObjects } from "./row-objects.ts";
 import { countWrites, postgresReadVersion, sqliteReadVersion, type ReadVersion } from "./read-version.ts";
 import { ensurePrivateFile, tightenPrivateFile } from "./private-files.ts";
 
@@ -58,7 +59,7 @@ export function openStorage(config: StorageConfig): StorageHandle {
     database.pragma("synchronous = NORMAL");
     database.pragma("foreign_keys = ON");
     database.pragma("busy_timeout = 5000");
-    const counted = countWrites(database as unknown as SqliteDatabase);
+    const counted = countWrites(withRowObjects(database));
     const db = new Kysely<Database>({
       dialect: new SqliteDialect({ database: withImmediateTransactions(withStatementCache(counted.database)) }),
     });
