@@ -59,11 +59,12 @@ export function openStorage(config: StorageConfig): StorageHandle {
     database.pragma("synchronous = NORMAL");
     database.pragma("foreign_keys = ON");
     database.pragma("busy_timeout = 5000");
-    const counted = countWrites(withRowObjects(database));
+    const rows = withRowObjects(database);
+    const counted = countWrites(rows);
     const db = new Kysely<Database>({
       dialect: new SqliteDialect({ database: withImmediateTransactions(withStatementCache(counted.database)) }),
     });
-    return makeHandle(db, "sqlite", sqliteReadVersion(database, counted.writes));
+    return makeHandle(db, "sqlite", sqliteReadVersion(database, counted.writes), undefined, undefined, () => rows.enable());
   }
   const pool = new pg.Pool({
     connectionString: config.url,

@@ -24,18 +24,34 @@ function rowObjectOf(names: readonly string[]): RowObject {
  * `__proto__`, which an object literal would take for the prototype) run unchanged.
  *
  * Lies under the statement cache (statement-cache.ts), so a statement's function is made
- * when the statement is prepared, once per SQL text kept.
+ * when the statement is prepared, once per SQL text kept. Starts with `enable()`, once
+ * migrations are done: SQLite re-prepares a kept statement after a schema change, and a
+ * `select *` may then return other columns. A changed number of columns is noticed (the
+ * function is made again); columns renamed by another process while this one runs are not,
+ * the same limit as prepared statements on Postgres (stop old instances before `openlinq
+ * migrate`).
  */
-export function withRowObjects(database: SQLite.Database): SqliteDatabase {
+export function withRowObjects(database: SQLite.Database): SqliteDatabase & { enable(): void } {
+  let enabled = false;
   return {
+    enable() {
+      enabled = true;
+    },
     close: () => database.close(),
     prepare(sql: string): SqliteStatement {
       const statement = database.prepare(sql);
-      if (!statement.reader) return statement;
-      const names = statement.columns().map((column) => column.name);
+      if (!enabled || !statement.reader) return statement;
+      let names = statement.columns().map((column) => column.name);
       if (names.includes("__proto__")) return statement;
-      const toObject = rowObjectOf(names);
+      let toObject = rowObjectOf(names);
       statement.raw(true);
+      const objectOf = (values: unknown[]) => {
+        if (values.length !== names.length) {
+          names = statement.columns().map((column) => column.name);
+          toObject = rowObjectOf(names);
+        }
+        return toObject(values);
+      };
       return {
         reader: true,
         // Read by countWrites (read-version.ts): a reader may still write (`returning`).
@@ -43,12 +59,12 @@ export function withRowObjects(database: SQLite.Database): SqliteDatabase {
         all(parameters) {
           const rows = statement.all(parameters) as unknown[][];
           const objects = new Array<Record<string, unknown>>(rows.length);
-          for (let i = 0; i < rows.length; i++) objects[i] = toObject(rows[i]!);
+          for (let i = 0; i < rows.length; i++) objects[i] = objectOf(rows[i]!);
           return objects;
         },
         run: (parameters) => statement.run(parameters),
         *iterate(parameters) {
-          for (const values of statement.iterate(parameters) as IterableIterator<unknown[]>) yield toObject(values);
+          for (const values of statement.iterate(parameters) as IterableIterator<unknown[]>) yield objectOf(values);
         },
       } as SqliteStatement;
     },
