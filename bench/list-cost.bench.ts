@@ -12,7 +12,7 @@
  * With `--baseline DIR` (another checkout, such as the main one), that checkout's sources are
  * built into a second app in this process, on the same store: every page listed below is
  * asked of both and must come back byte for byte the same (first and later pages, contact
- * names, reactions, a group chat, filters), and the rounds alternate between the two apps,
+ * names, reactions, a group chat, filters), and the two apps take turns request by request,
  * so both are measured under the same load. Statements are counted for this checkout only.
  *
  * Statements are counted by wrapping the drivers' execute functions here (better-sqlite3's
@@ -160,22 +160,30 @@ if (baseline) {
 
 const results = new Map<string, { statements: number; cpuMs: number[]; baselineMs: number[] }>();
 
-async function measure(page: (typeof pages)[number], on: App): Promise<void> {
-  for (let i = 0; i < 30; i++) await inject("GET", page.url, undefined, on); // warm-up: JIT, statement caches, lazy schemas
+/**
+ * One round of a page: `PAGES` requests to each app. With a baseline the two apps take turns
+ * request by request, each request's CPU time counted to its app, so both run under the same
+ * load however the machine's changes.
+ */
+async function measure(page: (typeof pages)[number], round: number): Promise<void> {
+  const apps = baseline ? (round % 2 === 0 ? [baseline, app] : [app, baseline]) : [app];
+  for (const on of apps) for (let i = 0; i < 30; i++) await inject("GET", page.url, undefined, on); // warm-up: JIT, statement caches, lazy schemas
+  const micros = new Map<App, number>(apps.map((on) => [on, 0]));
   executed.length = 0;
-  counting = true;
-  const cpu = process.cpuUsage();
-  for (let i = 0; i < PAGES; i++) await inject("GET", page.url, undefined, on);
-  const used = process.cpuUsage(cpu);
+  for (let i = 0; i < PAGES; i++) {
+    for (const on of apps) {
+      counting = on === app;
+      const cpu = process.cpuUsage();
+      await inject("GET", page.url, undefined, on);
+      const used = process.cpuUsage(cpu);
+      micros.set(on, micros.get(on)! + used.user + used.system);
+    }
+  }
   counting = false;
   const result = results.get(page.name) ?? { statements: 0, cpuMs: [], baselineMs: [] };
-  const ms = (used.user + used.system) / 1000 / PAGES;
-  if (on === app) {
-    result.statements = executed.length / PAGES;
-    result.cpuMs.push(ms);
-  } else {
-    result.baselineMs.push(ms);
-  }
+  result.statements = executed.length / PAGES;
+  result.cpuMs.push(micros.get(app)! / 1000 / PAGES);
+  if (baseline) result.baselineMs.push(micros.get(baseline)! / 1000 / PAGES);
   results.set(page.name, result);
 }
 
@@ -183,19 +191,17 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 try {
   console.log(
-    `list page cost on ${values.postgres ? "Postgres" : "SQLite"}, read cache off: ${PAGES} pages each, one at a time, in process, ${ROUNDS} rounds interleaved`,
+    `list page cost on ${values.postgres ? "Postgres" : "SQLite"}, read cache off: ${PAGES} pages each, one at a time, in process, ${ROUNDS} rounds${baseline ? ", this checkout and the baseline taking turns" : ""}`,
   );
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const page of pages) {
-      // Alternating which goes first, so neither always follows the other's garbage.
-      const order = baseline ? (round % 2 === 0 ? [baseline, app] : [app, baseline]) : [app];
-      for (const on of order) await measure(page, on);
-    }
-  }
+  for (let round = 0; round < ROUNDS; round++) for (const page of pages) await measure(page, round);
   const figures = (ms: number[]) => `${median(ms).toFixed(3)} ms CPU/page (median; least ${Math.min(...ms).toFixed(3)})`;
   for (const [name, result] of results) {
     console.log(`${name.padEnd(12)} ${result.statements.toFixed(1).padStart(5)} statements/page  ${figures(result.cpuMs)}`);
-    if (baseline) console.log(`${"".padEnd(12)} baseline:              ${figures(result.baselineMs)}`);
+    if (baseline) {
+      const sum = (ms: number[]) => ms.reduce((a, b) => a + b, 0);
+      const ratio = sum(result.cpuMs) / sum(result.baselineMs);
+      console.log(`${"".padEnd(12)} baseline:              ${figures(result.baselineMs)}; this ÷ baseline, all rounds: ${(ratio * 100).toFixed(0)} %`);
+    }
   }
   if (values.trace) {
     for (const page of pages) {
