@@ -5,14 +5,17 @@ import { chatRowToChat, messageRowToMessage, stamp } from "./mappers.ts";
 import type { Database } from "./schema.ts";
 import { compiledPerVariant } from "./compiled-once.ts";
 
-/** A chat's messages newest first (V3 pages), compiled once per variant: with a keyset bound (` before`) or without. */
-const threadPage = compiledPerVariant((db, a: { chatId: number; sentAt: string; id: number; limit: number }, variant: "" | " before") => {
+/**
+ * A chat's messages newest first (V3 pages), compiled once per variant: the page's size (a
+ * literal LIMIT, see messaging.repository.ts), with a keyset bound (` before`) or without.
+ */
+const threadPage = compiledPerVariant((db, a: { chatId: number; sentAt: string; id: number }, variant: `${number}` | `${number} before`) => {
   let query = db.selectFrom("messages").selectAll().where("chat_id", "=", a.chatId);
-  if (variant === " before") {
+  if (variant.endsWith(" before")) {
     // Keyset on (sent_at, id): messages sent in the same millisecond are neither lost nor repeated.
     query = query.where((eb) => eb.or([eb("sent_at", "<", a.sentAt), eb.and([eb("sent_at", "=", a.sentAt), eb("id", "<", a.id)])]));
   }
-  return query.orderBy("sent_at", "desc").orderBy("id", "desc").limit(a.limit);
+  return query.orderBy("sent_at", "desc").orderBy("id", "desc").limit(sql.lit(parseInt(variant, 10)));
 });
 
 /** `%needle%` for LIKE with `\` escaping %, _ and itself (declared with ESCAPE on both dialects). */
@@ -98,11 +101,10 @@ export function inboxRepository(db: Kysely<Database>): InboxRepository {
     },
 
     async listThreadPage(chatId, limit, before) {
-      const { rows } = await threadPage(db, before ? " before" : "", {
+      const { rows } = await threadPage(db, before ? `${limit} before` : `${limit}`, {
         chatId,
         sentAt: before ? stamp(before.sentAt) : "",
         id: before?.id ?? 0,
-        limit,
       });
       return rows.map(messageRowToMessage);
     },

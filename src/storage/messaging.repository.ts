@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Insertable, Kysely } from "kysely";
+import { sql, type Insertable, type Kysely } from "kysely";
 import { DomainError } from "../core/errors.ts";
 import type { Attachment, ChatHandle, ChatParticipants, Reaction } from "../core/model.ts";
 import type {
@@ -249,14 +249,15 @@ function involvingChats(db: Kysely<Database>, a: InvolvingArgs, variant: Involvi
         ]),
   );
 }
-const involvingPage = compiledPerVariant((db, a: InvolvingArgs & { limit: number; offset: number }, variant: Involving) =>
-  involvingChats(db, a, variant)
+const involvingPage = compiledPerVariant((db, a: InvolvingArgs & { offset: number }, variant: `${Involving} ${number}`) => {
+  const [involving, limit] = variant.split(" ") as [Involving, string];
+  return involvingChats(db, a, involving)
     .selectAll()
     .orderBy("last_activity_at", "desc")
     .orderBy("id", "desc")
-    .limit(a.limit)
-    .offset(a.offset),
-);
+    .limit(sql.lit(Number(limit)))
+    .offset(a.offset);
+});
 const involvingCount = compiledPerVariant((db, a: InvolvingArgs, variant: Involving) =>
   involvingChats(db, a, variant).select((eb) => eb.fn.countAll<number>().as("count")),
 );
@@ -266,9 +267,12 @@ interface ChatPageArgs extends Record<string, unknown> {
   participant: string;
   at: string;
   id: number;
-  limit: number;
 }
-/** The variant lists the filters that apply: ` line`, ` participant`, ` after` (a keyset). */
+/**
+ * The variant is the page's size (a literal LIMIT: SQLite plans with a bound one's value, so
+ * binding it prepares the statement again at every execution), then the filters that apply:
+ * ` line`, ` participant`, ` after` (a keyset).
+ */
 const chatPage = compiledPerVariant((db, a: ChatPageArgs, variant: string) => {
   let select = db.selectFrom("chats").selectAll().where("org_id", "=", a.orgId);
   if (variant.includes(" line")) select = select.where("phone_number_id", "=", a.phoneNumberId);
@@ -289,23 +293,24 @@ const chatPage = compiledPerVariant((db, a: ChatPageArgs, variant: string) => {
       eb.or([eb("last_activity_at", "<", a.at), eb.and([eb("last_activity_at", "=", a.at), eb("id", "<", a.id)])]),
     );
   }
-  return select.orderBy("last_activity_at", "desc").orderBy("id", "desc").limit(a.limit);
+  return select.orderBy("last_activity_at", "desc").orderBy("id", "desc").limit(sql.lit(parseInt(variant, 10)));
 });
 interface MessagesOfChatArgs extends Record<string, unknown> {
   chatId: number;
   before: string;
   after: string;
 }
-/** The variant: the sort direction, then ` before` and ` after` when those bounds apply. */
+/** The variant: the sort direction, then ` before` and ` after` when those bounds apply (and the page's size, for the page). */
 function messagesOfChat(db: Kysely<Database>, a: MessagesOfChatArgs, variant: string) {
   let filtered = db.selectFrom("messages").where("chat_id", "=", a.chatId);
   if (variant.includes(" before")) filtered = filtered.where("sent_at", "<", a.before);
   if (variant.includes(" after")) filtered = filtered.where("sent_at", ">", a.after);
   return filtered;
 }
-const messagesPage = compiledPerVariant((db, a: MessagesOfChatArgs & { limit: number; offset: number }, variant: string) => {
+const messagesPage = compiledPerVariant((db, a: MessagesOfChatArgs & { offset: number }, variant: string) => {
   const sort = variant.startsWith("asc") ? "asc" : "desc";
-  return messagesOfChat(db, a, variant).selectAll().orderBy("sent_at", sort).orderBy("id", sort).limit(a.limit).offset(a.offset);
+  const limit = Number(variant.slice(variant.lastIndexOf(" ") + 1));
+  return messagesOfChat(db, a, variant).selectAll().orderBy("sent_at", sort).orderBy("id", sort).limit(sql.lit(limit)).offset(a.offset);
 });
 const messagesCount = compiledPerVariant((db, a: MessagesOfChatArgs, variant: string) =>
   messagesOfChat(db, a, variant).select((eb) => eb.fn.countAll<number>().as("count")),
@@ -423,7 +428,7 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
       const args = { orgId, handle, phoneNumberId: phoneNumberId ?? 0 };
       const window = pageWindow(page);
       const [rows, count] = await Promise.all([
-        window ? involvingPage(db, variant, { ...args, ...window }).then((r) => r.rows) : [],
+        window ? involvingPage(db, `${variant} ${window.limit}`, { ...args, offset: window.offset }).then((r) => r.rows) : [],
         involvingCount(db, variant, args),
       ]);
       return { items: rows.map(chatRowToChat), total: Number(count.rows[0]!.count) };
@@ -438,14 +443,16 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
     },
     async listPage(query) {
       const variant =
-        (query.phoneNumberId !== undefined ? " line" : "") + (query.participant !== undefined ? " participant" : "") + (query.after ? " after" : "");
+        String(query.limit) +
+        (query.phoneNumberId !== undefined ? " line" : "") +
+        (query.participant !== undefined ? " participant" : "") +
+        (query.after ? " after" : "");
       const { rows } = await chatPage(db, variant, {
         orgId: query.orgId,
         phoneNumberId: query.phoneNumberId ?? 0,
         participant: query.participant ?? "",
         at: query.after ? stamp(query.after.at) : "",
         id: query.after?.id ?? 0,
-        limit: query.limit,
       });
       return rows.map(chatRowToChat);
     },
@@ -599,7 +606,7 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
       };
       const window = pageWindow(query);
       const [rows, count] = await Promise.all([
-        window ? messagesPage(db, variant, { ...args, ...window }).then((r) => r.rows) : [],
+        window ? messagesPage(db, `${variant} ${window.limit}`, { ...args, offset: window.offset }).then((r) => r.rows) : [],
         messagesCount(db, variant, args),
       ]);
       return { items: rows.map(messageRowToMessage), total: Number(count.rows[0]!.count) };
