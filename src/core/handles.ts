@@ -21,10 +21,18 @@ export function isEmailHandle(handle: string): boolean {
   return handle.includes("@");
 }
 
+/** Numbers parsed lately (null: refused); parsing one costs tens of µs, and clients send the same few. */
+const parsedNumbers = new Map<string, string | null>();
+const MAX_PARSED_NUMBERS = 1024;
+
 function toE164(digits: string): string | undefined {
+  const known = parsedNumbers.get(digits);
+  if (known !== undefined) return known ?? undefined;
   const parsed = parsePhoneNumberFromString(digits, "US");
-  if (!parsed || !parsed.isPossible()) return undefined;
-  return parsed.number;
+  const number = parsed && parsed.isPossible() ? parsed.number : null;
+  if (parsedNumbers.size >= MAX_PARSED_NUMBERS) parsedNumbers.clear();
+  parsedNumbers.set(digits, number);
+  return number ?? undefined;
 }
 
 /** Strict phone parsing for our own numbers and chat recipients. Returns undefined when refused. */
