@@ -1,7 +1,7 @@
 import { otherParticipants } from "../../core/chats/chat-names.ts";
 import type { Links } from "../../core/deps.ts";
 import { messageParts } from "../../core/messages/parts.ts";
-import type { ChatHandle, ChatWithHandles, DeliveryStatus, Message, MessageDetails, Reaction } from "../../core/model.ts";
+import type { Attachment, ChatHandle, ChatWithHandles, DeliveryStatus, Message, MessageDetails, Reaction } from "../../core/model.ts";
 import { isoMillis } from "../../core/time.ts";
 import { toV3AppCardPart } from "./message-content.ts";
 
@@ -87,13 +87,16 @@ function toV3Reaction(reaction: Reaction, handles: Map<number, ChatHandle>) {
   };
 }
 
+const NO_ATTACHMENTS = new Map<string, Attachment>();
+
 function toV3Parts(details: MessageDetails, chat: ChatWithHandles, links: Links) {
-  const handles = new Map(chat.handles.map((h) => [h.id, h]));
-  const attachments = new Map(details.attachments.map((a) => [a.id, a]));
+  // Most messages have neither reactions nor attachments: nothing to look up then.
+  const handles = details.reactions.length > 0 ? new Map(chat.handles.map((h) => [h.id, h])) : undefined;
+  const attachments = details.attachments.length > 0 ? new Map(details.attachments.map((a) => [a.id, a])) : NO_ATTACHMENTS;
   return messageParts(details.message, details.attachments).map((part, index) => {
-    const reactions = details.reactions
-      .filter((r) => (r.partIndex ?? 0) === index)
-      .map((r) => toV3Reaction(r, handles));
+    const reactions = handles
+      ? details.reactions.filter((r) => (r.partIndex ?? 0) === index).map((r) => toV3Reaction(r, handles))
+      : [];
     switch (part.type) {
       case "text":
         return { type: "text", value: part.value, text_decorations: part.textDecorations ?? null, reactions };
