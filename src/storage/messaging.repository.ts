@@ -249,10 +249,16 @@ function involvingChats(db: Kysely<Database>, a: InvolvingArgs, variant: Involvi
         ]),
   );
 }
+/**
+ * A page with the count of all the matching rows beside each row (an uncorrelated scalar
+ * subquery, which both databases run once per statement): a page is one statement, not two.
+ * An empty page carries no count; the count's own statement answers then.
+ */
 const involvingPage = compiledPerVariant((db, a: InvolvingArgs & { offset: number }, variant: `${Involving} ${number}`) => {
   const [involving, limit] = variant.split(" ") as [Involving, string];
   return involvingChats(db, a, involving)
     .selectAll()
+    .select(() => involvingChats(db, a, involving).select((eb) => eb.fn.countAll<number>().as("count")).as("total"))
     .orderBy("last_activity_at", "desc")
     .orderBy("id", "desc")
     .limit(sql.lit(Number(limit)))
@@ -310,7 +316,14 @@ function messagesOfChat(db: Kysely<Database>, a: MessagesOfChatArgs, variant: st
 const messagesPage = compiledPerVariant((db, a: MessagesOfChatArgs & { offset: number }, variant: string) => {
   const sort = variant.startsWith("asc") ? "asc" : "desc";
   const limit = Number(variant.slice(variant.lastIndexOf(" ") + 1));
-  return messagesOfChat(db, a, variant).selectAll().orderBy("sent_at", sort).orderBy("id", sort).limit(sql.lit(limit)).offset(a.offset);
+  return messagesOfChat(db, a, variant)
+    .selectAll()
+    // The count of the whole list beside each row, as for involvingPage.
+    .select(() => messagesOfChat(db, a, variant).select((eb) => eb.fn.countAll<number>().as("count")).as("total"))
+    .orderBy("sent_at", sort)
+    .orderBy("id", sort)
+    .limit(sql.lit(limit))
+    .offset(a.offset);
 });
 const messagesCount = compiledPerVariant((db, a: MessagesOfChatArgs, variant: string) =>
   messagesOfChat(db, a, variant).select((eb) => eb.fn.countAll<number>().as("count")),
@@ -427,11 +440,9 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
             : "line";
       const args = { orgId, handle, phoneNumberId: phoneNumberId ?? 0 };
       const window = pageWindow(page);
-      const [rows, count] = await Promise.all([
-        window ? involvingPage(db, `${variant} ${window.limit}`, { ...args, offset: window.offset }).then((r) => r.rows) : [],
-        involvingCount(db, variant, args),
-      ]);
-      return { items: rows.map(chatRowToChat), total: Number(count.rows[0]!.count) };
+      const rows = window ? (await involvingPage(db, `${variant} ${window.limit}`, { ...args, offset: window.offset })).rows : [];
+      const total = rows[0] ? rows[0].total : (await involvingCount(db, variant, args)).rows[0]!.count;
+      return { items: rows.map(chatRowToChat), total: Number(total) };
     },
     async countByPhoneNumber(phoneNumberId) {
       const row = await db
@@ -605,11 +616,9 @@ export function messageRepository(db: Kysely<Database>): MessageRepository {
         after: query.after ? stamp(query.after) : "",
       };
       const window = pageWindow(query);
-      const [rows, count] = await Promise.all([
-        window ? messagesPage(db, `${variant} ${window.limit}`, { ...args, offset: window.offset }).then((r) => r.rows) : [],
-        messagesCount(db, variant, args),
-      ]);
-      return { items: rows.map(messageRowToMessage), total: Number(count.rows[0]!.count) };
+      const rows = window ? (await messagesPage(db, `${variant} ${window.limit}`, { ...args, offset: window.offset })).rows : [];
+      const total = rows[0] ? rows[0].total : (await messagesCount(db, variant, args)).rows[0]!.count;
+      return { items: rows.map(messageRowToMessage), total: Number(total) };
     },
     async markChatRead(chatId, at) {
       const rows = await db
