@@ -303,6 +303,14 @@ export interface ChatRepository {
   listInvolving(orgId: number, involved: { handle: string; phoneNumberId: number | null }, page: PageRequest): Promise<Page<Chat>>;
   /** Handles of each chat, ours included, in join order. */
   handlesFor(chatIds: readonly number[]): Promise<Map<number, ChatHandle[]>>;
+  /**
+   * Handles of each of these chats of one org, ours included, in join order, and the contact
+   * names of all of them (as ContactRepository.namesFor gives them), in one read.
+   */
+  handlesWithNamesFor(
+    orgId: number,
+    chatIds: readonly number[],
+  ): Promise<{ handles: Map<number, ChatHandle[]>; names: Map<string, string> }>;
   addHandle(chatId: number, handle: { handle: string; service: Service; isMe: boolean }, now: Date): Promise<ChatHandle>;
   markHandleLeft(handleId: number, now: Date): Promise<void>;
   /** Bumps message_count by `delta` and, when given, last activity. */

@@ -328,6 +328,32 @@ const messagesPage = compiledPerVariant((db, a: MessagesOfChatArgs & { offset: n
 const messagesCount = compiledPerVariant((db, a: MessagesOfChatArgs, variant: string) =>
   messagesOfChat(db, a, variant).select((eb) => eb.fn.countAll<number>().as("count")),
 );
+/**
+ * Participants of a page's chats with the org's contacts whose phone number, or else email,
+ * is their handle (one row per participant and pair of such contacts, in participant order;
+ * each join an index lookup), as chatWithContactsQuery does for one chat.
+ */
+const handlesWithContactsOfChats = compiledOnce((db, a: { orgId: number; chatIds: readonly number[] }) =>
+  db
+    .selectFrom("chat_handles")
+    .leftJoin("contacts as by_phone", (join) =>
+      join.on("by_phone.org_id", "=", a.orgId).onRef("by_phone.phone_number", "=", "chat_handles.handle"),
+    )
+    .leftJoin("contacts as by_email", (join) =>
+      join.on("by_email.org_id", "=", a.orgId).onRef("by_email.email", "=", "chat_handles.handle"),
+    )
+    .selectAll("chat_handles")
+    .select([
+      "by_phone.id as phone_contact_id",
+      "by_phone.first_name as phone_contact_first_name",
+      "by_phone.last_name as phone_contact_last_name",
+      "by_email.id as email_contact_id",
+      "by_email.first_name as email_contact_first_name",
+      "by_email.last_name as email_contact_last_name",
+    ])
+    .where(anyOf(db, "chat_handles.chat_id", a.chatIds))
+    .orderBy("chat_handles.id"),
+);
 const sendersOfMessages = compiledOnce((db, a: { messageIds: readonly number[] }) =>
   db
     .selectFrom("messages")
@@ -477,6 +503,34 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
         })
         .where("id", "=", chatId)
         .execute();
+    },
+    async handlesWithNamesFor(orgId, chatIds) {
+      const handles = new Map<number, ChatHandle[]>();
+      const names = new Map<string, string>();
+      if (chatIds.length === 0) return { handles, names };
+      const { rows } = await handlesWithContactsOfChats(db, { orgId, chatIds });
+      // Each handle's name: that of its first contact (by id) with a name, as namesFor.
+      const first = new Map<string, { id: number; name: string }>();
+      const consider = (handle: string, id: number | null, firstName: string | null, lastName: string | null) => {
+        if (id === null) return;
+        const name = `${firstName} ${lastName}`.trim();
+        const known = first.get(handle);
+        if (name !== "" && (known === undefined || id < known.id)) first.set(handle, { id, name });
+      };
+      let previous: number | undefined;
+      for (const row of rows) {
+        consider(row.handle, row.phone_contact_id, row.phone_contact_first_name, row.phone_contact_last_name);
+        consider(row.handle, row.email_contact_id, row.email_contact_first_name, row.email_contact_last_name);
+        // A participant comes once per pair of their contacts (rows in participant order).
+        if (row.id === previous) continue;
+        previous = row.id;
+        const handle = chatHandleRowToChatHandle(row);
+        const ofChat = handles.get(handle.chatId);
+        if (ofChat) ofChat.push(handle);
+        else handles.set(handle.chatId, [handle]);
+      }
+      for (const [handle, { name }] of first) names.set(handle, name);
+      return { handles, names };
     },
     async handlesFor(chatIds) {
       if (chatIds.length === 0) return new Map<number, ChatHandle[]>();

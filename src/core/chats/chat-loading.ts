@@ -2,18 +2,18 @@ import { notFound } from "../errors.ts";
 import type { Chat, ChatHandle, ChatParticipants, ChatWithHandles, Message, MessageDetails } from "../model.ts";
 import type { ChatNamed, Repositories } from "../ports.ts";
 
-/** Chats with their participants and the contact names of those participants (one query each). */
+/** Chats with their participants and the contact names of those participants (one query per org). */
 export async function withHandles(repos: Repositories, chats: Chat[]): Promise<ChatWithHandles[]> {
-  const handles = await repos.chats.handlesFor(chats.map((c) => c.id));
-  const names = new Map<number, Map<string, string>>();
+  const loaded = new Map<number, { handles: Map<number, ChatHandle[]>; names: Map<string, string> }>();
   for (const orgId of new Set(chats.map((c) => c.orgId))) {
-    const ofOrg = chats.filter((c) => c.orgId === orgId).flatMap((c) => (handles.get(c.id) ?? []).map((h) => h.handle));
-    names.set(orgId, await repos.contacts.namesFor(orgId, ofOrg));
+    const ids = chats.filter((c) => c.orgId === orgId).map((c) => c.id);
+    loaded.set(orgId, await repos.chats.handlesWithNamesFor(orgId, ids));
   }
   return chats.map((chat) => {
+    const { handles, names } = loaded.get(chat.orgId)!;
     const list = handles.get(chat.id) ?? [];
     const mine = list.find((h) => h.isMe);
-    return { chat, handles: list, phoneNumber: mine?.handle ?? "", contactNames: names.get(chat.orgId)! };
+    return { chat, handles: list, phoneNumber: mine?.handle ?? "", contactNames: names };
   });
 }
 
