@@ -76,7 +76,9 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
 
 const databaseUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const spot = storeSpot(values.postgres ? "postgres" : "sqlite", databaseUrl, "list-cost", { token: TOKEN, phoneNumber: OUR_NUMBER });
-const config = { ...spot.config, LOG_LEVEL: "silent", READ_CACHE: "false", WORKER: "false" };
+/** A second line of ours, which also takes part in a chat of the first (V2's list for it reads both kinds). */
+const OTHER_LINE = "+19998887778";
+const config = { ...spot.config, PHONE_NUMBERS: `${OUR_NUMBER},${OTHER_LINE}`, LOG_LEVEL: "silent", READ_CACHE: "false", WORKER: "false" };
 const app = await buildApp(loadConfig({}, config));
 type App = typeof app;
 let baseline: App | undefined;
@@ -116,6 +118,8 @@ await inject("POST", "/api/partner/v2/chats", {
   chat: { phone_numbers: ["+15552009001", "+15552009002", "+15552001003"] },
   message: { text: "A group" },
 });
+await inject("POST", "/api/partner/v2/chats", { send_from: OUR_NUMBER, chat: { phone_numbers: [OTHER_LINE] }, message: { text: "Line to line" } });
+await inject("POST", "/api/partner/v2/chats", { send_from: OTHER_LINE, chat: { phone_numbers: ["+15552001001"] }, message: { text: "From the other line" } });
 const v3Chats = await inject("GET", `/api/partner/v3/chats?limit=${LISTED + 2}`);
 const v3ChatId = (v3Chats.chats as { id: string; display_name: string }[]).find((c) => c.display_name === "+15552001000")!.id;
 
@@ -137,6 +141,7 @@ if (baseline) {
     `/api/partner/v2/chats?phone_number=${encodeURIComponent(OUR_NUMBER)}&page=2&per_page=10`,
     `/api/partner/v2/chats?phone_number=%2B15552001003`,
     `/api/partner/v2/chats?phone_number=%2B15559990000`,
+    `/api/partner/v2/chats?phone_number=${encodeURIComponent(OTHER_LINE)}`,
     `/api/partner/v2/chats/${chatIds[0]}/chat_messages?page=2&per_page=10&sort=desc`,
     `/api/partner/v2/chats/${chatIds[0]}/chat_messages?before=2999-01-01T00:00:00Z&after=2000-01-01T00:00:00Z`,
     `/api/partner/v3/chats?from=${encodeURIComponent(OUR_NUMBER)}&to=%2B15552001003`,

@@ -297,10 +297,10 @@ export interface ChatRepository {
   setParticipantsKey(chatId: number, participantsKey: string): Promise<void>;
   /**
    * Chats of the org that involve `handle`: those it currently takes part in (not as us) and,
-   * when `phoneNumberId` is given (the handle is one of the org's lines), those sent from that
-   * line. Most recent activity first.
+   * when the handle is one of the org's lines, those sent from that line. Most recent
+   * activity first.
    */
-  listInvolving(orgId: number, involved: { handle: string; phoneNumberId: number | null }, page: PageRequest): Promise<Page<Chat>>;
+  listInvolving(orgId: number, handle: string, page: PageRequest): Promise<Page<Chat>>;
   /** Handles of each chat, ours included, in join order. */
   handlesFor(chatIds: readonly number[]): Promise<Map<number, ChatHandle[]>>;
   /**

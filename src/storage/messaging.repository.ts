@@ -211,17 +211,30 @@ const findChatByUuid = compiledOnce((db, a: { orgId: number; uuid: string }) =>
 const handlesOfChats = compiledOnce((db, a: { chatIds: readonly number[] }) =>
   db.selectFrom("chat_handles").selectAll().where(anyOf(db, "chat_id", a.chatIds)).orderBy("id"),
 );
-/** The handle takes part (not as us, not left) in a chat of the org. */
-const participatesInOrg = compiledOnce((db, a: { orgId: number; handle: string }) =>
+/**
+ * The org's line with this number, if any, and whether the number also takes part (not as
+ * us, not left) in a chat of the org (a chat between two lines): one row when it is a line.
+ */
+const lineInvolvement = compiledOnce((db, a: { orgId: number; handle: string }) =>
   db
-    .selectFrom("chat_handles")
-    .innerJoin("chats", "chats.id", "chat_handles.chat_id")
-    .select("chat_handles.chat_id")
-    .where("chat_handles.handle", "=", a.handle)
-    .where("chat_handles.is_me", "=", 0)
-    .where("chat_handles.left_at", "is", null)
-    .where("chats.org_id", "=", a.orgId)
-    .limit(1),
+    .selectFrom("phone_numbers")
+    .select((eb) => [
+      "phone_numbers.id",
+      eb
+        .exists(
+          eb
+            .selectFrom("chat_handles")
+            .innerJoin("chats", "chats.id", "chat_handles.chat_id")
+            .select("chat_handles.chat_id")
+            .where("chat_handles.handle", "=", a.handle)
+            .where("chat_handles.is_me", "=", 0)
+            .where("chat_handles.left_at", "is", null)
+            .where("chats.org_id", "=", a.orgId),
+        )
+        .as("participates"),
+    ])
+    .where("phone_numbers.org_id", "=", a.orgId)
+    .where("phone_numbers.phone_number", "=", a.handle),
 );
 /** `line`: the line's own chats only; `line+participant`: those and the handle's; `participant`: the handle's only. */
 type Involving = "line" | "line+participant" | "participant";
@@ -454,16 +467,12 @@ export function chatRepository(db: Kysely<Database>): ChatRepository {
         throw error;
       }
     },
-    async listInvolving(orgId, involved, page) {
-      const { handle, phoneNumberId } = involved;
+    async listInvolving(orgId, handle, page) {
       // A line's own chats are the common case and have their own index: take that path
       // unless the line also takes part in chats as a participant (a chat between two lines).
-      const variant: Involving =
-        phoneNumberId === null
-          ? "participant"
-          : (await participatesInOrg(db, { orgId, handle })).rows.length > 0
-            ? "line+participant"
-            : "line";
+      const [line] = (await lineInvolvement(db, { orgId, handle })).rows;
+      const phoneNumberId = line ? line.id : null;
+      const variant: Involving = !line ? "participant" : Number(line.participates) !== 0 ? "line+participant" : "line";
       const args = { orgId, handle, phoneNumberId: phoneNumberId ?? 0 };
       const window = pageWindow(page);
       const rows = window ? (await involvingPage(db, `${variant} ${window.limit}`, { ...args, offset: window.offset })).rows : [];

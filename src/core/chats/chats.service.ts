@@ -122,8 +122,7 @@ export async function listChats(
 ): Promise<Page<ChatWithHandles>> {
   const repos = deps.store.read;
   const handle = normalizeHandle(phoneNumber, "phoneNumber");
-  const line = await repos.phoneNumbers.findByNumber(orgId, handle);
-  const chats = await repos.chats.listInvolving(orgId, { handle, phoneNumberId: line?.id ?? null }, page);
+  const chats = await repos.chats.listInvolving(orgId, handle, page);
   return { items: await withHandles(repos, chats.items), total: chats.total };
 }
 
