@@ -133,6 +133,14 @@ type ClaimArgs = {
 };
 
 /**
+ * 'pending' written into the claim's SQL: SQLite chooses the partial index
+ * webhook_deliveries_chat_queue by a status's value, and with the value bound it prepares
+ * the statement again at every execution; so it would with a bare bound LIMIT, which the
+ * claim therefore takes as `? + 0` (measured alone: ~30 µs → ~3 µs per claim).
+ */
+const PENDING = sql.lit("pending");
+
+/**
  * The claim: up to `limit` due deliveries in one statement, UPDATE … WHERE id IN (due rows
  * LIMIT n) RETURNING, atomic on both dialects. Fixed shape, so compiled once per database
  * (see compiled-once.ts).
@@ -146,7 +154,7 @@ function claimStatement(dialect: MigrationDialect) {
         const due = eb
           .selectFrom("webhook_deliveries as d")
           .select("d.id")
-          .where("d.status", "=", "pending")
+          .where("d.status", "=", PENDING)
           .where("d.next_attempt_at", "<=", a.at)
           .where((w) => w.or([w("d.claimed_until", "is", null), w("d.claimed_until", "<=", a.at)]))
           // A chat's events reach each subscription in commit order: only the oldest pending
@@ -162,7 +170,7 @@ function claimStatement(dialect: MigrationDialect) {
                     .select("earlier.id")
                     .whereRef("earlier.subscription_id", "=", "d.subscription_id")
                     .whereRef("earlier.chat_id", "=", "d.chat_id")
-                    .where("earlier.status", "=", "pending")
+                    .where("earlier.status", "=", PENDING)
                     .whereRef("earlier.id", "<", "d.id"),
                 ),
               ),
@@ -170,7 +178,7 @@ function claimStatement(dialect: MigrationDialect) {
           )
           .orderBy("d.next_attempt_at")
           .orderBy("d.id")
-          .limit(a.limit);
+          .limit(sql<number>`${a.limit} + 0`);
         // On Postgres `id IN (subquery)` plans as a hash join over the whole table, whose
         // finished rows only grow until the retention sweep; `= ANY(ARRAY(subquery))` looks
         // the few claimed ids up by primary key.
