@@ -15,15 +15,14 @@
  * names, reactions, a group chat, filters), and the two apps take turns request by request,
  * so both are measured under the same load. Statements are counted for this checkout only.
  *
- * Statements are counted by wrapping the drivers' execute functions here (better-sqlite3's
+ * Statements are counted by wrapping the drivers' execute functions in statement-counter.ts (better-sqlite3's
  * Statement methods, pg's Client.query), so nothing in src/ carries instrumentation.
  */
 import { parseArgs } from "node:util";
-import SQLite from "better-sqlite3";
-import pg from "pg";
 import { buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { storeSpot } from "./store-spot.ts";
+import { counter } from "./statement-counter.ts";
 
 const { values } = parseArgs({
   options: {
@@ -41,38 +40,6 @@ const TOKEN = "bench-token-0001";
 const OUR_NUMBER = "+19998887777";
 const AUTH = { "x-linq-integration-token": TOKEN, authorization: `Bearer ${TOKEN}` };
 
-let counting = false;
-const executed: string[] = [];
-/** CPU time inside better-sqlite3 per statement text (SQLite only: pg's work is spread over its socket callbacks). */
-const driverNs = new Map<string, number>();
-function record(text: unknown): void {
-  if (counting) executed.push(typeof text === "string" ? text : String((text as { text?: string })?.text ?? text));
-}
-
-// better-sqlite3: every execution goes through a Statement's run, get, all or iterate.
-const probe = new SQLite(":memory:");
-const statementProto = Object.getPrototypeOf(probe.prepare("select 1"));
-probe.close();
-for (const method of ["run", "get", "all", "iterate"] as const) {
-  const original = statementProto[method];
-  statementProto[method] = function (this: { source: string }, ...args: unknown[]) {
-    record(this.source);
-    if (!counting) return original.apply(this, args);
-    // CPU time, not wall time: the machine is often shared.
-    const started = process.cpuUsage();
-    try {
-      return original.apply(this, args);
-    } finally {
-      const used = process.cpuUsage(started);
-      driverNs.set(this.source, (driverNs.get(this.source) ?? 0) + (used.user + used.system) * 1000);
-    }
-  };
-}
-const originalQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  record(args[0]);
-  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof pg.Client.prototype.query;
 
 const databaseUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const spot = storeSpot(values.postgres ? "postgres" : "sqlite", databaseUrl, "list-cost", { token: TOKEN, phoneNumber: OUR_NUMBER });
@@ -174,19 +141,19 @@ async function measure(page: (typeof pages)[number], round: number): Promise<voi
   const apps = baseline ? (round % 2 === 0 ? [baseline, app] : [app, baseline]) : [app];
   for (const on of apps) for (let i = 0; i < 30; i++) await inject("GET", page.url, undefined, on); // warm-up: JIT, statement caches, lazy schemas
   const micros = new Map<App, number>(apps.map((on) => [on, 0]));
-  executed.length = 0;
+  counter.executed.length = 0;
   for (let i = 0; i < PAGES; i++) {
     for (const on of apps) {
-      counting = on === app;
+      counter.counting = on === app;
       const cpu = process.cpuUsage();
       await inject("GET", page.url, undefined, on);
       const used = process.cpuUsage(cpu);
       micros.set(on, micros.get(on)! + used.user + used.system);
     }
   }
-  counting = false;
+  counter.counting = false;
   const result = results.get(page.name) ?? { statements: 0, cpuMs: [], baselineMs: [] };
-  result.statements = executed.length / PAGES;
+  result.statements = counter.executed.length / PAGES;
   result.cpuMs.push(micros.get(app)! / 1000 / PAGES);
   if (baseline) result.baselineMs.push(micros.get(baseline)! / 1000 / PAGES);
   results.set(page.name, result);
@@ -210,14 +177,14 @@ try {
   }
   if (values.trace) {
     for (const page of pages) {
-      executed.length = 0;
-      driverNs.clear();
-      counting = true;
+      counter.executed.length = 0;
+      counter.driverNs.clear();
+      counter.counting = true;
       for (let i = 0; i < PAGES; i++) await inject("GET", page.url);
-      counting = false;
-      console.log(`\n${page.name}, one page's statements in order${driverNs.size > 0 ? ", µs of CPU inside better-sqlite3 per page" : ""}:`);
-      for (const text of executed.slice(0, executed.length / PAGES)) {
-        const ns = driverNs.get(text);
+      counter.counting = false;
+      console.log(`\n${page.name}, one page's statements in order${counter.driverNs.size > 0 ? ", µs of CPU inside better-sqlite3 per page" : ""}:`);
+      for (const text of counter.executed.slice(0, counter.executed.length / PAGES)) {
+        const ns = counter.driverNs.get(text);
         console.log(`  ${ns === undefined ? "" : (ns / 1e3 / PAGES).toFixed(1).padStart(6)}  ${text.replace(/\s+/g, " ").slice(0, 180)}`);
       }
     }

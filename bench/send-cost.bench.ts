@@ -9,15 +9,14 @@
  * statements of one V2 send, in order. With `--hook`, one active webhook subscription (its
  * deliveries queue in the send's transaction; the delivery worker runs as in `serve`).
  *
- * Statements are counted by wrapping the drivers' execute functions here (better-sqlite3's
+ * Statements are counted by wrapping the drivers' execute functions in statement-counter.ts (better-sqlite3's
  * Statement methods, pg's Client.query), so nothing in src/ carries instrumentation.
  */
 import { parseArgs } from "node:util";
-import SQLite from "better-sqlite3";
-import pg from "pg";
 import { buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { storeSpot } from "./store-spot.ts";
+import { counter } from "./statement-counter.ts";
 
 const { values } = parseArgs({
   options: {
@@ -32,36 +31,6 @@ const TOKEN = "bench-token-0001";
 const OUR_NUMBER = "+19998887777";
 const AUTH = { "x-linq-integration-token": TOKEN, authorization: `Bearer ${TOKEN}` };
 
-let counting = false;
-const executed: string[] = [];
-/** Time inside the driver per statement text (SQLite only: pg's work is spread over its socket callbacks). */
-const driverNs = new Map<string, number>();
-function record(text: unknown): void {
-  if (counting) executed.push(typeof text === "string" ? text : String((text as { text?: string })?.text ?? text));
-}
-
-// better-sqlite3: every execution goes through a Statement's run, get, all or iterate.
-const probe = new SQLite(":memory:");
-const statementProto = Object.getPrototypeOf(probe.prepare("select 1"));
-probe.close();
-for (const method of ["run", "get", "all", "iterate"] as const) {
-  const original = statementProto[method];
-  statementProto[method] = function (this: { source: string }, ...args: unknown[]) {
-    record(this.source);
-    if (!counting) return original.apply(this, args);
-    const started = process.hrtime.bigint();
-    try {
-      return original.apply(this, args);
-    } finally {
-      driverNs.set(this.source, (driverNs.get(this.source) ?? 0) + Number(process.hrtime.bigint() - started));
-    }
-  };
-}
-const originalQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  record(args[0]);
-  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof pg.Client.prototype.query;
 
 const databaseUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const spot = storeSpot(values.postgres ? "postgres" : "sqlite", databaseUrl, "send-cost", { token: TOKEN, phoneNumber: OUR_NUMBER });
@@ -100,26 +69,26 @@ const isTransaction = (text: string) => /^\s*begin\b/i.test(text);
 
 async function measure(name: string, send: () => Promise<unknown>): Promise<void> {
   for (let i = 0; i < 50; i++) await send(); // warm-up: JIT, statement caches, lazy schemas
-  executed.length = 0;
-  driverNs.clear();
-  counting = true;
+  counter.executed.length = 0;
+  counter.driverNs.clear();
+  counter.counting = true;
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   for (let i = 0; i < SENDS; i++) await send();
   const wallNs = Number(process.hrtime.bigint() - started);
   const used = process.cpuUsage(cpu);
-  counting = false;
-  const statements = executed.length / SENDS;
-  const transactions = executed.filter(isTransaction).length / SENDS;
+  counter.counting = false;
+  const statements = counter.executed.length / SENDS;
+  const transactions = counter.executed.filter(isTransaction).length / SENDS;
   const cpuMs = (used.user + used.system) / 1000 / SENDS;
   console.log(
     `${name.padEnd(8)} ${statements.toFixed(1).padStart(6)} statements/send  ${transactions.toFixed(1).padStart(4)} transactions/send  ` +
       `${cpuMs.toFixed(3)} ms CPU/send  ${(wallNs / 1e6 / SENDS).toFixed(3)} ms wall/send`,
   );
-  if (values.trace && driverNs.size > 0) {
-    const inDriver = [...driverNs.values()].reduce((sum, ns) => sum + ns, 0);
-    console.log(`         of it inside better-sqlite3: ${(inDriver / 1e6 / SENDS).toFixed(3)} ms/send; the costliest statements (µs per send):`);
-    for (const [text, ns] of [...driverNs].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+  if (values.trace && counter.driverNs.size > 0) {
+    const inDriver = [...counter.driverNs.values()].reduce((sum, ns) => sum + ns, 0);
+    console.log(`         of it CPU inside better-sqlite3: ${(inDriver / 1e6 / SENDS).toFixed(3)} ms/send; the costliest statements (µs per send):`);
+    for (const [text, ns] of [...counter.driverNs].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
       console.log(`  ${(ns / 1e3 / SENDS).toFixed(1).padStart(7)}  ${text.replace(/\s+/g, " ").slice(0, 140)}`);
     }
   }
@@ -130,12 +99,12 @@ try {
   await measure("V2 send", v2Send);
   await measure("V3 send", v3Send);
   if (values.trace) {
-    executed.length = 0;
-    counting = true;
+    counter.executed.length = 0;
+    counter.counting = true;
     await v2Send();
-    counting = false;
+    counter.counting = false;
     console.log("\none V2 send, in order:");
-    for (const text of executed) console.log(`  ${text.replace(/\s+/g, " ").slice(0, 160)}`);
+    for (const text of counter.executed) console.log(`  ${text.replace(/\s+/g, " ").slice(0, 160)}`);
   }
 } finally {
   await app.close();
