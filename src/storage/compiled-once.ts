@@ -36,7 +36,7 @@ const isSqlite = (db: Kysely<Database>): boolean => db.getExecutor().adapter ins
  *
  * Only for queries whose SQL does not depend on the arguments' values: no optional clauses,
  * no argument inspected or converted while building (a placeholder is not a value: convert
- * before the call), and lists only through `anyOf` (or compiledPerLength below). Constants
+ * before the call), and lists only through `anyOf`. Constants
  * written in `build` stay as compiled. They stay bound parameters, though: write a LIMIT
  * as `sql.lit(n)`, since SQLite plans with a bound LIMIT's value and so prepares the
  * statement again at every execution.
@@ -60,44 +60,6 @@ export function compiledOnce<Args extends Record<string, unknown>, Row>(
       if (name === undefined) return query.parameters[i];
       const value = args[name];
       return listsAsJson && Array.isArray(value) ? JSON.stringify(value) : value;
-    });
-    return db.executeQuery<Row>({ ...query, parameters, queryId: createQueryId() });
-  };
-}
-
-/** Lists longer than this are built at each call: their statements are rare and would only fill the caches. */
-const MAX_COMPILED_LIST = 16;
-
-/**
- * compiledOnce for a query with one list argument (`in (…)`): its SQL depends on the list's
- * length only, so it is compiled once per database and length. `build` gets the list as that
- * many placeholders (it may use it more than once); the other arguments as in compiledOnce.
- * A list longer than 16 is built and compiled at its call.
- */
-export function compiledPerLength<List extends string, Args extends Record<string, unknown>, Row>(
-  list: List,
-  build: (db: Kysely<Database>, args: Args) => Compilable<Row>,
-): (db: Kysely<Database>, args: Args) => Promise<QueryResult<Row>> {
-  const byAdapter = new WeakMap<object, Map<number, Compiled<Row>>>();
-  return (db, args) => {
-    const values = args[list] as readonly unknown[];
-    if (values.length > MAX_COMPILED_LIST) return db.executeQuery(build(db, args).compile());
-    const adapter = db.getExecutor().adapter;
-    let byLength = byAdapter.get(adapter);
-    if (!byLength) byAdapter.set(adapter, (byLength = new Map()));
-    let compiled = byLength.get(values.length);
-    if (!compiled) {
-      const slots = Array.from({ length: values.length }, (_, i) => new Slot(`${list}.${i}`));
-      const placeholders = new Proxy({}, { get: (_, name) => (name === list ? slots : new Slot(String(name))) }) as Args;
-      const query = build(db, placeholders).compile();
-      compiled = { query, sources: query.parameters.map((p) => (p instanceof Slot ? p.name : undefined)), listsAsJson: false };
-      byLength.set(values.length, compiled);
-    }
-    const { query, sources } = compiled;
-    const prefix = `${list}.`;
-    const parameters = sources.map((name, i) => {
-      if (name === undefined) return query.parameters[i];
-      return name.startsWith(prefix) ? values[Number(name.slice(prefix.length))] : args[name];
     });
     return db.executeQuery<Row>({ ...query, parameters, queryId: createQueryId() });
   };

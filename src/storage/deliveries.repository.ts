@@ -11,7 +11,7 @@ import type {
   LoggedEvent,
   RequeueOutcome,
 } from "../delivery/ports.ts";
-import { compiledOnce, compiledPerLength } from "./compiled-once.ts";
+import { anyOf, compiledOnce } from "./compiled-once.ts";
 import { groupBy, pageWindow, stamp } from "./mappers.ts";
 import type { MigrationDialect } from "./migrations/index.ts";
 import type {
@@ -219,11 +219,11 @@ function claimStatement(dialect: MigrationDialect) {
 const claimSqlite = claimStatement("sqlite");
 const claimPostgres = claimStatement("postgres");
 
-const selectClaimedSubscriptions = compiledPerLength("ids", (db, a: { ids: number[] }) =>
+const selectClaimedSubscriptions = compiledOnce((db, a: { ids: number[] }) =>
   db
     .selectFrom("webhook_subscriptions")
     .select(["id", "uuid", "version", "webhook_url", "secret", "sealed_secret", "active"])
-    .where("id", "in", a.ids),
+    .where(anyOf(db, "id", a.ids)),
 );
 
 /** Claims up to `limit` due deliveries (claimStatement), with their subscriptions. */
@@ -401,8 +401,8 @@ function attemptRow({ delivery, attempt }: AttemptResult): AttemptRowArgs {
 }
 
 // What a turn records, compiled once per database (see compiled-once.ts): fixed shapes only.
-const lockSubscriptions = compiledPerLength("ids", (db, a: { ids: number[] }) =>
-  db.selectFrom("webhook_subscriptions").select("id").where("id", "in", a.ids).orderBy("id").forKeyShare(),
+const lockSubscriptions = compiledOnce((db, a: { ids: number[] }) =>
+  db.selectFrom("webhook_subscriptions").select("id").where(anyOf(db, "id", a.ids)).orderBy("id").forKeyShare(),
 );
 
 type SucceedArgs = {

@@ -1,19 +1,19 @@
 import { sql, type Kysely, type Selectable } from "kysely";
 import type { DeliveryScenarioRepository } from "../core/ports.ts";
 import type { DeliveryScenario, ScenarioKind, ScenarioStatus } from "../core/scenarios/delivery-scenario.ts";
-import { compiledPerLength } from "./compiled-once.ts";
+import { anyOf, compiledOnce } from "./compiled-once.ts";
 import { stamp } from "./mappers.ts";
 import type { Database } from "./schema.ts";
 
 // Every send asks it (the carrier's step) and every event with a webhook delivery: compiled
-// once per number of kinds (see compiled-once.ts).
-const selectNextArmed = compiledPerLength("kinds", (db, a: { chatId: number; kinds: readonly ScenarioKind[] }) =>
+// once, the kinds one list value (see compiled-once.ts).
+const selectNextArmed = compiledOnce((db, a: { chatId: number; kinds: readonly ScenarioKind[] }) =>
   db
     .selectFrom("delivery_scenarios")
     .selectAll()
     .where("chat_id", "=", a.chatId)
     .where("status", "=", "armed")
-    .where("kind", "in", a.kinds)
+    .where(anyOf(db, "kind", a.kinds))
     .orderBy("id")
     // A literal: SQLite plans with a bound LIMIT's value and prepares such a statement
     // again at every execution (measured: 3–4× the time of the same query with `limit 1`).

@@ -7,7 +7,7 @@ import type { HandleProfileRepository } from "../transport/simulator/ports.ts";
 import type { AutoReaction, AutoReply, HandleProfileSettings, StoredHandleProfile } from "../transport/simulator/profiles/profile.ts";
 import { flag, maybeStamp, stamp } from "./mappers.ts";
 import type { CallRow, Database, DeviceSignalRow, HandleProfileRow } from "./schema.ts";
-import { compiledPerLength } from "./compiled-once.ts";
+import { anyOf, compiledOnce } from "./compiled-once.ts";
 
 /** Storage of the simulated recipient network: profiles, device signals, calls, and the sandbox reset. */
 
@@ -42,9 +42,9 @@ function settingsColumns(settings: HandleProfileSettings) {
   };
 }
 
-// A send's route and the simulator's acceptance both ask it: compiled once per number of handles.
-const selectProfiles = compiledPerLength("handles", (db, a: { orgId: number; handles: readonly string[] }) =>
-  db.selectFrom("handle_profiles").selectAll().where("org_id", "=", a.orgId).where("handle", "in", a.handles),
+// A send's route and the simulator's acceptance both ask it: compiled once, the handles one list value.
+const selectProfiles = compiledOnce((db, a: { orgId: number; handles: readonly string[] }) =>
+  db.selectFrom("handle_profiles").selectAll().where("org_id", "=", a.orgId).where(anyOf(db, "handle", a.handles)),
 );
 
 export function handleProfileRepository(db: Kysely<Database>): HandleProfileRepository {
