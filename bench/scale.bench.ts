@@ -30,7 +30,7 @@ import pg from "pg";
 import { sql, type Transaction } from "kysely";
 import { buildApp } from "../src/app.ts";
 import { loadConfig } from "../src/config/config.ts";
-import type { Database } from "../src/storage/schema.ts";
+import type { Database, MessageTable } from "../src/storage/schema.ts";
 import { spawnOpenlinq, stopGracefully, type Spawned } from "../test/helpers/processes.ts";
 import { load, median, type Figures } from "./load.ts";
 import { storeSpot } from "./store-spot.ts";
@@ -62,20 +62,10 @@ const DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
 type Dialect = "sqlite" | "postgres";
 
 /** A generated message: the columns every generated message sets (the rest are null or their default). */
-interface MessageRow {
-  uuid: string;
-  org_id: number;
-  chat_id: number;
-  chat_handle_id: number;
-  is_from_me: number;
-  text: string;
-  sent_at: string;
-  delivered_at: string;
-  delivery_status: string;
-  is_read: number;
-  read_at: string;
-  created_at: string;
-}
+type MessageRow = Pick<
+  MessageTable,
+  "uuid" | "org_id" | "chat_id" | "chat_handle_id" | "is_from_me" | "text" | "sent_at" | "delivered_at" | "delivery_status" | "is_read" | "read_at" | "created_at"
+>;
 
 /** Writes `messages` messages over CHATS chats through openlinq's migrated schema; returns the chat ids and the seconds it took. */
 async function generate(config: Record<string, string>, messages: number): Promise<{ chatIds: number[]; seconds: number }> {
