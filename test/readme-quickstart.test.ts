@@ -41,7 +41,10 @@ async function freePort(): Promise<number> {
 }
 
 interface Shell {
+  /** stdout and stderr as they came. */
   output(): string;
+  /** stdout alone: curl's progress meter goes to stderr and may land inside a line of the merged output. */
+  stdout(): string;
   /** Resolves once the output matches (rejects if the process ends first or after WAIT_MS). */
   waitFor(pattern: RegExp): Promise<void>;
   stop(): Promise<void>;
@@ -54,11 +57,13 @@ function runShell(script: string, extraEnv: Record<string, string> = {}): Shell 
   Object.assign(env, extraEnv);
   const child: ChildProcess = spawn("bash", ["-c", script], { cwd: REPO_ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
+  let stdout = "";
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
     output += chunk.toString();
     listeners.forEach((listener) => listener());
   };
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
   let exited = false;
@@ -71,6 +76,7 @@ function runShell(script: string, extraEnv: Record<string, string> = {}): Shell 
   );
   return {
     output: () => output,
+    stdout: () => stdout,
     waitFor(pattern) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => done(new Error(`no ${pattern} within ${WAIT_MS} ms; output:\n${output}`)), WAIT_MS);
@@ -140,7 +146,7 @@ describe("README: the V2 quickstart runs as written", { timeout: 4 * WAIT_MS }, 
     const steps = runShell(`set -e\n${script}\necho quickstart-done`);
     await steps.waitFor(/^quickstart-done$/m);
     const answers = steps
-      .output()
+      .stdout()
       .split("\n")
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line));
