@@ -39,6 +39,8 @@ const { values } = parseArgs({
 
 /** Time inside better-sqlite3 per statement text (--trace). */
 const traced = new Map<string, { count: number; ns: number }>();
+/** Set during the measured drains only, so the warm-up drains stay out of the trace. */
+let tracing = false;
 
 if (values.receiver) {
   // The receiver process: answers 200 at once, counts requests, tells the parent on request.
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
       proto[method] = function (this: { database: unknown; source: string }, ...args: unknown[]) {
         if (counting === variant) variant.statements += 1;
         if (!variant.sqlite && counting === variant) variant.sqlite = this.database;
-        if (!values.trace || counting !== variant) return original.apply(this, args);
+        if (!tracing || counting !== variant) return original.apply(this, args);
         const started = process.hrtime.bigint();
         try {
           return original.apply(this, args);
@@ -158,6 +160,7 @@ async function main(): Promise<void> {
     const before = await receivedTotal();
     const worker = variant.app.newDeliveryWorker();
     counting = variant;
+    tracing = measure && values.trace;
     const statementsBefore = variant.statements;
     if (session && measure) await session.post("Profiler.start");
     const started = performance.now();
@@ -175,6 +178,7 @@ async function main(): Promise<void> {
       profiles.push(profile);
     }
     counting = undefined;
+    tracing = false;
     if (measure && variant.sqlite) {
       variant.sqlite.pragma("wal_checkpoint(TRUNCATE)");
       variant.sqlite.pragma("wal_autocheckpoint = 1000");
