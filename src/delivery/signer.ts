@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 
 /**
  * Webhook signatures. Every delivery carries two independent schemes over the same body:
@@ -22,21 +22,30 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Decoded keys kept at most; past it the cache starts over. */
 const MAX_CACHED_KEYS = 1000;
-/** Secret → its Standard Webhooks key: decoding it again for every delivery showed in profiles. */
-const standardKeys = new Map<string, Buffer>();
+/** A secret's two HMAC keys, made once: the secret as UTF-8, and its Standard Webhooks key. */
+interface SigningKeys {
+  utf8: KeyObject;
+  standard: KeyObject;
+}
+
+/**
+ * Secret → its keys. Decoding the secret again for every delivery, and handing HMAC a string
+ * (converted to bytes and imported at every call), showed in profiles.
+ */
+const keysBySecret = new Map<string, SigningKeys>();
+
+function signingKeys(secret: string): SigningKeys {
+  let keys = keysBySecret.get(secret);
+  if (keys === undefined) {
+    keys = { utf8: createSecretKey(Buffer.from(secret, "utf8")), standard: createSecretKey(standardWebhooksKey(secret)) };
+    if (keysBySecret.size >= MAX_CACHED_KEYS) keysBySecret.clear();
+    keysBySecret.set(secret, keys);
+  }
+  return keys;
+}
 
 /** The HMAC key of the Standard Webhooks signature for a subscription secret. */
 export function standardWebhooksKey(secret: string): Buffer {
-  let key = standardKeys.get(secret);
-  if (key === undefined) {
-    key = decodeStandardWebhooksKey(secret);
-    if (standardKeys.size >= MAX_CACHED_KEYS) standardKeys.clear();
-    standardKeys.set(secret, key);
-  }
-  return key;
-}
-
-function decodeStandardWebhooksKey(secret: string): Buffer {
   if (secret.startsWith(STANDARD_PREFIX)) {
     const encoded = secret.slice(STANDARD_PREFIX.length);
     if (encoded.length >= 4 && BASE64.test(encoded)) return Buffer.from(encoded, "base64");
@@ -46,17 +55,17 @@ function decodeStandardWebhooksKey(secret: string): Buffer {
 
 /** `sha256=<hex>` over the body bytes, keyed by the secret as UTF-8. */
 export function signV2(secret: string, body: string): string {
-  return `sha256=${createHmac("sha256", secret).update(body, "utf8").digest("hex")}`;
+  return `sha256=${createHmac("sha256", signingKeys(secret).utf8).update(body, "utf8").digest("hex")}`;
 }
 
 /** Bare hex over `{timestamp}.{body}`, keyed by the secret as UTF-8 (the whole `whsec_…` string). */
 export function signV3Legacy(secret: string, timestamp: number, body: string): string {
-  return createHmac("sha256", secret).update(`${timestamp}.${body}`, "utf8").digest("hex");
+  return createHmac("sha256", signingKeys(secret).utf8).update(`${timestamp}.${body}`, "utf8").digest("hex");
 }
 
 /** `v1,<base64>` over `{id}.{timestamp}.{body}`; `timestamp` in whole seconds since the epoch. */
 export function signStandardWebhooks(secret: string, id: string, timestamp: number, body: string): string {
-  const mac = createHmac("sha256", standardWebhooksKey(secret)).update(`${id}.${timestamp}.${body}`, "utf8");
+  const mac = createHmac("sha256", signingKeys(secret).standard).update(`${id}.${timestamp}.${body}`, "utf8");
   return `v1,${mac.digest("base64")}`;
 }
 
